@@ -1,0 +1,63 @@
+"""Starting the bill. Idempotent: an order gets exactly one billing account."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+
+from billing.models import BillingAccount
+from orders import events as order_events
+from orders import services as order_services
+from orders.states import OrderStatus
+
+logger = logging.getLogger(__name__)
+CENT = Decimal("0.01")
+
+
+def first_period(start: datetime.date, monthly_price: Decimal) -> tuple[datetime.date, Decimal]:
+    """The first period runs from the start date to the end of that calendar month, charged
+    for the days it covers (start day included)."""
+    days_in_month = calendar.monthrange(start.year, start.month)[1]
+    end = start.replace(day=days_in_month)
+    days = days_in_month - start.day + 1
+    amount = (monthly_price * days / days_in_month).quantize(CENT, rounding=ROUND_HALF_UP)
+    return end, amount
+
+
+def billing_account_start(order_id: str) -> BillingAccount | None:
+    """Open the billing account for an activated order and complete the order.
+    Plan, price and start date come from the order record. Does nothing for an order that is
+    not activated; returns the existing account if billing already started."""
+    with transaction.atomic():
+        order = order_services.order_lock(order_id)
+        existing = BillingAccount.objects.filter(order_id=order.pk).first()
+        if existing is not None:
+            return existing
+        if order.status != OrderStatus.ACTIVATED or order.activation_date is None:
+            logger.warning("billing not started for %s: order is %s", order.pk, order.status)
+            return None
+        start = order.activation_date
+        end, amount = first_period(start, order.monthly_price)
+        account = BillingAccount.objects.create(
+            order=order,
+            customer=order.customer,
+            plan=order.plan,
+            monthly_price=order.monthly_price,
+            currency=order.currency,
+            start_date=start,
+            first_period_end=end,
+            first_period_amount=amount,
+        )
+        order_events.billing_started(
+            order=order, account_id=account.pk, start_date=start.isoformat()
+        )
+        order_services.order_complete(
+            order,
+            reason=f"Billing account {account.pk} started {start.isoformat()} at "
+            f"{order.monthly_price} {order.currency}/month.",
+        )
+        return account

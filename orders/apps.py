@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "orders"
+    verbose_name = "Orders"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_migrate
+
+        from orders import (
+            roles,
+            tasks,  # noqa: F401  (registers the Celery tasks in every process)
+        )
+        from orders.models import Customer, Order, Plan, ServiceArea
+
+        post_migrate.connect(roles.ensure_role_groups, sender=self)
+        auditlog.register(Order)
+        auditlog.register(Customer)
+        auditlog.register(Plan)
+        auditlog.register(ServiceArea)
+        auditlog.register(get_user_model(), exclude_fields=["password", "last_login"])

@@ -1,0 +1,108 @@
+"""Typed builders for OrderEvent rows: the order's status history and timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from orders.models import Order, OrderEvent
+from orders.states import EventSource, OrderStatus
+
+
+def _actor(user: AbstractBaseUser | None) -> Any:
+    return user if user is not None and user.is_authenticated else None
+
+
+def status_changed(
+    *,
+    order: Order,
+    from_status: str,
+    to_status: str,
+    actor: AbstractBaseUser | None,
+    source: EventSource,
+    reason: str = "",
+    reason_code: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.STATUS_CHANGED,
+        from_status=from_status,
+        to_status=to_status,
+        actor=_actor(actor),
+        source=source,
+        reason=reason,
+        reason_code=reason_code,
+        data=data or {},
+    )
+
+
+def activation_attempt(
+    *,
+    order: Order,
+    attempt: int,
+    succeeded: bool,
+    error_code: str = "",
+    error_message: str = "",
+    will_retry: bool = False,
+) -> OrderEvent:
+    if succeeded:
+        reason = f"Activation attempt {attempt} succeeded."
+    elif will_retry:
+        reason = f"Activation attempt {attempt} failed ({error_message}); retrying automatically."
+    else:
+        reason = f"Activation attempt {attempt} failed: {error_message}"
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.ACTIVATION_ATTEMPT,
+        source=EventSource.PROVISIONING,
+        reason=reason,
+        reason_code=error_code,
+        data={"attempt": attempt, "succeeded": succeeded, "will_retry": will_retry},
+    )
+
+
+def exception_case_event(
+    *,
+    order: Order,
+    kind: OrderEvent.Kind,
+    actor: AbstractBaseUser | None,
+    source: EventSource,
+    reason: str,
+    reason_code: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        actor=_actor(actor),
+        source=source,
+        reason=reason,
+        reason_code=reason_code,
+        data=data or {},
+    )
+
+
+def billing_started(*, order: Order, account_id: int, start_date: str) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.BILLING_STARTED,
+        source=EventSource.BILLING,
+        reason=f"Billing account {account_id} started on {start_date}.",
+        data={"billing_account": account_id, "start_date": start_date},
+    )
+
+
+# Customer-facing wording for the timeline: status changes only, never reason codes.
+CUSTOMER_EVENT_TEXT = {
+    OrderStatus.SUBMITTED: "We received your order.",
+    OrderStatus.SCHEDULED: "Your order is scheduled for the date you asked for.",
+    OrderStatus.AWAITING_MANUAL: "Our provisioning team is setting up your line.",
+    OrderStatus.PROVISIONING: "We are activating your service.",
+    OrderStatus.EXCEPTION: "Activation is taking longer than planned. Our team is on it.",
+    OrderStatus.ACTIVATED: "Your internet service is live.",
+    OrderStatus.COMPLETED: "All done: your account is active and billing has started.",
+    OrderStatus.REJECTED: "We can't serve this address yet.",
+    OrderStatus.CANCELLED: "Your order was cancelled.",
+}

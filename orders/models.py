@@ -1,0 +1,333 @@
+"""The shared core: catalog, customers, serviceability, the Order and its history."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from orders import order_id
+from orders.states import CANCELLABLE_STATES, OPEN_STATES, EventSource, OrderStatus
+
+
+class Plan(models.Model):
+    """A residential internet product offering: a speed tier at a monthly price."""
+
+    code = models.SlugField(max_length=40, unique=True, help_text="Stable id used by the APIs.")
+    name = models.CharField(max_length=80)
+    download_mbps = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    upload_mbps = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    monthly_price = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+    )
+    currency = models.CharField(max_length=3, default="GBP")
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True, help_text="Offered for new orders.")
+
+    class Meta:
+        ordering = ["download_mbps", "monthly_price"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.speed_tier})"
+
+    @property
+    def speed_tier(self) -> str:
+        if self.download_mbps >= 1000:
+            return f"{self.download_mbps / 1000:g} Gbps"
+        return f"{self.download_mbps} Mbps"
+
+
+class Technology(models.TextChoices):
+    FTTP = "fttp", "Full fibre (FTTP)"
+    FTTC = "fttc", "Fibre to the cabinet (FTTC)"
+    FWA = "fwa", "Fixed wireless"
+
+
+def normalize_postcode(postcode: str) -> str:
+    """Upper case with single inner space removed: 'sw1a 1aa' -> 'SW1A1AA'."""
+    return "".join(postcode.split()).upper()
+
+
+class ServiceArea(models.Model):
+    """Serviceability: what the network can deliver at a postcode, and whether it is automated.
+
+    A postcode with no row, or with ``max_download_mbps`` of 0, is not serviceable.
+    """
+
+    postcode = models.CharField(max_length=10, unique=True, help_text="Normalized, no spaces.")
+    exchange = models.CharField(max_length=60, help_text="Exchange or point of presence.")
+    technology = models.CharField(max_length=8, choices=Technology.choices)
+    max_download_mbps = models.PositiveIntegerField(default=0)
+    auto_provisioning = models.BooleanField(
+        default=True,
+        help_text="The network here accepts automated activation. If not, orders go to the "
+        "manual provisioning pool.",
+    )
+
+    class Meta:
+        ordering = ["postcode"]
+
+    def __str__(self) -> str:
+        return f"{self.postcode} ({self.exchange}, {self.get_technology_display()})"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.postcode = normalize_postcode(self.postcode)
+        super().save(*args, **kwargs)
+
+    def supports(self, plan: Plan) -> bool:
+        return self.max_download_mbps >= plan.download_mbps
+
+
+class Customer(models.Model):
+    """A residential customer: found again by e-mail or phone, never typed twice."""
+
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    phone = models.CharField(max_length=20, help_text="Digits with optional leading +.")
+    address_line1 = models.CharField("service address", max_length=120)
+    address_line2 = models.CharField("address line 2", max_length=120, blank=True)
+    city = models.CharField(max_length=60)
+    postcode = models.CharField(max_length=10)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="customer_email_unique_ci"),
+        ]
+        indexes = [models.Index(fields=["phone"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Order(ConcurrentTransitionMixin, models.Model):
+    """One residential internet order under its shared order ID, from intake to a started bill.
+
+    ``status`` moves only through the transitions below, and only services call them
+    (orders/services.py); each call writes an OrderEvent in the same transaction.
+    """
+
+    id = models.CharField(
+        "order ID",
+        primary_key=True,
+        max_length=order_id.LENGTH,
+        default=order_id.generate,
+        editable=False,
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="orders")
+    status = FSMField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED, protected=True
+    )
+    # Service address as it was ordered (the customer's record may change later).
+    service_address_line1 = models.CharField(max_length=120)
+    service_address_line2 = models.CharField(max_length=120, blank=True)
+    service_city = models.CharField(max_length=60)
+    service_postcode = models.CharField(max_length=10, help_text="Normalized, no spaces.")
+    service_area = models.ForeignKey(ServiceArea, on_delete=models.PROTECT, related_name="orders")
+    # Price locked at order time (DESIGN invariant 6).
+    monthly_price = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    requested_activation_date = models.DateField(null=True, blank=True)
+    channel = models.CharField(max_length=20, choices=EventSource.choices)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submitted_orders",
+    )
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Rejected or cancelled.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            # DESIGN invariant 4: the same customer, address and plan cannot be open twice.
+            models.UniqueConstraint(
+                fields=["customer", "plan", "service_postcode", "service_address_line1"],
+                condition=models.Q(status__in=sorted(OPEN_STATES)),
+                name="one_open_order_per_customer_address_plan",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"]),
+            models.Index(fields=["external_id"]),
+        ]
+        permissions = [
+            ("override_order", "Can override an order's state with a reason"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_id
+
+    @property
+    def display_id(self) -> str:
+        return order_id.display(self.id)
+
+    @property
+    def service_address(self) -> str:
+        parts = [self.service_address_line1, self.service_address_line2, self.service_city]
+        return ", ".join(p for p in parts if p) + f" {self.service_postcode_display}"
+
+    @property
+    def service_postcode_display(self) -> str:
+        pc = self.service_postcode
+        return f"{pc[:-3]} {pc[-3:]}" if len(pc) > 4 else pc
+
+    # --- transitions: called only by orders.services -------------------------------------
+    @transition(field=status, source=OrderStatus.SUBMITTED, target=OrderStatus.SCHEDULED)
+    def schedule(self) -> None:
+        """Future-dated: held until its requested activation date."""
+
+    @transition(field=status, source=OrderStatus.SCHEDULED, target=OrderStatus.SUBMITTED)
+    def release(self) -> None:
+        """The requested activation date has come."""
+
+    @transition(field=status, source=OrderStatus.SUBMITTED, target=OrderStatus.REJECTED)
+    def reject(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(field=status, source=OrderStatus.SUBMITTED, target=OrderStatus.AWAITING_MANUAL)
+    def route_to_manual(self) -> None:
+        """Not eligible for automation: into the manual provisioning pool."""
+
+    @transition(
+        field=status,
+        source=[OrderStatus.SUBMITTED, OrderStatus.AWAITING_MANUAL, OrderStatus.EXCEPTION],
+        target=OrderStatus.PROVISIONING,
+    )
+    def start_provisioning(self) -> None:
+        pass
+
+    @transition(field=status, source=OrderStatus.PROVISIONING, target=OrderStatus.EXCEPTION)
+    def hold(self) -> None:
+        """Activation failed; an exception case carries it from here."""
+
+    @transition(field=status, source=OrderStatus.PROVISIONING, target=OrderStatus.ACTIVATED)
+    def activate(self) -> None:
+        self.activated_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=[OrderStatus.AWAITING_MANUAL, OrderStatus.EXCEPTION],
+        target=OrderStatus.ACTIVATED,
+    )
+    def confirm_manual_activation(self) -> None:
+        """A person activated the line outside the automation and vouches for it."""
+        self.activated_at = timezone.now()
+
+    @transition(field=status, source=OrderStatus.ACTIVATED, target=OrderStatus.COMPLETED)
+    def complete(self) -> None:
+        self.completed_at = timezone.now()
+
+    @transition(field=status, source=list(CANCELLABLE_STATES), target=OrderStatus.CANCELLED)
+    def cancel(self) -> None:
+        self.closed_at = timezone.now()
+
+    @property
+    def activation_date(self) -> datetime.date | None:
+        if self.activated_at is None:
+            return None
+        return timezone.localdate(self.activated_at)
+
+
+class OrderEvent(models.Model):
+    """Status history and the order's other notable events (DESIGN invariant 2).
+
+    A status change writes one row with ``from_status``/``to_status`` in the same transaction as
+    the change. The same row is what the event hub publishes.
+    """
+
+    class Kind(models.TextChoices):
+        STATUS_CHANGED = "status_changed", "Status changed"
+        ACTIVATION_ATTEMPT = "activation_attempt", "Activation attempt"
+        EXCEPTION_OPENED = "exception_opened", "Exception case opened"
+        EXCEPTION_ASSIGNED = "exception_assigned", "Exception case assigned"
+        EXCEPTION_RESOLVED = "exception_resolved", "Exception case resolved"
+        BILLING_STARTED = "billing_started", "Billing started"
+        NOTE = "note", "Note"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(max_length=20, choices=EventSource.choices)
+    reason = models.TextField(blank=True, help_text="Why, in words; internal.")
+    reason_code = models.CharField(
+        max_length=40, blank=True, help_text="Internal; never shown to customers."
+    )
+    customer_message = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"])]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.STATUS_CHANGED:
+            return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+        return f"{self.order_id}: {self.get_kind_display()}"
+
+    @property
+    def is_status_change(self) -> bool:
+        return self.kind == self.Kind.STATUS_CHANGED
+
+
+class OutboxMessage(models.Model):
+    """Work for a worker, written in the transaction that caused it (DESIGN invariant 3).
+
+    Sent to the broker after commit; if the broker is unreachable then, the sweeper sends it
+    later. Tasks are idempotent, so a message sent twice does no harm.
+    """
+
+    task_name = models.CharField(max_length=120)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
+    )
+    kwargs = models.JSONField(default=dict)
+    not_before = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["not_before"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="outbox_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.kwargs}"

@@ -1,0 +1,420 @@
+"""Writes to orders. Every status change goes through ``_transition``: lock the row, run the
+django-fsm transition, save, write the status event, announce it; all in one transaction.
+Side effects leave only through the outbox, after commit."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from orders import events
+from orders.eligibility import serviceability_check
+from orders.models import Customer, Order, Plan, normalize_postcode
+from orders.signals import order_activated, order_due_for_activation, order_status_changed
+from orders.states import OPEN_STATES, EventSource, OrderStatus
+
+logger = logging.getLogger(__name__)
+
+
+class OrderError(Exception):
+    """A business rule refused the request; ``message`` is fit to show the person."""
+
+    def __init__(self, message: str, *, field_errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field_errors = field_errors or {}
+
+
+class NotServiceable(OrderError):
+    pass
+
+
+class DuplicateOrder(OrderError):
+    def __init__(self, existing: Order) -> None:
+        super().__init__(
+            f"Order {existing.display_id} for this customer, address and plan is already open "
+            f"({existing.get_status_display().lower()})."
+        )
+        self.existing = existing
+
+
+class OrderConflict(OrderError):
+    """Somebody else changed the order first; the state stayed valid."""
+
+
+def normalize_phone(phone: str) -> str:
+    digits = re.sub(r"[^\d]", "", phone)
+    return ("+" + digits) if phone.strip().startswith("+") else digits
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    name: str
+    email: str
+    phone: str
+    address_line1: str
+    city: str
+    postcode: str
+    address_line2: str = ""
+
+
+@dataclass(frozen=True)
+class OrderSubmission:
+    order: Order
+    created: bool
+    customer_created: bool
+
+
+def customer_find(*, email: str = "", phone: str = "") -> Customer | None:
+    """An existing customer with this e-mail (preferred) or phone number."""
+    if email:
+        found = (
+            Customer.objects.annotate(email_ci=Lower("email"))
+            .filter(email_ci=normalize_email(email))
+            .first()
+        )
+        if found:
+            return found
+    if phone:
+        return Customer.objects.filter(phone=normalize_phone(phone)).order_by("created_at").first()
+    return None
+
+
+def _customer_for(details: CustomerDetails) -> tuple[Customer, bool]:
+    existing = customer_find(email=details.email, phone=details.phone)
+    if existing is not None:
+        return existing, False
+    customer = Customer.objects.create(
+        name=details.name.strip(),
+        email=normalize_email(details.email),
+        phone=normalize_phone(details.phone),
+        address_line1=details.address_line1.strip(),
+        address_line2=details.address_line2.strip(),
+        city=details.city.strip(),
+        postcode=normalize_postcode(details.postcode),
+    )
+    return customer, True
+
+
+def order_submit(
+    *,
+    customer: CustomerDetails,
+    plan: Plan,
+    requested_activation_date: datetime.date | None,
+    channel: EventSource,
+    submitted_by: AbstractBaseUser | None,
+    idempotency_key: str | None = None,
+    external_id: str = "",
+) -> OrderSubmission:
+    """Take an order. Guarantees: the same idempotency key never yields a second order; an open
+    order for the same customer, address and plan raises DuplicateOrder; an unserviceable
+    address raises NotServiceable; on success the order is 'submitted' (or 'scheduled' when
+    future-dated) with its history row, and activation is queued after commit."""
+    if idempotency_key:
+        prior = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if prior is not None:
+            return OrderSubmission(order=prior, created=False, customer_created=False)
+
+    check = serviceability_check(customer.postcode)
+    if not check.allows(plan):
+        field = "postcode" if not check.serviceable else "plan"
+        message = (
+            check.message
+            if not check.serviceable
+            else f"{plan.name} ({plan.speed_tier}) is not available at this address."
+        )
+        raise NotServiceable(message, field_errors={field: message})
+    today = timezone.localdate()
+    if requested_activation_date and requested_activation_date < today:
+        message = "The requested activation date is in the past."
+        raise OrderError(message, field_errors={"requested_activation_date": message})
+
+    try:
+        with transaction.atomic():
+            cust, customer_created = _customer_for(customer)
+            postcode = normalize_postcode(customer.postcode)
+            line1 = customer.address_line1.strip()
+            open_duplicate = Order.objects.filter(
+                customer=cust,
+                plan=plan,
+                service_postcode=postcode,
+                service_address_line1=line1,
+                status__in=OPEN_STATES,
+            ).first()
+            if open_duplicate is not None:
+                raise DuplicateOrder(open_duplicate)
+            order = Order.objects.create(
+                customer=cust,
+                plan=plan,
+                service_address_line1=line1,
+                service_address_line2=customer.address_line2.strip(),
+                service_city=customer.city.strip(),
+                service_postcode=postcode,
+                service_area=check.area,
+                monthly_price=plan.monthly_price,
+                currency=plan.currency,
+                requested_activation_date=requested_activation_date,
+                channel=channel,
+                submitted_by=submitted_by
+                if submitted_by and submitted_by.is_authenticated
+                else None,
+                idempotency_key=idempotency_key or None,
+                external_id=external_id,
+            )
+            event = events.status_changed(
+                order=order,
+                from_status="",
+                to_status=OrderStatus.SUBMITTED,
+                actor=submitted_by,
+                source=channel,
+                reason="Order submitted." + (" New customer." if customer_created else ""),
+            )
+            order_status_changed.send(sender=Order, order=order, event=event)
+            if requested_activation_date and requested_activation_date > today:
+                order = _apply(
+                    order,
+                    "schedule",
+                    actor=submitted_by,
+                    source=channel,
+                    reason=f"Held until {requested_activation_date.isoformat()}.",
+                )
+            else:
+                order_due_for_activation.send(sender=Order, order=order)
+    except IntegrityError:
+        # A concurrent twin won the race (same idempotency key, or same open order).
+        if idempotency_key:
+            prior = Order.objects.filter(idempotency_key=idempotency_key).first()
+            if prior is not None:
+                return OrderSubmission(order=prior, created=False, customer_created=False)
+        twin = Order.objects.filter(
+            customer__email__iexact=customer.email,
+            plan=plan,
+            service_postcode=normalize_postcode(customer.postcode),
+            status__in=OPEN_STATES,
+        ).first()
+        if twin is not None:
+            raise DuplicateOrder(twin) from None
+        raise
+    logger.info("order %s submitted via %s", order.pk, channel)
+    return OrderSubmission(order=order, created=True, customer_created=customer_created)
+
+
+def _apply(
+    order: Order,
+    transition_name: str,
+    *,
+    actor: AbstractBaseUser | None,
+    source: EventSource,
+    reason: str = "",
+    reason_code: str = "",
+    data: dict[str, Any] | None = None,
+) -> Order:
+    """Run one transition on an order already locked by the caller's transaction."""
+    method = getattr(order, transition_name)
+    if not can_proceed(method):
+        raise OrderConflict(
+            f"Order {order.display_id} is {order.get_status_display().lower()}; "
+            f"it cannot {transition_name.replace('_', ' ')} now."
+        )
+    from_status = order.status
+    method()
+    order.save(update_fields=["status", "activated_at", "completed_at", "closed_at", "updated_at"])
+    event = events.status_changed(
+        order=order,
+        from_status=from_status,
+        to_status=order.status,
+        actor=actor,
+        source=source,
+        reason=reason,
+        reason_code=reason_code,
+        data=data,
+    )
+    order_status_changed.send(sender=Order, order=order, event=event)
+    if order.status == OrderStatus.ACTIVATED:
+        order_activated.send(sender=Order, order=order, event=event)
+    return order
+
+
+def order_lock(order_pk: str) -> Order:
+    """The order row, locked for the rest of the current transaction."""
+    return Order.objects.select_for_update().select_related("plan", "customer").get(pk=order_pk)
+
+
+def _transition(
+    order: Order | str,
+    transition_name: str,
+    *,
+    actor: AbstractBaseUser | None,
+    source: EventSource,
+    reason: str = "",
+    reason_code: str = "",
+    expected_status: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Order:
+    pk = order.pk if isinstance(order, Order) else order
+    with transaction.atomic():
+        locked = order_lock(pk)
+        if expected_status is not None and locked.status != expected_status:
+            raise OrderConflict(
+                f"Order {locked.display_id} changed while you were looking at it: it is now "
+                f"{locked.get_status_display().lower()}. Reload and try again."
+            )
+        return _apply(
+            locked,
+            transition_name,
+            actor=actor,
+            source=source,
+            reason=reason,
+            reason_code=reason_code,
+            data=data,
+        )
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError("A reason is required.", field_errors={"reason": "A reason is required."})
+    return reason
+
+
+def order_release(order: Order | str, *, source: EventSource = EventSource.SCHEDULER) -> Order:
+    """A scheduled order's date has come: back to 'submitted', activation queued."""
+    with transaction.atomic():
+        pk = order.pk if isinstance(order, Order) else order
+        locked = order_lock(pk)
+        released = _apply(
+            locked,
+            "release",
+            actor=None,
+            source=source,
+            reason="Requested activation date reached.",
+        )
+        order_due_for_activation.send(sender=Order, order=released)
+        return released
+
+
+def orders_release_due(*, today: datetime.date | None = None) -> int:
+    """Release every scheduled order whose requested date has come. Returns how many."""
+    today = today or timezone.localdate()
+    due = Order.objects.filter(
+        status=OrderStatus.SCHEDULED, requested_activation_date__lte=today
+    ).values_list("pk", flat=True)
+    released = 0
+    for pk in list(due):
+        try:
+            order_release(pk)
+            released += 1
+        except OrderConflict:
+            logger.info("order %s changed before release; skipped", pk)
+    return released
+
+
+def order_reject(
+    order: Order | str,
+    *,
+    reason_code: str,
+    reason: str,
+    source: EventSource,
+    actor: AbstractBaseUser | None = None,
+) -> Order:
+    return _transition(
+        order, "reject", actor=actor, source=source, reason=reason, reason_code=reason_code
+    )
+
+
+def order_route_to_manual(
+    order: Order | str, *, reason_code: str, reason: str, source: EventSource
+) -> Order:
+    return _transition(
+        order, "route_to_manual", actor=None, source=source, reason=reason, reason_code=reason_code
+    )
+
+
+def order_start_provisioning(
+    order: Order | str,
+    *,
+    source: EventSource,
+    actor: AbstractBaseUser | None = None,
+    reason: str = "",
+    expected_status: str | None = None,
+) -> Order:
+    return _transition(
+        order,
+        "start_provisioning",
+        actor=actor,
+        source=source,
+        reason=reason or "Activation started.",
+        expected_status=expected_status,
+    )
+
+
+def order_hold(order: Order | str, *, reason_code: str, reason: str) -> Order:
+    return _transition(
+        order,
+        "hold",
+        actor=None,
+        source=EventSource.PROVISIONING,
+        reason=reason,
+        reason_code=reason_code,
+    )
+
+
+def order_activate(order: Order | str, *, reason: str = "Line activated on the network.") -> Order:
+    return _transition(
+        order, "activate", actor=None, source=EventSource.PROVISIONING, reason=reason
+    )
+
+
+def order_confirm_manual_activation(
+    order: Order | str,
+    *,
+    actor: AbstractBaseUser,
+    reason: str,
+    source: EventSource,
+    expected_status: str | None = None,
+) -> Order:
+    """A person vouches that the line is live (manual pool, or an override of a failure)."""
+    return _transition(
+        order,
+        "confirm_manual_activation",
+        actor=actor,
+        source=source,
+        reason=_require_reason(reason),
+        reason_code="MANUAL_OVERRIDE",
+        expected_status=expected_status,
+    )
+
+
+def order_complete(order: Order | str, *, reason: str) -> Order:
+    return _transition(order, "complete", actor=None, source=EventSource.BILLING, reason=reason)
+
+
+def order_cancel(
+    order: Order | str,
+    *,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    source: EventSource,
+    expected_status: str | None = None,
+) -> Order:
+    return _transition(
+        order,
+        "cancel",
+        actor=actor,
+        source=source,
+        reason=_require_reason(reason),
+        expected_status=expected_status,
+    )

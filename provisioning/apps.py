@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class ProvisioningConfig(AppConfig):
+    name = "provisioning"
+    verbose_name = "Provisioning"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from provisioning import (
+            receivers,  # noqa: F401  (connects the signal receivers)
+            tasks,  # noqa: F401  (registers the Celery tasks in every process)
+        )
+        from provisioning.models import ExceptionCase
+
+        auditlog.register(ExceptionCase)
