@@ -6,7 +6,7 @@ Portal views, the admin and the APIs all fetch orders through ``orders_visible_t
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -14,13 +14,11 @@ from orders import order_id
 from orders.models import Customer, Order
 
 
-def is_staff_viewer(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_staff_viewer(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or user.has_perm("orders.view_order")))
 
 
-def restrict_orders(
-    queryset: QuerySet[Order], user: AbstractBaseUser | AnonymousUser
-) -> QuerySet[Order]:
+def restrict_orders(queryset: QuerySet[Order], user: User | AnonymousUser) -> QuerySet[Order]:
     """``queryset`` narrowed to what ``user`` may see."""
     if not user.is_authenticated:
         return queryset.none()
@@ -29,11 +27,11 @@ def restrict_orders(
     return queryset.filter(customer__user=user)
 
 
-def orders_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Order]:
+def orders_visible_to(user: User | AnonymousUser) -> QuerySet[Order]:
     return restrict_orders(Order.objects.all(), user)
 
 
-def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
+def customers_visible_to(user: User | AnonymousUser) -> QuerySet[Customer]:
     if not user.is_authenticated:
         return Customer.objects.none()
     if user.is_superuser or user.has_perm("orders.view_customer"):
@@ -42,7 +40,7 @@ def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Cus
 
 
 def order_get_for_user(
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     text: str,
     *,
     queryset: QuerySet[Order] | None = None,

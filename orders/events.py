@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from orders.models import Order, OrderEvent
 from orders.states import EventSource, OrderStatus
 
 
-def _actor(user: AbstractBaseUser | None) -> Any:
+def _actor(user: User | None) -> Any:
     return user if user is not None and user.is_authenticated else None
 
 
@@ -19,7 +19,7 @@ def status_changed(
     order: Order,
     from_status: str,
     to_status: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: EventSource,
     reason: str = "",
     reason_code: str = "",
@@ -67,7 +67,7 @@ def exception_case_event(
     *,
     order: Order,
     kind: OrderEvent.Kind,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: EventSource,
     reason: str,
     reason_code: str = "",

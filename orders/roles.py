@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.db.models import TextChoices
 
 
@@ -80,18 +80,18 @@ def ensure_role_groups(**kwargs: Any) -> None:
         group.permissions.set(perms)
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+def roles_of(user: User | AnonymousUser) -> set[Role]:
     if not user.is_authenticated:
         return set()
     cached = getattr(user, "_role_cache", None)
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
         cached = {role for role in Role if role.value in names}
-        user._role_cache = cached  # type: ignore[union-attr]
+        user._role_cache = cached  # type: ignore[union-attr,attr-defined]
     return cached
 
 
-def primary_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+def primary_role(user: User | AnonymousUser) -> Role | None:
     """The role whose landing page the user sees first."""
     held = roles_of(user)
     for role in (

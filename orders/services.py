@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -115,7 +115,7 @@ def order_submit(
     plan: Plan,
     requested_activation_date: datetime.date | None,
     channel: EventSource,
-    submitted_by: AbstractBaseUser | None,
+    submitted_by: User | None,
     idempotency_key: str | None = None,
     external_id: str = "",
 ) -> OrderSubmission:
@@ -216,7 +216,7 @@ def _apply(
     order: Order,
     transition_name: str,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: EventSource,
     reason: str = "",
     reason_code: str = "",
@@ -248,6 +248,10 @@ def _apply(
     return order
 
 
+def _order_pk(order: Order | str) -> str:
+    return order if isinstance(order, str) else str(order.pk)
+
+
 def order_lock(order_pk: str) -> Order:
     """The order row, locked for the rest of the current transaction."""
     return Order.objects.select_for_update().select_related("plan", "customer").get(pk=order_pk)
@@ -257,16 +261,15 @@ def _transition(
     order: Order | str,
     transition_name: str,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: EventSource,
     reason: str = "",
     reason_code: str = "",
     expected_status: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> Order:
-    pk = order.pk if isinstance(order, Order) else order
     with transaction.atomic():
-        locked = order_lock(pk)
+        locked = order_lock(_order_pk(order))
         if expected_status is not None and locked.status != expected_status:
             raise OrderConflict(
                 f"Order {locked.display_id} changed while you were looking at it: it is now "
@@ -293,8 +296,7 @@ def _require_reason(reason: str) -> str:
 def order_release(order: Order | str, *, source: EventSource = EventSource.SCHEDULER) -> Order:
     """A scheduled order's date has come: back to 'submitted', activation queued."""
     with transaction.atomic():
-        pk = order.pk if isinstance(order, Order) else order
-        locked = order_lock(pk)
+        locked = order_lock(_order_pk(order))
         released = _apply(
             locked,
             "release",
@@ -328,7 +330,7 @@ def order_reject(
     reason_code: str,
     reason: str,
     source: EventSource,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Order:
     return _transition(
         order, "reject", actor=actor, source=source, reason=reason, reason_code=reason_code
@@ -347,7 +349,7 @@ def order_start_provisioning(
     order: Order | str,
     *,
     source: EventSource,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     reason: str = "",
     expected_status: str | None = None,
 ) -> Order:
@@ -381,7 +383,7 @@ def order_activate(order: Order | str, *, reason: str = "Line activated on the n
 def order_confirm_manual_activation(
     order: Order | str,
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     reason: str,
     source: EventSource,
     expected_status: str | None = None,
@@ -405,7 +407,7 @@ def order_complete(order: Order | str, *, reason: str) -> Order:
 def order_cancel(
     order: Order | str,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str,
     source: EventSource,
     expected_status: str | None = None,

@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -42,7 +42,7 @@ def _new_job(
     order: Order,
     *,
     trigger: str,
-    requested_by: AbstractBaseUser | None = None,
+    requested_by: User | None = None,
     countdown: float = 0,
 ) -> ProvisioningJob:
     last = order.provisioning_jobs.order_by("-attempt").values_list("attempt", flat=True).first()
@@ -236,13 +236,13 @@ def _route_failure(order: Order, job: ProvisioningJob) -> None:
     exception_case_open(order, reason_code=job.error_code, detail=job.error_message)
 
 
-def exception_case_owner_for(reason_code: str) -> AbstractBaseUser | None:
+def exception_case_owner_for(reason_code: str) -> User | None:
     """Route a new case to the provisioning lead with the fewest active cases (then the oldest
     account), falling back to a superuser so that no case is left without an owner."""
-    User = get_user_model()
+    user_model = get_user_model()
     active_states = [ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING]
     leads = (
-        User.objects.filter(is_active=True, groups__name=Role.PROVISIONING_LEAD)
+        user_model.objects.filter(is_active=True, groups__name=Role.PROVISIONING_LEAD)
         .annotate(
             load=Count(
                 "owned_exception_cases", filter=Q(owned_exception_cases__state__in=active_states)
@@ -250,9 +250,9 @@ def exception_case_owner_for(reason_code: str) -> AbstractBaseUser | None:
         )
         .order_by("load", "date_joined", "pk")
     )
-    owner = leads.first()
+    owner: User | None = leads.first()
     if owner is None:
-        owner = User.objects.filter(is_active=True, is_superuser=True).order_by("pk").first()
+        owner = user_model.objects.filter(is_active=True, is_superuser=True).order_by("pk").first()
     return owner
 
 
@@ -302,7 +302,7 @@ def exception_case_open(order: Order, *, reason_code: str, detail: str) -> Excep
 
 
 def _case_close(
-    case: ExceptionCase, *, resolution: str, actor: AbstractBaseUser | None, note: str
+    case: ExceptionCase, *, resolution: str, actor: User | None, note: str
 ) -> ExceptionCase:
     case.state = ExceptionCase.State.RESOLVED
     case.resolution = resolution
@@ -342,7 +342,7 @@ def _lock_case(case: ExceptionCase | int, *, expect: tuple[str, ...]) -> Excepti
 
 
 def exception_case_assign(
-    case: ExceptionCase | int, *, owner: AbstractBaseUser, acting_user: AbstractBaseUser
+    case: ExceptionCase | int, *, owner: User, acting_user: User
 ) -> ExceptionCase:
     with transaction.atomic():
         locked = _lock_case(case, expect=(ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING))
@@ -360,9 +360,7 @@ def exception_case_assign(
         return locked
 
 
-def exception_case_retry(
-    case: ExceptionCase | int, *, acting_user: AbstractBaseUser
-) -> ExceptionCase:
+def exception_case_retry(case: ExceptionCase | int, *, acting_user: User) -> ExceptionCase:
     """Re-run activation for the case's order. The case stays active (retrying) until the
     attempt succeeds (resolved) or fails (open again)."""
     with transaction.atomic():
@@ -383,7 +381,7 @@ def exception_case_retry(
 def exception_case_resolve_override(
     case: ExceptionCase | int,
     *,
-    acting_user: AbstractBaseUser,
+    acting_user: User,
     resolution: str,
     reason: str,
 ) -> ExceptionCase:

@@ -1,2 +1,10 @@
+from django.urls import path
+
+from support import views
+
 app_name = "support"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("orders/<str:order_id>/", views.order_view, name="order"),
+    path("orders/<str:order_id>/live/", views.order_live, name="order_live"),
+]

@@ -1,0 +1,90 @@
+"""The sales rep's guided order form (US-01)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django import forms
+from django.utils import timezone
+
+from orders.eligibility import serviceability_check
+from orders.models import Plan
+from orders.services import CustomerDetails, normalize_phone
+
+PHONE_HELP = "Mobile or landline, digits with optional leading +."
+
+
+class OrderEntryForm(forms.Form):
+    """Customer, contact, service address and plan on one page. Every problem is reported
+    next to its field; the address is checked for serviceability before the order is taken."""
+
+    name = forms.CharField(label="Customer name", max_length=120)
+    email = forms.EmailField(label="E-mail", max_length=254)
+    phone = forms.CharField(label="Phone", max_length=20, help_text=PHONE_HELP)
+    address_line1 = forms.CharField(label="Service address", max_length=120)
+    address_line2 = forms.CharField(label="Address line 2", max_length=120, required=False)
+    city = forms.CharField(label="Town or city", max_length=60)
+    postcode = forms.CharField(label="Postcode", max_length=10)
+    plan = forms.ModelChoiceField(
+        label="Plan",
+        queryset=Plan.objects.filter(is_active=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    requested_activation_date = forms.DateField(
+        label="Activation date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty to activate as soon as possible.",
+    )
+    # One token per rendered form: a double click or a re-post submits the same token, and the
+    # service returns the order it already took instead of creating a second one.
+    submission_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def clean_phone(self) -> str:
+        phone = normalize_phone(self.cleaned_data["phone"])
+        digits = phone.lstrip("+")
+        if not 7 <= len(digits) <= 15:
+            raise forms.ValidationError("Enter a phone number of 7 to 15 digits.")
+        return phone
+
+    def clean_postcode(self) -> str:
+        postcode = " ".join(self.cleaned_data["postcode"].upper().split())
+        compact = postcode.replace(" ", "")
+        if not (5 <= len(compact) <= 7 and compact.isalnum()):
+            raise forms.ValidationError("Enter a full postcode, for example SW1A 1AA.")
+        return postcode
+
+    def clean_requested_activation_date(self) -> datetime.date | None:
+        value = self.cleaned_data.get("requested_activation_date")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError("The activation date cannot be in the past.")
+        return value
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        postcode, plan = cleaned.get("postcode"), cleaned.get("plan")
+        if postcode:
+            check = serviceability_check(postcode)
+            if check.area is None or not check.serviceable:
+                self.add_error("postcode", check.message)
+            elif plan is not None and not check.allows(plan):
+                self.add_error(
+                    "plan",
+                    f"{plan.name} ({plan.speed_tier}) is not available at {postcode}: "
+                    f"the network there delivers up to {check.area.max_download_mbps} Mbps.",
+                )
+        return cleaned
+
+    def customer_details(self) -> CustomerDetails:
+        data = self.cleaned_data
+        return CustomerDetails(
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            address_line1=data["address_line1"],
+            address_line2=data.get("address_line2", ""),
+            city=data["city"],
+            postcode=data["postcode"],
+        )

@@ -1,0 +1,88 @@
+"""Sign-in landing and the customer's self-service pages (US-02)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from orders import selectors
+from orders.access import order_get_for_user
+from orders.live import live_fragment_response
+from orders.models import Order
+from orders.roles import Role, primary_role
+
+LANDING = {
+    Role.SALES: "orders:new",
+    Role.SUPPORT: "support:search",
+    Role.CUSTOMER: "portal:my_orders",
+    Role.PROVISIONING_LEAD: "admin:provisioning_exceptioncase_changelist",
+    Role.PROVISIONING: "admin:orders_order_changelist",
+    Role.BILLING: "admin:billing_billingaccount_changelist",
+}
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its own page right after sign-in."""
+    role = primary_role(request.user)
+    if role is not None:
+        return redirect(LANDING[role])
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return render(request, "portal/no_role.html", status=403)
+
+
+def _customer_orders(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return Order.objects.filter(customer__user=request.user).select_related("plan")
+
+
+@login_required
+@require_GET
+def my_orders(request: HttpRequest) -> HttpResponse:
+    orders = [
+        {
+            "order": order,
+            "label": selectors.customer_status_label(order),
+            "estimated_activation": selectors.estimated_activation_date(order),
+        }
+        for order in _customer_orders(request)
+    ]
+    return render(request, "portal/my_orders.html", {"orders": orders})
+
+
+def _tracking_context(order: Order) -> dict:
+    return {
+        "order": order,
+        "label": selectors.customer_status_label(order),
+        "estimated_activation": selectors.estimated_activation_date(order),
+        "timeline": selectors.customer_timeline(order),
+    }
+
+
+def _own_order(request: HttpRequest, order_id: str) -> Order:
+    # Only the customer's own orders, whatever other roles the user holds: this page speaks
+    # to the customer, in customer words.
+    return order_get_for_user(request.user, order_id, queryset=_customer_orders(request))
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
+    order = _own_order(request, order_id)
+    context = _tracking_context(order)
+    context["live_url"] = reverse("portal:order_live", kwargs={"order_id": order.pk})
+    context["live_version"] = selectors.order_last_event_id(order)
+    return render(request, "portal/order_detail.html", context)
+
+
+@login_required
+@require_GET
+def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
+    order = _own_order(request, order_id)
+    return live_fragment_response(
+        request, order, template="portal/_tracking.html", context=lambda: _tracking_context(order)
+    )

@@ -1,0 +1,36 @@
+// Live status: any element with data-live-url re-renders itself when the order changes.
+// The server answers 204 while nothing happened since our version (one cheap query).
+(function () {
+  "use strict";
+  var body = document.body;
+  var interval = parseInt(body.getAttribute("data-live-poll-ms") || "2000", 10);
+
+  function watch(el) {
+    var url = el.getAttribute("data-live-url");
+    var busy = false;
+    function poll() {
+      if (busy || document.hidden) { return; }
+      busy = true;
+      var version = el.getAttribute("data-live-version") || "0";
+      fetch(url + "?since=" + encodeURIComponent(version), {
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+        cache: "no-store"
+      }).then(function (response) {
+        if (response.status === 200) {
+          var next = response.headers.get("X-Live-Version");
+          return response.text().then(function (html) {
+            el.innerHTML = html;
+            if (next) { el.setAttribute("data-live-version", next); }
+            el.setAttribute("data-live-updated", new Date().toISOString());
+          });
+        }
+      }).catch(function () { /* offline for a moment: the next poll tries again */ })
+        .then(function () { busy = false; });
+    }
+    setInterval(poll, interval);
+    document.addEventListener("visibilitychange", poll);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-live-url]"), watch);
+})();

@@ -1,0 +1,91 @@
+"""Support: find an order by its ID (or the customer) and see it end to end (US-05)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from billing.selectors import billing_account_for
+from orders import order_id as order_ids
+from orders import selectors
+from orders.access import order_get_for_user, orders_visible_to
+from orders.live import live_fragment_response
+from orders.models import Order
+from orders.services import normalize_phone
+from provisioning.selectors import order_exception_cases, order_provisioning_jobs
+
+SEARCH_LIMIT = 25
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """An order ID goes straight to the order; a mistyped ID is caught by its check
+    character; anything else searches customers by name, e-mail or phone."""
+    query = request.GET.get("q", "").strip()
+    context: dict = {"query": query, "results": None, "error": ""}
+    if query:
+        compact = "".join(ch for ch in query if ch not in " -")
+        looks_like_id = len(compact) == order_ids.LENGTH and compact.isalnum()
+        if looks_like_id and any(ch.isdigit() for ch in compact):
+            try:
+                canonical = order_ids.normalize(query)
+            except order_ids.InvalidOrderId as exc:
+                context["error"] = str(exc)
+            else:
+                if orders_visible_to(request.user).filter(pk=canonical).exists():
+                    return redirect("support:order", order_id=canonical)
+                context["error"] = f"No order {order_ids.display(canonical)}."
+        if not context["error"]:
+            phone = normalize_phone(query)
+            match = Q(customer__name__icontains=query) | Q(customer__email__iexact=query)
+            if len(phone.lstrip("+")) >= 6:
+                match |= Q(customer__phone=phone)
+            context["results"] = list(
+                orders_visible_to(request.user)
+                .filter(match)
+                .select_related("customer", "plan")
+                .order_by("-submitted_at")[:SEARCH_LIMIT]
+            )
+    return render(request, "support/search.html", context)
+
+
+def _order_context(order: Order) -> dict:
+    return {
+        "order": order,
+        "customer_label": selectors.customer_status_label(order),
+        "estimated_activation": selectors.estimated_activation_date(order),
+        "events": selectors.order_recent_events(order, limit=30),
+        "jobs": order_provisioning_jobs(order),
+        "cases": order_exception_cases(order),
+        "billing_account": billing_account_for(order),
+    }
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def order_view(request: HttpRequest, order_id: str) -> HttpResponse:
+    order = order_get_for_user(request.user, order_id, queryset=selectors.order_detail_queryset())
+    context = _order_context(order)
+    context["live_url"] = reverse("support:order_live", kwargs={"order_id": order.pk})
+    context["live_version"] = selectors.order_last_event_id(order)
+    return render(request, "support/order.html", context)
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
+    order = order_get_for_user(request.user, order_id, queryset=selectors.order_detail_queryset())
+    return live_fragment_response(
+        request,
+        order,
+        template="support/_order_panels.html",
+        context=lambda: _order_context(order),
+    )
