@@ -16,7 +16,9 @@ class OrdersConfig(AppConfig):
         )
         from orders.models import Customer, Order, Plan, ServiceArea
 
-        post_migrate.connect(roles.ensure_role_groups, sender=self)
+        # After every app's post_migrate, not only ours: the groups hold permissions of apps
+        # listed after orders (provisioning, billing), created by their own post_migrate.
+        post_migrate.connect(roles.ensure_role_groups, dispatch_uid="orders.ensure_role_groups")
         auditlog.register(Order)
         auditlog.register(Customer)
         auditlog.register(Plan)

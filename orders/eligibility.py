@@ -18,7 +18,9 @@ class Serviceability:
 
     @property
     def serviceable(self) -> bool:
-        return bool(self.available_plans)
+        """The network reaches the address, even if no plan in today's catalog fits it (then
+        the plan, not the address, is what the person must change)."""
+        return self.area is not None and self.area.max_download_mbps > 0
 
     def allows(self, plan: Plan) -> bool:
         return self.area is not None and plan.is_active and self.area.supports(plan)
@@ -27,7 +29,8 @@ class Serviceability:
     def message(self) -> str:
         if self.area is None or self.area.max_download_mbps == 0:
             return "We don't offer service at this postcode yet."
-        top = max(p.download_mbps for p in self.available_plans) if self.available_plans else 0
+        top = max((p.download_mbps for p in self.available_plans), default=0)
+        top = top or self.area.max_download_mbps
         return f"Serviceable: {self.area.get_technology_display()}, up to {top} Mbps."
 
 

@@ -1,8 +1,9 @@
 """The shared order ID (DESIGN invariant 1).
 
 Nine random symbols from Crockford's base-32 alphabet (no I, L, O or U, so nothing reads as
-another symbol over the phone) and one check symbol computed with the Luhn mod-32 algorithm,
-which catches every single mistyped symbol and every swap of two adjacent symbols. 32**9 is
+another symbol over the phone) and one check symbol computed with the Damm algorithm over the
+field GF(32), which catches every single mistyped symbol and every swap of two adjacent symbols
+(Luhn mod 32 does not: it misses swapping 0 and Z, as Luhn mod 10 misses 09/90). 32**9 is
 about 3.5e13 possible IDs: sequential guessing is hopeless, and the IDs leak no order volume.
 
 Stored canonical (``K7QM3XPA9Z``), shown grouped (``K7QM3-XPA9Z``). People may type it in any
@@ -22,16 +23,23 @@ class InvalidOrderId(ValueError):
     """The text cannot be an order ID: wrong length, a foreign symbol, or a failed check."""
 
 
+# GF(32) as polynomials over GF(2) modulo the primitive x^5 + x^2 + 1. The Damm quasigroup
+# a * b = x*a + b is totally anti-symmetric because x != 1, which is what catches every swap.
+_FIELD_MODULUS = 0b100101
+
+
+def _times_x(value: int) -> int:
+    value <<= 1
+    return value ^ _FIELD_MODULUS if value & 0b100000 else value
+
+
 def check_symbol(body: str) -> str:
-    """The Luhn mod-32 check symbol for ``body`` (canonical symbols only)."""
-    n = len(ALPHABET)
-    total = 0
-    factor = 2
-    for symbol in reversed(body):
-        addend = factor * _INDEX[symbol]
-        total += addend // n + addend % n
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(n - total % n) % n]
+    """The Damm check symbol for ``body`` (canonical symbols only): the one symbol that brings
+    the running value of the whole ID back to zero."""
+    interim = 0
+    for symbol in body:
+        interim = _times_x(interim) ^ _INDEX[symbol]
+    return ALPHABET[_times_x(interim)]
 
 
 def generate() -> str:

@@ -59,14 +59,17 @@ class CustomerTimelineEntry:
 
 def customer_timeline(order: Order) -> list[CustomerTimelineEntry]:
     """Status changes in customer words, oldest first. No internal reasons or codes."""
-    rows = order.events.filter(kind=OrderEvent.Kind.STATUS_CHANGED).only("created_at", "to_status")
+    # values_list, not only(): the related manager would load each row's deferred order_id.
+    rows = order.events.filter(kind=OrderEvent.Kind.STATUS_CHANGED).values_list(
+        "created_at", "to_status"
+    )
     return [
         CustomerTimelineEntry(
-            at=row.created_at,
-            text=CUSTOMER_EVENT_TEXT[OrderStatus(row.to_status)],
-            status=CUSTOMER_LABEL[OrderStatus(row.to_status)],
+            at=at,
+            text=CUSTOMER_EVENT_TEXT[OrderStatus(to_status)],
+            status=CUSTOMER_LABEL[OrderStatus(to_status)],
         )
-        for row in rows
+        for at, to_status in rows
     ]
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -52,8 +53,20 @@ class OrderConflict(OrderError):
 
 
 def normalize_phone(phone: str) -> str:
-    digits = re.sub(r"[^\d]", "", phone)
-    return ("+" + digits) if phone.strip().startswith("+") else digits
+    """One spelling per number: national numbers of the home country as dialled at home
+    ('07700900123' for '+44 7700 900123'), others in international form ('+33612345678')."""
+    raw = phone.strip()
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+"):
+        international = digits
+    elif digits.startswith("00"):
+        international = digits[2:]
+    else:
+        return digits
+    home = settings.PHONE_COUNTRY_CODE
+    if international.startswith(home):
+        return "0" + international[len(home) :]
+    return "+" + international
 
 
 def normalize_email(email: str) -> str:
@@ -155,6 +168,11 @@ def order_submit(
                 status__in=OPEN_STATES,
             ).first()
             if open_duplicate is not None:
+                if idempotency_key and open_duplicate.idempotency_key == idempotency_key:
+                    # Our own twin (same key) committed while we waited for the write lock.
+                    return OrderSubmission(
+                        order=open_duplicate, created=False, customer_created=False
+                    )
                 raise DuplicateOrder(open_duplicate)
             order = Order.objects.create(
                 customer=cust,

@@ -75,7 +75,7 @@ def serviceability(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-@permission_required("orders.view_customer", raise_exception=True)
+@permission_required("orders.add_order", raise_exception=True)
 @require_GET
 def customer_lookup(request: HttpRequest) -> JsonResponse:
     """Find an existing customer by e-mail or phone so the rep doesn't type them again."""

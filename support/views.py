@@ -32,15 +32,20 @@ def search(request: HttpRequest) -> HttpResponse:
     if query:
         compact = "".join(ch for ch in query if ch not in " -")
         looks_like_id = len(compact) == order_ids.LENGTH and compact.isalnum()
-        if looks_like_id and any(ch.isdigit() for ch in compact):
+        if looks_like_id:
+            # About 1 ID in 42 has no digit, so letters-only text is still tried as an ID; it
+            # only reports an ID error when it has a digit (ten letters may be a name).
+            has_digit = any(ch.isdigit() for ch in compact)
             try:
                 canonical = order_ids.normalize(query)
             except order_ids.InvalidOrderId as exc:
-                context["error"] = str(exc)
+                if has_digit:
+                    context["error"] = str(exc)
             else:
                 if orders_visible_to(request.user).filter(pk=canonical).exists():
                     return redirect("support:order", order_id=canonical)
-                context["error"] = f"No order {order_ids.display(canonical)}."
+                if has_digit:
+                    context["error"] = f"No order {order_ids.display(canonical)}."
         if not context["error"]:
             phone = normalize_phone(query)
             match = Q(customer__name__icontains=query) | Q(customer__email__iexact=query)

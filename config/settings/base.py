@@ -35,7 +35,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,6 +161,8 @@ PROVISIONING_MAX_AUTO_ATTEMPTS = env.int("PROVISIONING_MAX_AUTO_ATTEMPTS", defau
 PROVISIONING_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_RETRY_BACKOFF_SECONDS", default=30)
 # A job running longer than this is treated as lost (worker died) and re-attempted.
 PROVISIONING_JOB_STALL_SECONDS = env.int("PROVISIONING_JOB_STALL_SECONDS", default=600)
+# Phone numbers of this country are stored in national form (see orders.services.normalize_phone).
+PHONE_COUNTRY_CODE = env.str("PHONE_COUNTRY_CODE", default="44")
 # Working days quoted to the customer when an order needs the provisioning team by hand.
 MANUAL_PROVISIONING_LEAD_DAYS = env.int("MANUAL_PROVISIONING_LEAD_DAYS", default=3)
 # How often the tracking pages ask for news (US-02: visible within 60 s; we aim for 2 s).

@@ -1,6 +1,7 @@
 """A network simulator with configurable latency and deterministic failure rules.
 
-Rules come from settings.NETWORK_SIMULATOR_RULES (JSON in the environment) or DEFAULT_RULES.
+Rules come from settings.NETWORK_SIMULATOR_RULES (JSON in the environment; ``[]`` is a network
+that never fails) or, when that is not set, DEFAULT_RULES.
 Each rule is a dict:
 
     {"when": {"exchange": "Faultybridge"},     # match on any ActivationRequest fields:
@@ -68,8 +69,10 @@ class SimulatedNetworkAdapter:
     def __init__(
         self, *, rules: list[dict[str, Any]] | None = None, latency_ms: int | None = None
     ) -> None:
-        configured = settings.NETWORK_SIMULATOR_RULES
-        self.rules = rules if rules is not None else (configured or DEFAULT_RULES)
+        if rules is None:
+            rules = settings.NETWORK_SIMULATOR_RULES
+        # An empty list is a choice (a network that never fails); only "not set" means default.
+        self.rules = DEFAULT_RULES if rules is None else rules
         self.latency_ms = (
             settings.NETWORK_SIMULATOR_LATENCY_MS if latency_ms is None else latency_ms
         )

@@ -58,9 +58,9 @@
   lookup.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); findCustomer(); } });
 
   // One submission per form: the server also refuses a second order for the same token.
-  form.addEventListener("submit", function () {
+  form.addEventListener("submit", function (event) {
     var button = byId("submit-order");
-    if (form.getAttribute("data-submitted")) { return; }
+    if (form.getAttribute("data-submitted")) { event.preventDefault(); return; }
     form.setAttribute("data-submitted", "1");
     setTimeout(function () { button.disabled = true; button.textContent = "Submitting…"; }, 0);
   });

@@ -1,0 +1,138 @@
+"""US-01 and US-03 in a real browser: the sales rep's guided order form."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from billing.models import BillingAccount
+from orders.models import Customer, Order
+from orders.states import OrderStatus
+from tests.browser.conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def fill_customer(page, *, name: str, email: str, phone: str) -> None:
+    page.get_by_label("Customer name", exact=True).fill(name)
+    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("Phone", exact=True).fill(phone)
+
+
+def fill_address(page, *, line1: str, city: str, postcode: str) -> None:
+    page.get_by_label("Service address", exact=True).fill(line1)
+    page.get_by_label("Town or city", exact=True).fill(city)
+    page.get_by_label("Postcode", exact=True).fill(postcode)
+
+
+def test_us01_missing_phone_and_bad_email_block_submission_and_are_named(
+    page, sales_user, plan, serviceable_area
+):
+    # Given a sales rep on the order form, with the phone left empty and a broken e-mail
+    sign_in(page, sales_user.username)
+    expect(page).to_have_url(re.compile(r"/sales/orders/new/$"))
+    fill_customer(page, name="Jane Doe", email="jane.example.com", phone="")
+    fill_address(page, line1="1 High Street", city="London", postcode="sw1a 1aa")
+    page.get_by_label(str(plan)).check()
+
+    # When the rep submits the order
+    page.get_by_role("button", name="Submit order").click()
+
+    # Then the submission is blocked: a summary names each problem and links to its field
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("2 problems to fix")
+    expect(summary.get_by_role("link", name="Phone: This field is required.")).to_have_attribute(
+        "href", "#field-phone"
+    )
+    expect(summary.get_by_role("link", name="E-mail: Enter a valid email address.")).to_be_visible()
+    # ... the summary has the focus, so a screen reader reads it out first
+    expect(summary).to_be_focused()
+    # ... the error also stands next to the phone field
+    expect(page.locator("#field-phone .field-error")).to_have_text("This field is required.")
+    expect(page.locator("#field-email .field-error")).to_have_text("Enter a valid email address.")
+    # ... what the rep typed is still there
+    expect(page.get_by_label("Customer name", exact=True)).to_have_value("Jane Doe")
+    expect(page.get_by_label("E-mail", exact=True)).to_have_value("jane.example.com")
+    expect(page.get_by_label("Service address", exact=True)).to_have_value("1 High Street")
+    expect(page.get_by_label("Postcode", exact=True)).to_have_value("sw1a 1aa")
+    expect(page.get_by_label(str(plan))).to_be_checked()
+    # ... and nothing was created
+    assert Order.objects.count() == 0
+    assert Customer.objects.count() == 0
+
+
+def test_us01_us03_complete_order_checks_address_then_activates_and_bills_by_itself(
+    page, sales_user, plan, plan_factory, serviceable_area, slow_area
+):
+    # Given a sales rep on the order form, a 50 Mbps plan besides Fibre 500, and a second
+    # address whose network delivers only 80 Mbps
+    basic = plan_factory(download_mbps=50, price="22.00")
+    sign_in(page, sales_user.username)
+    fill_customer(page, name="Jane Doe", email="jane@example.com", phone="07700 900123")
+    fill_address(page, line1="1 High Street", city="London", postcode="ls1 4ap")
+    result = page.locator("#serviceability-result")
+
+    # When the rep checks the slow address
+    page.get_by_role("button", name="Check address").click()
+
+    # Then it is serviceable, but Fibre 500 cannot be picked there
+    expect(result).to_have_text("Serviceable: Fibre to the cabinet (FTTC), up to 50 Mbps.")
+    expect(page.get_by_label(str(plan))).to_be_disabled()
+    expect(page.get_by_label(str(basic))).to_be_enabled()
+
+    # When the rep corrects the postcode to the full-fibre address and checks again
+    page.get_by_label("Postcode", exact=True).fill("SW1A 1AA")
+    page.get_by_role("button", name="Check address").click()
+
+    # Then every plan is available
+    expect(result).to_have_text("Serviceable: Full fibre (FTTP), up to 500 Mbps.")
+    expect(page.get_by_label(str(plan))).to_be_enabled()
+
+    # When the rep picks Fibre 500 and (impatiently) double-clicks Submit
+    page.get_by_label(str(plan)).check()
+    page.get_by_role("button", name="Submit order").dblclick()
+
+    # Then the rep lands on the order page showing its ID...
+    expect(page).to_have_url(re.compile(r"/sales/orders/[0-9A-Z]{10}/$"), timeout=15_000)
+    order = Order.objects.get()
+    expect(page.get_by_test_id("order-id")).to_have_text(order.display_id)
+    # ... and the order reaches Completed (activated, then billed) with nobody acting on it
+    expect(page.get_by_test_id("order-status")).to_have_text("Completed")
+    expect(page.locator(".timeline")).to_contain_text("Activated → Completed")
+    # ... exactly once, whatever the double click sent
+    assert Order.objects.count() == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    account = BillingAccount.objects.get(order=order)
+    assert (account.plan, account.monthly_price) == (plan, plan.monthly_price)
+
+
+def test_us01_the_same_form_sent_twice_at_once_makes_one_order(
+    page, live_server, sales_user, plan, serviceable_area
+):
+    # Given a complete order form
+    sign_in(page, sales_user.username)
+    fill_customer(page, name="Jane Doe", email="jane@example.com", phone="07700 900123")
+    fill_address(page, line1="1 High Street", city="London", postcode="SW1A 1AA")
+    page.get_by_label(str(plan), exact=True).check()
+
+    # When the browser sends it twice at the same moment (what a double submit through a
+    # slow network looks like to the server: two requests in flight with one form token)
+    landed = page.evaluate(
+        """async () => {
+            const form = document.getElementById("order-form");
+            const send = () => fetch(form.action || location.href, {
+                method: "POST", body: new FormData(form), credentials: "same-origin"
+            }).then((r) => r.url);
+            return Promise.all([send(), send()]);
+        }"""
+    )
+
+    # Then both requests end on the page of one and the same order
+    order = Order.objects.get()
+    assert landed == [f"{live_server.url}/sales/orders/{order.pk}/"] * 2
+    page.goto(landed[0])
+    expect(page.get_by_test_id("order-id")).to_have_text(order.display_id)

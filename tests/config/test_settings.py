@@ -1,0 +1,84 @@
+"""Production settings fail fast on missing secrets and pass Django's deployment checklist."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k" * 20 + "9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5"
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_real_secret_key(tmp_path):
+    result = manage(
+        "check",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        ALLOWED_HOSTS="isp.example",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_the_development_key(tmp_path):
+    result = manage(
+        "check",
+        SECRET_KEY="dev-only-insecure-key-do-not-use-in-production",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        ALLOWED_HOSTS="isp.example",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_database_url(tmp_path):
+    result = manage(
+        "check", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="isp.example", VAR_DIR=str(tmp_path)
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=STRONG_KEY,
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        ALLOWED_HOSTS="isp.example",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_demo_loader_refuses_production_settings(tmp_path):
+    result = manage(
+        "load_demo_data",
+        SECRET_KEY=STRONG_KEY,
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        ALLOWED_HOSTS="isp.example",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "never loaded with production settings" in result.stderr

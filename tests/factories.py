@@ -1,0 +1,214 @@
+"""factory-boy factories, and ``submit_order`` for orders made the honest way.
+
+Prefer ``submit_order`` (it goes through ``orders.services.order_submit``: customer lookup,
+serviceability, duplicate checks, the status event and the outbox). ``OrderFactory`` writes rows
+directly, for tests that need many orders or a state without its road (query counts, admin
+lists); it still writes the 'submitted' status event so the history is never empty.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from itertools import count
+from typing import Any
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from billing.models import BillingAccount
+from billing.services import first_period
+from orders.models import Customer, Order, OrderEvent, Plan, ServiceArea, Technology
+from orders.roles import Role
+from orders.services import CustomerDetails, OrderSubmission, order_submit
+from orders.states import EventSource, OrderStatus
+from provisioning.models import ExceptionCase, ProvisioningJob, ReasonCode
+
+_unique = count(1)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user; ``role=Role.SALES`` (or any ``orders.roles.Role``) puts them in that group."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user-{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@isp.example")
+    first_name = factory.Sequence(lambda n: f"User{n}")
+    last_name = "Example"
+    password = factory.django.Password("password")
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: Role | str | None, **kwargs: Any) -> None:
+        if extracted:
+            # The groups are created by post_migrate (orders.roles.ensure_role_groups).
+            self.groups.add(Group.objects.get(name=Role(extracted).value))
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+
+    code = factory.Sequence(lambda n: f"fibre-{n}")
+    name = factory.Sequence(lambda n: f"Fibre {n}")
+    download_mbps = 500
+    upload_mbps = factory.LazyAttribute(lambda p: max(1, p.download_mbps // 5))
+    monthly_price = Decimal("35.00")
+    currency = "GBP"
+
+
+class ServiceAreaFactory(factory.django.DjangoModelFactory):
+    """An automated full-fibre area up to 1 Gbps, at a postcode of its own."""
+
+    class Meta:
+        model = ServiceArea
+
+    postcode = factory.Sequence(lambda n: f"TS{n % 100} {n // 100 % 10}AA")
+    exchange = factory.Sequence(lambda n: f"Testham {n}")
+    technology = Technology.FTTP
+    max_download_mbps = 1000
+    auto_provisioning = True
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    phone = factory.Sequence(lambda n: f"07700{n:06d}")
+    address_line1 = factory.Sequence(lambda n: f"{n} Test Street")
+    city = "Testville"
+    postcode = "SW1A1AA"
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An order row written directly, with its 'submitted' status event (and, when built in
+    another ``status``, the event that moved it there). Use ``submit_order`` to go through the
+    real intake."""
+
+    class Meta:
+        model = Order
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    plan = factory.SubFactory(PlanFactory)
+    service_area = factory.SubFactory(ServiceAreaFactory)
+    service_address_line1 = factory.LazyAttribute(lambda o: o.customer.address_line1)
+    service_city = factory.LazyAttribute(lambda o: o.customer.city)
+    service_postcode = factory.LazyAttribute(lambda o: o.service_area.postcode)
+    monthly_price = factory.LazyAttribute(lambda o: o.plan.monthly_price)
+    currency = factory.LazyAttribute(lambda o: o.plan.currency)
+    channel = EventSource.SALES_PORTAL
+
+    @factory.post_generation
+    def history(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if not create:
+            return
+        OrderEvent.objects.create(
+            order=self,
+            kind=OrderEvent.Kind.STATUS_CHANGED,
+            from_status="",
+            to_status=OrderStatus.SUBMITTED,
+            source=self.channel,
+            actor=self.submitted_by,
+            reason="Order submitted.",
+        )
+        if self.status != OrderStatus.SUBMITTED:
+            OrderEvent.objects.create(
+                order=self,
+                kind=OrderEvent.Kind.STATUS_CHANGED,
+                from_status=OrderStatus.SUBMITTED,
+                to_status=self.status,
+                source=EventSource.ADMIN,
+                reason="Made by OrderFactory.",
+            )
+
+
+class ProvisioningJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProvisioningJob
+
+    order = factory.SubFactory(OrderFactory)
+    attempt = factory.LazyAttribute(lambda j: j.order.provisioning_jobs.count() + 1)
+    trigger = ProvisioningJob.Trigger.INITIAL
+
+
+class ExceptionCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExceptionCase
+
+    order = factory.SubFactory(OrderFactory)
+    reason_code = ReasonCode.PORT_UNAVAILABLE
+    reason_detail = "No free access port at exchange Testham."
+    owner = factory.SubFactory(UserFactory, role=Role.PROVISIONING_LEAD)
+
+
+class BillingAccountFactory(factory.django.DjangoModelFactory):
+    """A billing account whose plan, price and first period follow its order."""
+
+    class Meta:
+        model = BillingAccount
+
+    order = factory.SubFactory(OrderFactory)
+    customer = factory.LazyAttribute(lambda b: b.order.customer)
+    plan = factory.LazyAttribute(lambda b: b.order.plan)
+    monthly_price = factory.LazyAttribute(lambda b: b.order.monthly_price)
+    currency = factory.LazyAttribute(lambda b: b.order.currency)
+    start_date = factory.LazyFunction(timezone.localdate)
+    first_period_end = factory.LazyAttribute(
+        lambda b: first_period(b.start_date, b.monthly_price)[0]
+    )
+    first_period_amount = factory.LazyAttribute(
+        lambda b: first_period(b.start_date, b.monthly_price)[1]
+    )
+
+
+def customer_details(**overrides: str) -> CustomerDetails:
+    """Complete intake details. E-mail and phone are new on every call, so two calls are two
+    customers unless the test passes the same e-mail or phone on purpose."""
+    n = next(_unique)
+    values = {
+        "name": f"Pat Example {n}",
+        "email": f"pat{n}@example.com",
+        "phone": f"07800{n:06d}",
+        "address_line1": f"{n} Acacia Avenue",
+        "city": "Testville",
+        "postcode": "SW1A 1AA",
+    }
+    values.update(overrides)
+    return CustomerDetails(**values)
+
+
+def submit_order(
+    *,
+    plan: Plan | None = None,
+    area: ServiceArea | None = None,
+    requested_activation_date: datetime.date | None = None,
+    channel: EventSource = EventSource.SALES_PORTAL,
+    submitted_by: User | None = None,
+    idempotency_key: str | None = None,
+    **customer: str,
+) -> OrderSubmission:
+    """Take an order through ``orders.services.order_submit``.
+
+    ``area`` sets the postcode (default: a new automated area); other keyword arguments
+    override the customer details (name, email, phone, address_line1, city, postcode). The
+    after-commit work runs only if the caller wraps this in
+    ``django_capture_on_commit_callbacks(execute=True)`` (or commits for real).
+    """
+    if area is None and "postcode" not in customer:
+        area = ServiceAreaFactory()
+    if area is not None:
+        customer.setdefault("postcode", area.postcode)
+    return order_submit(
+        customer=customer_details(**customer),
+        plan=plan if plan is not None else PlanFactory(),
+        requested_activation_date=requested_activation_date,
+        channel=channel,
+        submitted_by=submitted_by,
+        idempotency_key=idempotency_key,
+    )

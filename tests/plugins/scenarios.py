@@ -1,0 +1,100 @@
+"""Orders in meaningful states, made through the real services (pytest plugin).
+
+Builds on the base fixtures of tests/conftest.py (plan, areas, role users).
+"""
+
+from decimal import Decimal
+from itertools import count
+
+import pytest
+
+from orders.models import Customer, Order, Plan, ServiceArea
+from orders.services import CustomerDetails, order_submit
+from orders.states import EventSource
+
+_seq = count(1)
+
+
+@pytest.fixture
+def plan_factory(db):
+    def make(*, download_mbps: int, price: str = "30.00") -> Plan:
+        n = next(_seq)
+        return Plan.objects.create(
+            code=f"plan-{n}",
+            name=f"Plan {n} {download_mbps}",
+            download_mbps=download_mbps,
+            upload_mbps=max(1, download_mbps // 5),
+            monthly_price=Decimal(price),
+        )
+
+    return make
+
+
+@pytest.fixture
+def slow_area(db) -> ServiceArea:
+    """FTTC up to 80 Mbps, automated."""
+    return ServiceArea.objects.create(
+        postcode="LS1 4AP", exchange="Leeds City", technology="fttc", max_download_mbps=80
+    )
+
+
+@pytest.fixture
+def place_order(django_capture_on_commit_callbacks, sales_user):
+    """Submit an order through the service and let its after-commit work run (eager Celery)."""
+
+    def place(*, plan: Plan, area: ServiceArea, email: str, customer_user=None, **extra) -> Order:
+        with django_capture_on_commit_callbacks(execute=True):
+            submission = order_submit(
+                customer=CustomerDetails(
+                    name=extra.pop("name", "Pat Example"),
+                    email=email,
+                    phone=extra.pop("phone", "07700900001"),
+                    address_line1="1 Test Street",
+                    city="Testville",
+                    postcode=area.postcode,
+                ),
+                plan=plan,
+                requested_activation_date=extra.pop("requested", None),
+                channel=EventSource.SALES_PORTAL,
+                submitted_by=sales_user,
+                **extra,
+            )
+        order = Order.objects.get(pk=submission.order.pk)
+        if customer_user is not None:
+            Customer.objects.filter(pk=order.customer_id).update(user=customer_user)
+            order.refresh_from_db()
+        return order
+
+    return place
+
+
+@pytest.fixture
+def submitted_order(place_order, plan, manual_area) -> Order:
+    """An open order (waiting in the manual provisioning pool)."""
+    return place_order(plan=plan, area=manual_area, email="open@example.com")
+
+
+@pytest.fixture
+def customer_manual_order(place_order, plan, manual_area, customer_user) -> Order:
+    """customer_user's own order, waiting for manual provisioning."""
+    return place_order(
+        plan=plan, area=manual_area, email="mine@example.com", customer_user=customer_user
+    )
+
+
+@pytest.fixture
+def failed_order(place_order, plan, faulty_area, lead_user, django_user_model) -> Order:
+    """Another customer's order whose activation failed into the exception queue."""
+    other = django_user_model.objects.create_user("other-customer", password="x")
+    return place_order(
+        plan=plan,
+        area=faulty_area,
+        email="failed@example.com",
+        name="Quinn Failed",
+        customer_user=other,
+    )
+
+
+@pytest.fixture
+def completed_order(place_order, plan, serviceable_area) -> Order:
+    return place_order(plan=plan, area=serviceable_area, email="done@example.com")
