@@ -106,7 +106,11 @@ class Customer(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="customer_email_unique_ci"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="customer_email_unique_ci",
+                violation_error_message="A customer with this e-mail address already exists.",
+            ),
         ]
         indexes = [models.Index(fields=["phone"])]
 

@@ -344,6 +344,12 @@ def _lock_case(case: ExceptionCase | int, *, expect: tuple[str, ...]) -> Excepti
 def exception_case_assign(
     case: ExceptionCase | int, *, owner: User, acting_user: User
 ) -> ExceptionCase:
+    teams = {Role.PROVISIONING, Role.PROVISIONING_LEAD}
+    if not owner.is_active or not owner.groups.filter(name__in=teams).exists():
+        raise CaseError(
+            f"{owner} cannot own exception cases: only active provisioning staff and leads can.",
+            field_errors={"owner": "Choose a member of the provisioning team."},
+        )
     with transaction.atomic():
         locked = _lock_case(case, expect=(ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING))
         previous = locked.owner

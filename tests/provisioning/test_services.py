@@ -25,6 +25,7 @@ from provisioning.models import (
 from provisioning.services import (
     CaseError,
     activation_attempt_run,
+    exception_case_assign,
     exception_case_resolve_override,
     exception_case_retry,
     fulfilment_start,
@@ -283,6 +284,22 @@ def test_retry_that_fails_again_reopens_the_same_case(failed, lead_user, run_com
     assert ExceptionCase.objects.get().pk == case.pk
     assert (case.state, case.failure_count) == (ExceptionCase.State.OPEN, 2)
     assert order.provisioning_jobs.count() == 2
+
+
+def test_a_case_can_only_be_assigned_to_provisioning_staff(failed, lead_user, support_user):
+    order, case = failed
+    staff = UserFactory(username="prov-staff", role=Role.PROVISIONING)
+    # Assigning to provisioning staff works and leaves a trace on the order
+    exception_case_assign(case, owner=staff, acting_user=lead_user)
+    case.refresh_from_db()
+    assert case.owner == staff
+    assert order.events.filter(kind=OrderEvent.Kind.EXCEPTION_ASSIGNED, actor=lead_user).exists()
+    # Someone outside the provisioning teams cannot own the case
+    with pytest.raises(CaseError) as refused:
+        exception_case_assign(case, owner=support_user, acting_user=lead_user)
+    assert "owner" in refused.value.field_errors
+    case.refresh_from_db()
+    assert case.owner == staff
 
 
 def test_override_requires_a_reason(failed, lead_user):
