@@ -436,10 +436,10 @@ class OrderAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAdmin):
             results = results | queryset.filter(customer__phone=normalize_phone(search_term))
         return results, may_have_duplicates
 
-    def has_override_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("orders.override_order")
+    def has_activate_manually_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.activate_manually")
 
-    @admin.action(permissions=["override"], description="Confirm manual activation…")
+    @admin.action(permissions=["activate_manually"], description="Confirm manual activation…")
     def confirm_manual_activation(
         self, request: HttpRequest, queryset: QuerySet[Order]
     ) -> HttpResponse | None:

@@ -179,6 +179,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         ]
         permissions = [
             ("override_order", "Can override an order's state with a reason"),
+            ("activate_manually", "Can confirm that a manually provisioned line is live"),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
     Role.PROVISIONING: [
         "orders.view_order",
+        "orders.activate_manually",
         "orders.view_customer",
         "orders.view_plan",
         "provisioning.view_provisioningjob",
@@ -39,6 +40,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "orders.view_customer",
         "orders.view_plan",
         "orders.override_order",
+        "orders.activate_manually",
         "orders.view_orderevent",
         "provisioning.view_provisioningjob",
         "provisioning.view_exceptioncase",

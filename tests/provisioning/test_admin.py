@@ -548,11 +548,15 @@ def test_confirm_manual_activation_needs_a_reason_then_activates_as_the_lead(
     assert Order.objects.get(pk=manual_order.pk).status == OrderStatus.COMPLETED
 
 
-def test_confirm_manual_activation_is_offered_only_to_those_who_may_override(
-    client: Client, provisioning_user: User, manual_order: Order
+def test_confirm_manual_activation_is_offered_only_to_provisioning_staff(
+    client: Client,
+    provisioning_user: User,
+    support_user: User,
+    manual_order: Order,
+    django_capture_on_commit_callbacks,
 ) -> None:
-    # given a provisioning team member without the override permission
-    client.force_login(_staff(provisioning_user))
+    # given a support agent with back-office access but no provisioning role
+    client.force_login(_staff(support_user))
 
     # when they open the order list and try the action anyway
     listing = client.get(ORDERS_URL)
@@ -562,6 +566,13 @@ def test_confirm_manual_activation_is_offered_only_to_those_who_may_override(
     assert listing.status_code == 200
     assert "confirm_manual_activation" not in listing.content.decode()
     assert Order.objects.get(pk=manual_order.pk).status == OrderStatus.AWAITING_MANUAL
+
+    # while provisioning staff, who work the manual pool, see it and can use it
+    client.force_login(_staff(provisioning_user))
+    assert "confirm_manual_activation" in client.get(ORDERS_URL).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        _confirm(client, [manual_order], apply="yes", reason="Engineer activated on site.")
+    assert Order.objects.get(pk=manual_order.pk).status == OrderStatus.COMPLETED
 
 
 def test_order_search_accepts_the_id_as_typed_and_the_phone_with_spaces(
