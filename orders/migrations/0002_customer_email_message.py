@@ -6,16 +6,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='customer',
-            name='customer_email_unique_ci',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='customer_email_unique_ci', violation_error_message='A customer with this e-mail address already exists.'),
+            model_name="customer",
+            name="customer_email_unique_ci",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"),
+                name="customer_email_unique_ci",
+                violation_error_message="A customer with this e-mail address already exists.",
+            ),
         ),
     ]

@@ -4,14 +4,19 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0002_customer_email_message'),
+        ("orders", "0002_customer_email_message"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='order',
-            options={'ordering': ['-submitted_at'], 'permissions': [('override_order', "Can override an order's state with a reason"), ('activate_manually', 'Can confirm that a manually provisioned line is live')]},
+            name="order",
+            options={
+                "ordering": ["-submitted_at"],
+                "permissions": [
+                    ("override_order", "Can override an order's state with a reason"),
+                    ("activate_manually", "Can confirm that a manually provisioned line is live"),
+                ],
+            },
         ),
     ]
