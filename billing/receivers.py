@@ -4,6 +4,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from billing.services import START_BILLING_TASK
 from orders.models import Order
 from orders.outbox import outbox_enqueue
 from orders.signals import order_activated
@@ -11,4 +12,4 @@ from orders.signals import order_activated
 
 @receiver(order_activated, dispatch_uid="billing.queue_account_start")
 def queue_account_start(sender: type[Order], order: Order, **kwargs: Any) -> None:
-    outbox_enqueue("billing.start_billing", order=order)
+    outbox_enqueue(START_BILLING_TASK, order=order)

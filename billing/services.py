@@ -7,15 +7,20 @@ import datetime
 import logging
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from billing.models import BillingAccount
 from orders import events as order_events
 from orders import services as order_services
+from orders.models import Order
+from orders.outbox import outbox_enqueue
 from orders.states import OrderStatus
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
+START_BILLING_TASK = "billing.start_billing"
 
 
 def first_period(start: datetime.date, monthly_price: Decimal) -> tuple[datetime.date, Decimal]:
@@ -61,3 +66,23 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
             f"{order.monthly_price} {order.currency}/month.",
         )
         return account
+
+
+def billing_recover_stuck_work(*, now: datetime.datetime | None = None) -> int:
+    """Queue billing again for orders activated a while ago whose account never started (the
+    message went missing after the broker accepted it). Returns how many were queued."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.STUCK_WORK_AFTER_SECONDS)
+    stuck = Order.objects.filter(
+        status=OrderStatus.ACTIVATED, updated_at__lt=cutoff, billing_account__isnull=True
+    ).values_list("pk", flat=True)
+    requeued = 0
+    for order_pk in list(stuck):
+        with transaction.atomic():
+            order = order_services.order_lock(order_pk)
+            if order.status == OrderStatus.ACTIVATED:
+                outbox_enqueue(START_BILLING_TASK, order=order)
+                requeued += 1
+    if requeued:
+        logger.warning("billing sweeper queued %d activated orders without billing", requeued)
+    return requeued

@@ -32,6 +32,7 @@ from provisioning.models import (
 logger = logging.getLogger(__name__)
 
 ACTIVATION_TASK = "provisioning.activation_attempt"
+FULFIL_TASK = "provisioning.fulfil_order"
 
 
 class CaseError(order_services.OrderError):
@@ -442,3 +443,44 @@ def jobs_reap_stalled(*, now: datetime.datetime | None = None) -> int:
         )
         reaped += 1
     return reaped
+
+
+def provisioning_recover_stuck_work(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The sweeper for provisioning work that went missing after the broker accepted it (a
+    worker that died holding the message, a broker restarted without persistence):
+    stalled attempts are failed and retried, attempts that never started and submitted orders
+    nobody picked up are queued again. Tasks are idempotent, so a late original is harmless."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.STUCK_WORK_AFTER_SECONDS)
+    requeued_jobs = 0
+    for job_pk in list(
+        ProvisioningJob.objects.filter(
+            status=ProvisioningJob.Status.PENDING,
+            created_at__lt=cutoff,
+            order__status=OrderStatus.PROVISIONING,
+        ).values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            job = ProvisioningJob.objects.select_for_update().select_related("order").get(pk=job_pk)
+            if job.status == ProvisioningJob.Status.PENDING:
+                outbox_enqueue(ACTIVATION_TASK, order=job.order, job_id=job.pk)
+                requeued_jobs += 1
+    requeued_orders = 0
+    for order_pk in list(
+        Order.objects.filter(status=OrderStatus.SUBMITTED, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    ):
+        with transaction.atomic():
+            order = order_services.order_lock(order_pk)
+            if order.status == OrderStatus.SUBMITTED:
+                outbox_enqueue(FULFIL_TASK, order=order)
+                requeued_orders += 1
+    counts = {
+        "reaped_jobs": jobs_reap_stalled(now=now),
+        "requeued_jobs": requeued_jobs,
+        "requeued_orders": requeued_orders,
+    }
+    if any(counts.values()):
+        logger.warning("provisioning sweeper recovered stuck work: %s", counts)
+    return counts

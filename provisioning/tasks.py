@@ -15,6 +15,6 @@ def activation_attempt(order_id: str, job_id: int) -> None:
     services.activation_attempt_run(job_id)
 
 
-@shared_task(name="provisioning.reap_stalled_jobs")
-def reap_stalled_jobs() -> int:
-    return services.jobs_reap_stalled()
+@shared_task(name="provisioning.recover_stuck_work")
+def recover_stuck_work() -> dict[str, int]:
+    return services.provisioning_recover_stuck_work()

@@ -125,10 +125,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
-        "polling_interval": 0.2,
+        # A worker holds only prefetch-many messages, then sleeps this long before looking
+        # again: 0.2 s capped throughput near 10 tasks/s; 0.05 s is cheap on a local folder.
+        "polling_interval": 0.05,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -142,7 +145,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "orders.outbox_sweep", "schedule": 15.0},
     "release-scheduled-orders": {"task": "orders.release_due_orders", "schedule": 60.0},
-    "provisioning-reap-stalled-jobs": {"task": "provisioning.reap_stalled_jobs", "schedule": 60.0},
+    "provisioning-recover-stuck-work": {
+        "task": "provisioning.recover_stuck_work",
+        "schedule": 60.0,
+    },
+    "billing-recover-stuck-work": {"task": "billing.recover_stuck_work", "schedule": 60.0},
 }
 
 # --- Domain -------------------------------------------------------------------------------
@@ -159,6 +166,9 @@ NETWORK_SIMULATOR_RULES = env.json("NETWORK_SIMULATOR_RULES", default=None)
 # Automatic attempts (with exponential backoff) before a transient failure becomes an exception.
 PROVISIONING_MAX_AUTO_ATTEMPTS = env.int("PROVISIONING_MAX_AUTO_ATTEMPTS", default=3)
 PROVISIONING_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_RETRY_BACKOFF_SECONDS", default=30)
+# Work queued this long ago with nothing to show for it (the broker lost the message after
+# accepting it) is queued again by the sweepers; tasks are idempotent.
+STUCK_WORK_AFTER_SECONDS = env.int("STUCK_WORK_AFTER_SECONDS", default=300)
 # A job running longer than this is treated as lost (worker died) and re-attempted.
 PROVISIONING_JOB_STALL_SECONDS = env.int("PROVISIONING_JOB_STALL_SECONDS", default=600)
 # Phone numbers of this country are stored in national form (see orders.services.normalize_phone).
