@@ -1,12 +1,55 @@
 """Billing accounts in the back office: read-only. Accounts are opened only by
-billing.services.billing_account_start, from a successful activation (DESIGN invariant 6)."""
+billing.services.billing_account_start, from a successful activation (DESIGN invariant 6).
+
+Billing also offers its override on the order's admin page: waive the billing start."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from billing.models import BillingAccount
-from orders.admin import OrderIdSearchMixin, ReadOnlyAdmin, order_link
+from billing.models import BillingAccount, BillingWaiver
+from billing.services import billing_waive_start
+from orders.access import restrict_by_order
+from orders.admin_helpers import OrderIdSearchMixin, ReadOnlyAdmin, order_link
+from orders.admin_overrides import OrderOverride, OverrideForm, register_order_override
+from orders.models import Order
+from orders.states import FINAL_STATES, OrderStatus
+
+
+def _waive(order: Order, actor: User, form: OverrideForm) -> str:
+    billing_waive_start(
+        order,
+        actor=actor,
+        reason=form.cleaned_data["reason"],
+        expected_version=form.cleaned_data["version"],
+    )
+    if order.status == OrderStatus.ACTIVATED:
+        return f"Billing waived: order {order.display_id} is complete with no billing account."
+    return (
+        f"Billing waived: order {order.display_id} will complete with no billing account when "
+        "it is activated."
+    )
+
+
+register_order_override(
+    OrderOverride(
+        slug="waive-billing",
+        label="Waive billing start",
+        intro="The order completes without a billing account (for example a goodwill free "
+        "period): now if it is activated, otherwise when it is. Not possible once billing "
+        "has started.",
+        form_class=OverrideForm,
+        apply=_waive,
+        available=lambda order: (
+            order.status not in FINAL_STATES
+            and not BillingAccount.objects.filter(order_id=order.pk).exists()
+            and not BillingWaiver.objects.filter(order_id=order.pk).exists()
+        ),
+    )
+)
 
 
 @admin.register(BillingAccount)
@@ -44,3 +87,6 @@ class BillingAccountAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
     @admin.display(description="order", ordering="order__id")
     def order_display(self, account: BillingAccount) -> str:
         return order_link(account.order)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BillingAccount]:
+        return restrict_by_order(super().get_queryset(request), request.user)

@@ -12,6 +12,7 @@ class BillingConfig(AppConfig):
             receivers,  # noqa: F401  (connects the signal receivers)
             tasks,  # noqa: F401  (registers the Celery tasks in every process)
         )
-        from billing.models import BillingAccount
+        from billing.models import BillingAccount, BillingWaiver
 
         auditlog.register(BillingAccount)
+        auditlog.register(BillingWaiver)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -31,6 +32,30 @@ class BillingAccount(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            # The billing team's worklist (portal.worklists): support may view accounts
+            # order by order, but not work the team's queue.
+            ("work_billingaccount", "Can work the billing worklist"),
+        ]
 
     def __str__(self) -> str:
         return f"Billing account {self.pk} ({self.order_id})"
+
+
+class BillingWaiver(models.Model):
+    """A privileged decision that an order's billing must not start (a goodwill free period, a
+    line given by contract). billing.services.billing_waive_start records it; when the order is
+    (or becomes) activated, it completes with no billing account."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="billing_waiver")
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Billing waived for {self.order_id}"

@@ -8,15 +8,18 @@ import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import BillingAccount
+from billing.models import BillingAccount, BillingWaiver
 from orders import events as order_events
+from orders import overrides
 from orders import services as order_services
 from orders.models import Order
 from orders.outbox import outbox_enqueue
-from orders.states import OrderStatus
+from orders.states import FINAL_STATES, EventSource, OrderStatus
+from orders.system_actors import audit_actor
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -45,6 +48,10 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
         if order.status != OrderStatus.ACTIVATED or order.activation_date is None:
             logger.warning("billing not started for %s: order is %s", order.pk, order.status)
             return None
+        waiver = BillingWaiver.objects.filter(order_id=order.pk).select_related("waived_by").first()
+        if waiver is not None:
+            _complete_without_billing(order, waiver)
+            return None
         start = order.activation_date
         end, amount = first_period(start, order.monthly_price)
         account = BillingAccount.objects.create(
@@ -66,6 +73,60 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
             f"{order.monthly_price} {order.currency}/month.",
         )
         return account
+
+
+def _complete_without_billing(order: Order, waiver: BillingWaiver) -> None:
+    who = waiver.waived_by.get_username() if waiver.waived_by else "a person no longer here"
+    order_services.order_complete(
+        order,
+        actor=waiver.waived_by,
+        source=EventSource.BILLING,
+        reason=f"Activated; billing waived by {who}: {waiver.reason} No billing account.",
+    )
+
+
+def billing_waive_start(
+    order: Order | str,
+    *,
+    actor: User,
+    reason: str,
+    expected_version: int | None = None,
+) -> BillingWaiver:
+    """An override (orders.overrides rules: privileged role, mandatory reason, the version the
+    person saw): this order's billing must not start. Any open order whose bill has not started
+    may be waived; an activated one completes now, one not yet activated completes without a
+    bill when it is, and the billing worker never opens its account. Refused once an account
+    exists (close the account instead) or when the order is closed."""
+    reason = overrides.override_check(actor, reason)
+    with audit_actor(actor), transaction.atomic():
+        locked = overrides.order_lock_for_override(order, expected_version=expected_version)
+        account = BillingAccount.objects.filter(order_id=locked.pk).first()
+        if account is not None:
+            raise order_services.OrderConflict(
+                f"Billing for order {locked.display_id} already started on "
+                f"{account.start_date:%-d %B %Y} (account {account.pk}); it can no longer be "
+                "waived."
+            )
+        if locked.status in FINAL_STATES:
+            raise order_services.OrderConflict(
+                f"Order {locked.display_id} is {locked.get_status_display().lower()}; there is "
+                "no billing start to waive."
+            )
+        if BillingWaiver.objects.filter(order_id=locked.pk).exists():
+            raise order_services.OrderConflict(
+                f"Billing for order {locked.display_id} is already waived."
+            )
+        waiver = BillingWaiver.objects.create(order=locked, waived_by=actor, reason=reason)
+        with overrides.override_audit_note(locked, override="waive_billing", reason=reason):
+            locked.version += 1
+            locked.save(update_fields=["version", "updated_at"])
+            order_events.billing_waived(
+                order=locked, actor=actor, source=EventSource.ADMIN, reason=reason
+            )
+            if locked.status == OrderStatus.ACTIVATED:
+                _complete_without_billing(locked, waiver)
+    logger.info("billing waived for order %s by %s", locked.pk, actor)
+    return waiver
 
 
 def billing_recover_stuck_work(*, now: datetime.datetime | None = None) -> int:

@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sales/", include("orders.urls")),
     path("support/", include("support.urls")),
+    path("", include("portal.account_urls")),
     path("", include("portal.urls")),
 ]

@@ -1,29 +1,37 @@
 """The back office for the shared core: catalog and serviceability (editable), customers, orders
-and the outbox (read-only: orders change only through orders.services).
+and the outbox (read-only: orders change only through orders.services and, for the privileged,
+the overrides on the order page, orders.admin_overrides), and the audit log (read-only for all).
 
-Also home to the small admin helpers the other apps' admins reuse (orders is the one app every
-other app may import): read-only model admins, order-ID search, and the intermediate page that
-admin actions with a form render.
+Every queryset here goes through orders.access, the one restriction path. The small helpers the
+other apps' admins reuse live in orders.admin_helpers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
-from django_fsm import ConcurrentTransition
 
-from orders import order_id
+from orders.access import restrict_by_order, restrict_customers, restrict_orders
+from orders.admin_helpers import (
+    SERVICE_REFUSALS,
+    ActionRow,
+    OrderIdSearchMixin,
+    ReadOnlyAdmin,
+    ReadOnlyTabularInline,
+    SelectedRowsActionMixin,
+    order_link,
+    refusal_message,
+    render_action_page,
+)
+from orders.admin_overrides import OrderOverridesAdminMixin
 from orders.models import (
     Customer,
     Order,
@@ -34,12 +42,7 @@ from orders.models import (
     normalize_postcode,
 )
 from orders.outbox import outbox_dispatch
-from orders.services import (
-    OrderError,
-    normalize_email,
-    normalize_phone,
-    order_confirm_manual_activation,
-)
+from orders.services import normalize_email, normalize_phone, order_confirm_manual_activation
 from orders.states import EventSource, OrderStatus
 
 admin.site.site_header = "Order to activation: back office"
@@ -48,160 +51,6 @@ admin.site.index_title = "Orders, provisioning and billing"
 
 # What a person types when they search by phone number: digits, spaces, dashes, brackets, +.
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{6,}$")
-
-# A service refused or lost a race: show the person why, never a 500.
-SERVICE_REFUSALS: tuple[type[Exception], ...] = (OrderError, ConcurrentTransition)
-
-
-def refusal_message(exc: Exception) -> str:
-    if isinstance(exc, OrderError):
-        return exc.message
-    return "Someone else changed this order at the same moment. Reload and try again."
-
-
-# --- helpers shared by the back-office admins ------------------------------------------------
-def order_id_matches(queryset: QuerySet[Any], search_term: str, *, field: str) -> QuerySet[Any]:
-    """Rows of ``queryset`` whose ``field`` is the order ID ``search_term`` names, in any of the
-    forms people type (lower case, dashes, spaces, O for 0); none if it is no valid order ID."""
-    try:
-        canonical = order_id.normalize(search_term)
-    except order_id.InvalidOrderId:
-        return queryset.none()
-    return queryset.filter(**{field: canonical})
-
-
-def admin_link(obj: Model | None, text: str | None = None) -> str:
-    """A link to ``obj``'s admin page (or just its text when there is none)."""
-    if obj is None:
-        return "-"
-    opts = obj._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, text if text is not None else str(obj))
-
-
-def order_link(order: Order | None) -> str:
-    return admin_link(order, order.display_id if order is not None else None)
-
-
-class OrderIdSearchMixin:
-    """Admin search that also finds a row by its order ID typed in any human form.
-
-    ``order_id_search_field`` is the path to the order's primary key (``pk`` on Order itself).
-    Django splits the search term into words and ANDs them, so 'k7qm3 xpa9z' finds nothing on
-    its own; the whole term, normalized, is ORed in.
-    """
-
-    order_id_search_field = "order_id"
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
-            request, queryset, search_term
-        )
-        if search_term.strip():
-            by_id = order_id_matches(queryset, search_term, field=self.order_id_search_field)
-            results = results | by_id
-        return results, may_have_duplicates
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable by whoever holds the view permission; changed only by services."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyTabularInline(admin.TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class SelectedRowsActionMixin:
-    """Actions act on exactly the rows the person ticked.
-
-    Django narrows the selection by the changelist's current filters, so a case that another
-    person resolved or reassigned since the page was drawn (and that the default 'active' filter
-    now hides) would be dropped with a vague "Items must be selected". Here it stays in, and
-    the action reports why it could not act on it (DESIGN invariant 9). "Select all N" still
-    means all N rows of the filtered list.
-    """
-
-    def response_action(
-        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
-    ) -> HttpResponse | None:
-        select_across = request.POST.get("select_across", "0") not in ("", "0", "False", "false")
-        if not select_across:
-            queryset = self.get_queryset(request)  # type: ignore[attr-defined]
-        return super().response_action(request, queryset, *args, **kwargs)  # type: ignore[misc]
-
-
-@dataclass
-class ActionRow:
-    """One selected object as the intermediate page lists it."""
-
-    pk: Any
-    label: str
-    url: str = ""
-    details: Sequence[str] = field(default_factory=tuple)
-
-
-def render_action_page(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    *,
-    title: str,
-    form: forms.Form,
-    rows: Iterable[ActionRow],
-    columns: Sequence[str],
-    submit_label: str,
-    action: str | None = None,
-    form_url: str = "",
-    cancel_url: str = "",
-    intro: str = "",
-) -> HttpResponse:
-    """The intermediate page of an admin action (or of a one-object admin URL) with a form.
-
-    With ``action``, the page re-posts the selected ids, the action name and ``apply`` to the
-    changelist, Django's pattern for actions that ask before they act. Without it, the form
-    posts to ``form_url``.
-    """
-    opts = model_admin.model._meta
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "subtitle": None,
-        "intro": intro,
-        "opts": opts,
-        "app_label": opts.app_label,
-        "form": form,
-        "rows": list(rows),
-        "columns": columns,
-        "submit_label": submit_label,
-        "action_name": action,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "form_url": form_url,
-        "cancel_url": cancel_url,
-        "media": model_admin.media + form.media,
-    }
-    request.current_app = model_admin.admin_site.name
-    return TemplateResponse(request, "admin/action_form_page.html", context)
 
 
 # --- catalog and serviceability: editable ----------------------------------------------------
@@ -297,7 +146,7 @@ class CustomerOrderInline(ReadOnlyTabularInline):
     verbose_name_plural = "orders (read-only)"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
-        return super().get_queryset(request).select_related("plan")
+        return restrict_orders(super().get_queryset(request), request.user).select_related("plan")
 
     @admin.display(description="order ID")
     def order_id(self, order: Order) -> str:
@@ -318,6 +167,9 @@ class CustomerAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Customers come from order intake, which finds existing ones first.
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        return restrict_customers(super().get_queryset(request), request.user)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
@@ -365,8 +217,10 @@ class ConfirmManualActivationForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAdmin):
-    change_form_template = "admin/backoffice_change_form.html"
+class OrderAdmin(
+    OrderOverridesAdminMixin, SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAdmin
+):
+    change_form_template = "admin/orders/order/change_form.html"
     order_id_search_field = "pk"
     list_display = ("display_id", "customer_name", "plan", "status", "channel", "submitted_at")
     list_select_related = ("customer", "plan")
@@ -389,6 +243,7 @@ class OrderAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAdmin):
                     "channel",
                     "submitted_by",
                     "external_id",
+                    "version",
                 )
             },
         ),
@@ -418,15 +273,14 @@ class OrderAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAdmin):
             },
         ),
     )
-    readonly_fields = ("display_id",)
+    readonly_fields = ("display_id", "version")
 
     @admin.display(description="order ID", ordering="id")
     def display_id(self, order: Order) -> str:
         return order.display_id
 
-    @admin.display(description="customer", ordering="customer__name")
-    def customer_name(self, order: Order) -> str:
-        return order.customer.name
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return restrict_orders(super().get_queryset(request), request.user)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
@@ -555,6 +409,9 @@ class OutboxMessageAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
     def order_display(self, message: OutboxMessage) -> str:
         return order_link(message.order)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxMessage]:
+        return restrict_by_order(super().get_queryset(request), request.user)
+
     def has_send_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.change_outboxmessage")
 
@@ -576,3 +433,24 @@ class OutboxMessageAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
             )
         if skipped:
             self.message_user(request, f"{skipped} message(s) had already been sent.")
+
+
+# --- the audit log: read-only for everyone ------------------------------------------------------
+class ReadOnlyLogEntryAdmin(LogEntryAdmin):
+    """django-auditlog's admin with no way to add, change or delete an entry, superusers
+    included: the audit trail is evidence. (auditlog's own admin still lets a cascade from
+    another admin page delete entries.)"""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+if admin.site.is_registered(LogEntry):
+    admin.site.unregister(LogEntry)
+admin.site.register(LogEntry, ReadOnlyLogEntryAdmin)

@@ -11,7 +11,9 @@ class OrdersConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from orders import (
+            access,  # noqa: F401  (ownership grants follow every order and customer save)
             roles,
+            system_actors,  # noqa: F401  (post_migrate: the system users exist)
             tasks,  # noqa: F401  (registers the Celery tasks in every process)
         )
         from orders.models import Customer, Order, Plan, ServiceArea

@@ -9,6 +9,9 @@ from django.contrib.auth.models import User
 from orders.models import Order, OrderEvent
 from orders.states import EventSource, OrderStatus
 
+# Marks the events a person's override wrote (internal, like every reason code).
+OVERRIDE_REASON_CODE = "MANUAL_OVERRIDE"
+
 
 def _actor(user: User | None) -> Any:
     return user if user is not None and user.is_authenticated else None
@@ -91,6 +94,40 @@ def billing_started(*, order: Order, account_id: int, start_date: str) -> OrderE
         source=EventSource.BILLING,
         reason=f"Billing account {account_id} started on {start_date}.",
         data={"billing_account": account_id, "start_date": start_date},
+    )
+
+
+def order_edited(
+    *,
+    order: Order,
+    actor: User | None,
+    source: EventSource,
+    reason: str,
+    changes: dict[str, dict[str, Any]],
+) -> OrderEvent:
+    """``changes``: field -> {"before": ..., "after": ...}, JSON-ready."""
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.ORDER_EDITED,
+        actor=_actor(actor),
+        source=source,
+        reason=reason,
+        reason_code=OVERRIDE_REASON_CODE,
+        data={"override": "edit_payload", "changes": changes, "version": order.version},
+    )
+
+
+def billing_waived(
+    *, order: Order, actor: User | None, source: EventSource, reason: str
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.BILLING_WAIVED,
+        actor=_actor(actor),
+        source=source,
+        reason=reason,
+        reason_code=OVERRIDE_REASON_CODE,
+        data={"override": "waive_billing", "version": order.version},
     )
 
 

@@ -10,10 +10,36 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from orders import order_id
 from orders.states import CANCELLABLE_STATES, OPEN_STATES, EventSource, OrderStatus
+
+# The moves a privileged person may force (orders.overrides.order_force_status), by source state.
+# They correct an order the normal road cannot: send it to the manual pool, release it now,
+# re-check it from the start, activate or cancel it by decision. What is left out is left out on
+# purpose: nothing leaves 'provisioning' (an attempt is in flight; the reaper fails attempts that
+# never finish), nothing leaves 'activated' (billing is on its way; waive it instead) and closed
+# orders stay closed (take a new order). Nothing is forced into 'completed' or 'rejected': only
+# billing completes an order, only eligibility rejects one. Forcing 'activated' is an activation
+# like any other (billing starts from it); forcing 'provisioning' queues an attempt; forcing
+# 'submitted' runs the eligibility checks again.
+FORCED_MOVES: dict[str, tuple[str, ...]] = {
+    OrderStatus.SUBMITTED: (OrderStatus.AWAITING_MANUAL, OrderStatus.CANCELLED),
+    OrderStatus.SCHEDULED: (OrderStatus.SUBMITTED, OrderStatus.CANCELLED),
+    OrderStatus.AWAITING_MANUAL: (
+        OrderStatus.SUBMITTED,
+        OrderStatus.PROVISIONING,
+        OrderStatus.ACTIVATED,
+        OrderStatus.CANCELLED,
+    ),
+    OrderStatus.EXCEPTION: (
+        OrderStatus.PROVISIONING,
+        OrderStatus.ACTIVATED,
+        OrderStatus.CANCELLED,
+    ),
+}
+FORCED_TARGETS = tuple(sorted({target for targets in FORCED_MOVES.values() for target in targets}))
 
 
 class Plan(models.Model):
@@ -162,6 +188,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="Rejected or cancelled.")
     updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency (DESIGN invariant 9): +1 on every status change and every edit. A
+    # person's form carries the version they saw; a service refuses if it has moved since.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -199,7 +228,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         pc = self.service_postcode
         return f"{pc[:-3]} {pc[-3:]}" if len(pc) > 4 else pc
 
-    # --- transitions: called only by orders.services -------------------------------------
+    # --- transitions: called only by orders.services and orders.overrides -------------------
     @transition(field=status, source=OrderStatus.SUBMITTED, target=OrderStatus.SCHEDULED)
     def schedule(self) -> None:
         """Future-dated: held until its requested activation date."""
@@ -249,6 +278,22 @@ class Order(ConcurrentTransitionMixin, models.Model):
     def cancel(self) -> None:
         self.closed_at = timezone.now()
 
+    @transition(field=status, source=list(FORCED_MOVES), target=RETURN_VALUE(*FORCED_TARGETS))
+    def force(self, to_status: str) -> str:
+        """A privileged correction (orders.overrides.order_force_status): one of FORCED_MOVES."""
+        if to_status not in FORCED_MOVES.get(self.status, ()):
+            raise ValueError(f"{self.status} cannot be forced to {to_status}")
+        if to_status == OrderStatus.ACTIVATED:
+            self.activated_at = timezone.now()
+        elif to_status == OrderStatus.CANCELLED:
+            self.closed_at = timezone.now()
+        return to_status
+
+    def get_additional_data(self) -> dict[str, str] | None:
+        """What django-auditlog stores beside the field changes: the override and its reason,
+        when a person overrode the order (set by orders.overrides for that one save)."""
+        return getattr(self, "_audit_note", None)
+
     @property
     def activation_date(self) -> datetime.date | None:
         if self.activated_at is None:
@@ -270,6 +315,8 @@ class OrderEvent(models.Model):
         EXCEPTION_ASSIGNED = "exception_assigned", "Exception case assigned"
         EXCEPTION_RESOLVED = "exception_resolved", "Exception case resolved"
         BILLING_STARTED = "billing_started", "Billing started"
+        BILLING_WAIVED = "billing_waived", "Billing waived"
+        ORDER_EDITED = "order_edited", "Order edited"
         NOTE = "note", "Note"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")

@@ -52,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "orders.view_customer",
         "orders.view_plan",
         "billing.view_billingaccount",
+        "billing.work_billingaccount",
     ],
     Role.SUPPORT: [
         "orders.view_order",

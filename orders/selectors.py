@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from orders.access import restrict_orders
+from orders.eligibility import EligibilityReason
 from orders.events import CUSTOMER_EVENT_TEXT
 from orders.models import Order, OrderEvent
 from orders.states import CUSTOMER_LABEL, OrderStatus
+
+T = TypeVar("T")
 
 
 def add_working_days(start: datetime.date, days: int) -> datetime.date:
@@ -84,3 +90,92 @@ def order_last_event_id(order: Order) -> int:
 
 def order_detail_queryset() -> QuerySet[Order]:
     return Order.objects.select_related("customer", "plan", "service_area", "submitted_by")
+
+
+# --- worklists ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Worklist(Generic[T]):
+    """The first ``len(items)`` rows of a list of ``total``: pages never load an unbounded list."""
+
+    items: list[T]
+    total: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.items)
+
+
+def worklist(queryset: QuerySet, *, limit: int) -> Worklist:  # type: ignore[type-arg]
+    """``queryset`` cut to ``limit`` rows, with the full count (two queries)."""
+    items = list(queryset[:limit])
+    total = len(items) if len(items) < limit else queryset.count()
+    return Worklist(items=items, total=total)
+
+
+def with_latest_status_event(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """``queryset`` annotated from each order's newest status event: ``status_since`` (when it
+    entered its current status), ``status_reason_code`` and ``status_reason``. One query."""
+    latest = OrderEvent.objects.filter(
+        order=OuterRef("pk"), kind=OrderEvent.Kind.STATUS_CHANGED
+    ).order_by("-created_at", "-id")
+    return queryset.annotate(
+        status_since=Subquery(latest.values("created_at")[:1]),
+        status_reason_code=Subquery(latest.values("reason_code")[:1]),
+        status_reason=Subquery(latest.values("reason")[:1]),
+    )
+
+
+@dataclass(frozen=True)
+class SalesOrderRow:
+    order: Order
+    customer_label: str
+
+
+# Status-event reason codes that mean the order's own data is wrong or missing: only the
+# person who took the order can put it right, with the customer. Network failures (port,
+# profile, line test...) are provisioning's to solve, so exceptions stay out unless their
+# reason is one of these.
+SALES_FIXABLE_REASONS = frozenset({EligibilityReason.INCOMPLETE_PAYLOAD.value})
+# A rejection is the rep's to explain to the customer (another plan, another address); after
+# this long it is history, not work.
+REJECTION_FOLLOW_UP = datetime.timedelta(days=30)
+
+
+def sales_orders_submitted_by(
+    user: User | AnonymousUser, *, limit: int = 25
+) -> list[SalesOrderRow]:
+    """The newest ``limit`` orders ``user`` took, newest first, with the status the customer
+    reads. Only orders ``user`` submitted, and only those the restriction path lets them see."""
+    orders = restrict_orders(
+        Order.objects.filter(submitted_by_id=user.pk).select_related("customer", "plan"), user
+    ).order_by("-submitted_at", "-pk")[:limit]
+    return [SalesOrderRow(order=o, customer_label=customer_status_label(o)) for o in orders]
+
+
+def sales_orders_needing_information(
+    user: User | AnonymousUser, *, now: datetime.datetime | None = None, limit: int = 50
+) -> Worklist[Order]:
+    """Orders ``user`` took that wait on them, oldest trouble first:
+
+    - rejected in the last ``REJECTION_FOLLOW_UP`` (the customer needs another plan or to be
+      told why);
+    - waiting in the manual pool or held in exception when the status event that put them
+      there carries a reason in ``SALES_FIXABLE_REASONS`` (data only sales can complete).
+
+    Each order carries ``status_since``, ``status_reason_code`` and ``status_reason``.
+    """
+    now = now or timezone.now()
+    mine = restrict_orders(Order.objects.filter(submitted_by_id=user.pk), user)
+    queryset = (
+        with_latest_status_event(mine)
+        .filter(
+            Q(status=OrderStatus.REJECTED, closed_at__gte=now - REJECTION_FOLLOW_UP)
+            | Q(
+                status__in=[OrderStatus.AWAITING_MANUAL, OrderStatus.EXCEPTION],
+                status_reason_code__in=sorted(SALES_FIXABLE_REASONS),
+            )
+        )
+        .select_related("customer", "plan")
+        .order_by(F("status_since").asc(), "pk")
+    )
+    return worklist(queryset, limit=limit)

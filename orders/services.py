@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -19,8 +19,14 @@ from django_fsm import can_proceed
 
 from orders import events
 from orders.eligibility import serviceability_check
-from orders.models import Customer, Order, Plan, normalize_postcode
-from orders.signals import order_activated, order_due_for_activation, order_status_changed
+from orders.models import Customer, Order, OrderEvent, Plan, normalize_postcode
+from orders.roles import Role
+from orders.signals import (
+    customer_registered,
+    order_activated,
+    order_due_for_activation,
+    order_status_changed,
+)
 from orders.states import OPEN_STATES, EventSource, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -201,6 +207,8 @@ def order_submit(
                 reason="Order submitted." + (" New customer." if customer_created else ""),
             )
             order_status_changed.send(sender=Order, order=order, event=event)
+            if customer_created:
+                customer_registered.send(sender=Customer, customer=cust, order=order)
             if requested_activation_date and requested_activation_date > today:
                 order = _apply(
                     order,
@@ -230,7 +238,7 @@ def order_submit(
     return OrderSubmission(order=order, created=True, customer_created=customer_created)
 
 
-def _apply(
+def _run_transition(
     order: Order,
     transition_name: str,
     *,
@@ -239,8 +247,10 @@ def _apply(
     reason: str = "",
     reason_code: str = "",
     data: dict[str, Any] | None = None,
-) -> Order:
-    """Run one transition on an order already locked by the caller's transaction."""
+    args: tuple[Any, ...] = (),
+) -> OrderEvent:
+    """Run one transition on an order already locked by the caller's transaction; returns the
+    status event it wrote."""
     method = getattr(order, transition_name)
     if not can_proceed(method):
         raise OrderConflict(
@@ -248,8 +258,18 @@ def _apply(
             f"it cannot {transition_name.replace('_', ' ')} now."
         )
     from_status = order.status
-    method()
-    order.save(update_fields=["status", "activated_at", "completed_at", "closed_at", "updated_at"])
+    method(*args)
+    order.version += 1
+    order.save(
+        update_fields=[
+            "status",
+            "activated_at",
+            "completed_at",
+            "closed_at",
+            "updated_at",
+            "version",
+        ]
+    )
     event = events.status_changed(
         order=order,
         from_status=from_status,
@@ -263,6 +283,28 @@ def _apply(
     order_status_changed.send(sender=Order, order=order, event=event)
     if order.status == OrderStatus.ACTIVATED:
         order_activated.send(sender=Order, order=order, event=event)
+    return event
+
+
+def _apply(
+    order: Order,
+    transition_name: str,
+    *,
+    actor: User | None,
+    source: EventSource,
+    reason: str = "",
+    reason_code: str = "",
+    data: dict[str, Any] | None = None,
+) -> Order:
+    _run_transition(
+        order,
+        transition_name,
+        actor=actor,
+        source=source,
+        reason=reason,
+        reason_code=reason_code,
+        data=data,
+    )
     return order
 
 
@@ -418,8 +460,14 @@ def order_confirm_manual_activation(
     )
 
 
-def order_complete(order: Order | str, *, reason: str) -> Order:
-    return _transition(order, "complete", actor=None, source=EventSource.BILLING, reason=reason)
+def order_complete(
+    order: Order | str,
+    *,
+    reason: str,
+    actor: User | None = None,
+    source: EventSource = EventSource.BILLING,
+) -> Order:
+    return _transition(order, "complete", actor=actor, source=source, reason=reason)
 
 
 def order_cancel(
@@ -438,3 +486,21 @@ def order_cancel(
         reason=_require_reason(reason),
         expected_status=expected_status,
     )
+
+
+# --- customers and their sign-in -----------------------------------------------------------------
+def customer_link_user(customer: Customer | int, user: User) -> Customer:
+    """Make ``user`` the customer's sign-in: they join the customer group and may see the
+    customer and all its orders, existing and future (orders.access grants the object
+    permissions on save). A user linked before is unlinked and loses those grants. Refuses a
+    user who already belongs to another customer."""
+    with transaction.atomic():
+        pk = customer.pk if isinstance(customer, Customer) else customer
+        locked = Customer.objects.select_for_update().get(pk=pk)
+        other = Customer.objects.filter(user=user).exclude(pk=locked.pk).first()
+        if other is not None:
+            raise OrderError(f"The account {user.get_username()} already belongs to {other}.")
+        locked.user = user
+        locked.save(update_fields=["user"])  # orders.access syncs the grants on this save
+        user.groups.add(Group.objects.get(name=Role.CUSTOMER.value))
+        return locked

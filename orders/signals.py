@@ -11,3 +11,12 @@ order_status_changed = Signal()
 order_due_for_activation = Signal()
 # The line is live (automatically or confirmed by a person); kwargs: order, event.
 order_activated = Signal()
+# A new customer was taken on with their first order (inside that order's transaction);
+# kwargs: customer, order.
+customer_registered = Signal()
+# A privileged person overrode the order's status (orders.overrides: forced status, re-run
+# activation); kwargs: order, event (its status event: from/to status, actor, reason). Receivers
+# bring their own records in line in the same transaction: provisioning queues an attempt for an
+# order moved into 'provisioning' and closes the exception case of an order moved out of
+# 'exception'.
+order_overridden = Signal()

@@ -67,6 +67,7 @@ class EventSource(models.TextChoices):
     SALES_PORTAL = "sales_portal", "Sales portal"
     CUSTOMER_PORTAL = "customer_portal", "Customer portal"
     SUPPORT_PORTAL = "support_portal", "Support portal"
+    STAFF_PORTAL = "staff_portal", "Staff worklists"
     ADMIN = "admin", "Back office (admin)"
     API = "api", "Open API"
     PROVISIONING = "provisioning", "Provisioning worker"

@@ -4,18 +4,23 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from orders.roles import Role, roles_of
+from portal.worklists import WORKLIST_PERMISSIONS
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """What the navigation bar may show: only what the user's roles may use."""
-    roles = roles_of(request.user)
+    """What the navigation bar may show: only what the user's roles may use. A worklist's link
+    shows exactly when its page would open (the same permissions)."""
     user = request.user
-    return {
-        "nav": {
-            "sales": Role.SALES in roles,
-            "support": Role.SUPPORT in roles,
+    if not user.is_authenticated:
+        return {"nav": {}, "live_poll_ms": settings.LIVE_STATUS_POLL_MS}
+    roles = roles_of(user)
+    nav = {name: user.has_perms(perms) for name, perms in WORKLIST_PERMISSIONS.items()}
+    nav.update(
+        {
+            # Order search is support's window; other staff reach orders from their own lists.
+            "support": Role.SUPPORT in roles or user.is_superuser,
             "customer": Role.CUSTOMER in roles,
-            "admin": bool(user.is_authenticated and user.is_staff),
-        },
-        "live_poll_ms": settings.LIVE_STATUS_POLL_MS,
-    }
+            "admin": user.is_staff,
+        }
+    )
+    return {"nav": nav, "live_poll_ms": settings.LIVE_STATUS_POLL_MS}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import views
+from portal import views, worklists
 
 app_name = "portal"
 urlpatterns = [
@@ -8,4 +8,16 @@ urlpatterns = [
     path("my/orders/", views.my_orders, name="my_orders"),
     path("my/orders/<str:order_id>/", views.order_detail, name="order_detail"),
     path("my/orders/<str:order_id>/live/", views.order_live, name="order_live"),
+    # The staff roles' worklists (portal/worklists.py).
+    path("work/sales/", worklists.sales_home, name="sales_home"),
+    path("work/provisioning/", worklists.provisioning_home, name="provisioning_home"),
+    path(
+        "work/provisioning/orders/<str:order_id>/confirm-activation/",
+        worklists.confirm_activation,
+        name="confirm_activation",
+    ),
+    path("work/lead/", worklists.lead_home, name="lead_home"),
+    path("work/lead/assign/", worklists.lead_assign, name="lead_assign"),
+    path("work/lead/retry/", worklists.lead_retry, name="lead_retry"),
+    path("work/billing/", worklists.billing_home, name="billing_home"),
 ]

@@ -9,25 +9,28 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from orders import selectors
-from orders.access import order_get_for_user
+from orders.access import order_get_for_user, own_orders
 from orders.live import live_fragment_response
 from orders.models import Order
 from orders.roles import Role, primary_role
 
 LANDING = {
-    Role.SALES: "orders:new",
+    Role.SALES: "portal:sales_home",
     Role.SUPPORT: "support:search",
     Role.CUSTOMER: "portal:my_orders",
-    Role.PROVISIONING_LEAD: "admin:provisioning_exceptioncase_changelist",
-    Role.PROVISIONING: "admin:orders_order_changelist",
-    Role.BILLING: "admin:billing_billingaccount_changelist",
+    Role.PROVISIONING_LEAD: "portal:lead_home",
+    Role.PROVISIONING: "portal:provisioning_home",
+    Role.BILLING: "portal:billing_home",
 }
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own page right after sign-in."""
+    """Each role lands on its own page right after sign-in; the superuser (who may use every
+    page) on the back office, where everything is."""
+    if request.user.is_superuser:
+        return redirect("admin:index")
     role = primary_role(request.user)
     if role is not None:
         return redirect(LANDING[role])
@@ -37,7 +40,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _customer_orders(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return Order.objects.filter(customer__user=request.user).select_related("plan")
+    # The orders the user owns (orders.access: the one restriction path), whatever staff roles
+    # they also hold: these pages speak to the customer.
+    return own_orders(request.user).select_related("plan")
 
 
 @login_required

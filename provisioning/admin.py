@@ -22,9 +22,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
+from guardian.shortcuts import get_objects_for_user
 
 from orders import order_id
-from orders.admin import (
+from orders.access import restrict_by_order
+from orders.admin_helpers import (
     SERVICE_REFUSALS,
     ActionRow,
     OrderIdSearchMixin,
@@ -44,16 +46,21 @@ from provisioning.forms import (
     person_label,
 )
 from provisioning.models import ExceptionCase, ProvisioningJob, ProvisioningStep
-from provisioning.selectors import order_exception_cases, order_provisioning_jobs
+from provisioning.selectors import (
+    CASE_AGE_BUCKETS,
+    order_exception_cases,
+    order_provisioning_jobs,
+)
 from provisioning.services import (
+    OWNER_PERMISSION,
+    WORK_PERMISSION,
     exception_case_assign,
+    exception_case_may_work,
     exception_case_resolve_override,
     exception_case_retry,
 )
 
 ACTIVE_STATES = (ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING)
-HOUR = datetime.timedelta(hours=1)
-DAY = datetime.timedelta(days=1)
 
 
 def humanize_age(age: datetime.timedelta) -> str:
@@ -145,14 +152,8 @@ class AgeFilter(admin.SimpleListFilter):
 
     title = "age"
     parameter_name = "age"
-    BUCKETS: dict[str, tuple[str, datetime.timedelta | None, datetime.timedelta | None]] = {
-        # value: (label, at least, less than)
-        "lt1h": ("< 1 h", None, HOUR),
-        "1-4h": ("1-4 h", HOUR, 4 * HOUR),
-        "4-24h": ("4-24 h", 4 * HOUR, DAY),
-        "gt1d": ("> 1 day", DAY, None),
-        "gt3d": ("> 3 days", 3 * DAY, None),
-    }
+    # Shared with the lead's worklist in the portal: the same buckets in both queues.
+    BUCKETS = CASE_AGE_BUCKETS
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(value, label) for value, (label, _, _) in self.BUCKETS.items()]
@@ -247,10 +248,8 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExceptionCase]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("order", "order__customer", "owner", "resolved_by")
+        return restrict_by_order(super().get_queryset(request), request.user).select_related(
+            "order", "order__customer", "owner", "resolved_by"
         )
 
     # --- columns ---------------------------------------------------------------------------
@@ -290,7 +289,25 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
 
     # --- permissions -----------------------------------------------------------------------
     def has_work_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("provisioning.work_exceptioncase")
+        """Leads work every case; other provisioning staff the cases they own (the object
+        permission provisioning.services grants the owner). Without ``obj`` (the list's
+        actions): whether there is any case the person may work; the services still refuse,
+        case by case, the ones they may not."""
+        user = request.user
+        if obj is not None:
+            return exception_case_may_work(user, obj)  # type: ignore[arg-type]
+        if user.has_perm(WORK_PERMISSION):
+            return True
+        return (
+            user.is_authenticated
+            and get_objects_for_user(
+                user,
+                OWNER_PERMISSION,
+                klass=ExceptionCase.objects.filter(state__in=ACTIVE_STATES),
+                accept_global_perms=False,
+                with_superuser=False,
+            ).exists()
+        )
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -491,11 +508,13 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
         ]
 
     def _case_to_work(self, request: HttpRequest, object_id: str) -> ExceptionCase:
-        if not self.has_work_permission(request):
-            raise PermissionDenied
+        # A case the person may not see is missing (404); one they see but may not work is
+        # forbidden (403).
         case = self.get_object(request, unquote(object_id))
         if case is None:
             raise Http404("No such exception case.")
+        if not self.has_work_permission(request, case):
+            raise PermissionDenied
         return case
 
     @staticmethod
@@ -557,7 +576,7 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
         return super().change_view(request, object_id, form_url, context)
 
     def _case_context(self, request: HttpRequest, case: ExceptionCase) -> dict[str, Any]:
-        can_work = self.has_work_permission(request)
+        can_work = self.has_work_permission(request, case)
         is_open = case.state == ExceptionCase.State.OPEN
         order = case.order
 
@@ -643,3 +662,6 @@ class ProvisioningJobAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
     @admin.display(description="order", ordering="order__id")
     def order_display(self, job: ProvisioningJob) -> str:
         return order_link(job.order)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProvisioningJob]:
+        return restrict_by_order(super().get_queryset(request), request.user)

@@ -1,15 +1,21 @@
-"""Provisioning reacts to order business events by queueing its own work (after commit)."""
+"""Provisioning reacts to order business events: it queues its own work (after commit) and
+keeps its exception cases in line with a person's override."""
 
 from typing import Any
 
 from django.dispatch import receiver
 
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from orders.outbox import outbox_enqueue
-from orders.signals import order_due_for_activation
-from provisioning.services import FULFIL_TASK
+from orders.signals import order_due_for_activation, order_overridden
+from provisioning.services import FULFIL_TASK, exception_case_follow_override
 
 
 @receiver(order_due_for_activation, dispatch_uid="provisioning.queue_fulfilment")
 def queue_fulfilment(sender: type[Order], order: Order, **kwargs: Any) -> None:
     outbox_enqueue(FULFIL_TASK, order=order)
+
+
+@receiver(order_overridden, dispatch_uid="provisioning.follow_override")
+def follow_override(sender: type[Order], order: Order, event: OrderEvent, **kwargs: Any) -> None:
+    exception_case_follow_override(order, event)

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
 
 from orders import events as order_events
 from orders import services as order_services
@@ -37,6 +38,44 @@ FULFIL_TASK = "provisioning.fulfil_order"
 
 class CaseError(order_services.OrderError):
     """The exception case cannot take this action now; ``message`` says why."""
+
+
+# Who may work an exception case (assign, retry, resolve). Provisioning leads hold the model
+# permission ``work_exceptioncase`` and work every case. The case's owner holds the object
+# permission ``change_exceptioncase`` on it (django-guardian, granted when the case is routed or
+# assigned to them, revoked when it is handed to someone else), so provisioning staff work only
+# the cases they own. Resolving by override also needs the order-level right it amounts to:
+# confirming a manual activation (``orders.activate_manually``) or cancelling the order
+# (``orders.override_order``, the leads' privilege, DESIGN invariant 7).
+WORK_PERMISSION = "provisioning.work_exceptioncase"
+OWNER_PERMISSION = "provisioning.change_exceptioncase"
+RESOLUTION_PERMISSION = {
+    ExceptionCase.Resolution.OVERRIDE_ACTIVATED: "orders.activate_manually",
+    ExceptionCase.Resolution.OVERRIDE_CANCELLED: "orders.override_order",
+}
+
+
+def exception_case_may_work(user: User | None, case: ExceptionCase) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.has_perm(WORK_PERMISSION) or user.has_perm(OWNER_PERMISSION, case)
+
+
+def _require_case_worker(user: User | None, case: ExceptionCase) -> None:
+    if not exception_case_may_work(user, case):
+        owner = case.owner.get_username() if case.owner is not None else "nobody"
+        raise CaseError(
+            f"You cannot work case {case.pk}: it is owned by {owner}, and only its owner or a "
+            "provisioning lead may act on it."
+        )
+
+
+def _hand_case_to(case: ExceptionCase, *, owner: User | None, previous: User | None) -> None:
+    """Move the owner's object permission along with the case."""
+    if previous is not None and (owner is None or previous.pk != owner.pk):
+        remove_perm(OWNER_PERMISSION, previous, case)
+    if owner is not None:
+        assign_perm(OWNER_PERMISSION, owner, case)
 
 
 def _new_job(
@@ -282,6 +321,7 @@ def exception_case_open(order: Order, *, reason_code: str, detail: str) -> Excep
             reason_detail=detail,
             owner=owner,
         )
+        _hand_case_to(case, owner=owner, previous=None)
         text = f"Exception case {case.pk} opened ({reason_code}), owner {owner or 'unassigned'}."
         if owner is None:
             logger.error(
@@ -353,9 +393,11 @@ def exception_case_assign(
         )
     with transaction.atomic():
         locked = _lock_case(case, expect=(ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING))
+        _require_case_worker(acting_user, locked)
         previous = locked.owner
         locked.owner = owner
         locked.save(update_fields=["owner", "updated_at"])
+        _hand_case_to(locked, owner=owner, previous=previous)
         order_events.exception_case_event(
             order=locked.order,
             kind=OrderEvent.Kind.EXCEPTION_ASSIGNED,
@@ -372,6 +414,7 @@ def exception_case_retry(case: ExceptionCase | int, *, acting_user: User) -> Exc
     attempt succeeds (resolved) or fails (open again)."""
     with transaction.atomic():
         locked = _lock_case(case, expect=(ExceptionCase.State.OPEN,))
+        _require_case_worker(acting_user, locked)
         order = order_services.order_start_provisioning(
             locked.order,
             source=EventSource.ADMIN,
@@ -393,7 +436,9 @@ def exception_case_resolve_override(
     reason: str,
 ) -> ExceptionCase:
     """Close the case by a person's decision: the line was activated by hand (billing then
-    starts as for any activation) or the order is cancelled. The reason is mandatory."""
+    starts as for any activation) or the order is cancelled. The reason is mandatory; the
+    person must be allowed to work the case and hold the order-level right the resolution
+    amounts to (RESOLUTION_PERMISSION)."""
     reason = (reason or "").strip()
     if not reason:
         raise CaseError(
@@ -402,6 +447,13 @@ def exception_case_resolve_override(
         )
     with transaction.atomic():
         locked = _lock_case(case, expect=(ExceptionCase.State.OPEN,))
+        _require_case_worker(acting_user, locked)
+        needed = RESOLUTION_PERMISSION.get(resolution)  # type: ignore[call-overload]
+        if needed is not None and not acting_user.has_perm(needed):
+            raise CaseError(
+                f"You may not resolve case {locked.pk} as "
+                f"'{ExceptionCase.Resolution(resolution).label}': ask a provisioning lead."
+            )
         if resolution == ExceptionCase.Resolution.OVERRIDE_ACTIVATED:
             order_services.order_confirm_manual_activation(
                 locked.order,
@@ -421,6 +473,31 @@ def exception_case_resolve_override(
         else:
             raise CaseError(f"Unknown override resolution {resolution!r}.")
         return _case_close(locked, resolution=resolution, actor=acting_user, note=reason)
+
+
+def exception_case_follow_override(order: Order, event: OrderEvent) -> None:
+    """A person overrode the order (orders.overrides); bring provisioning's records in line, in
+    the override's transaction. Moved into 'provisioning': a new attempt is queued, requested by
+    that person, and an open case goes to 'retrying' (as with the case's own retry). Moved out
+    of 'exception' into 'activated' or 'cancelled': the active case closes as resolved by
+    override, with the person's reason (DESIGN invariant 5)."""
+    case = (
+        order.exception_cases.select_for_update()
+        .filter(state__in=[ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING])
+        .first()
+    )
+    if event.to_status == OrderStatus.PROVISIONING:
+        if case is not None and case.state == ExceptionCase.State.OPEN:
+            case.state = ExceptionCase.State.RETRYING
+            case.save(update_fields=["state", "updated_at"])
+        _new_job(order, trigger=ProvisioningJob.Trigger.MANUAL_RETRY, requested_by=event.actor)
+        return
+    resolution = {
+        OrderStatus.ACTIVATED: ExceptionCase.Resolution.OVERRIDE_ACTIVATED,
+        OrderStatus.CANCELLED: ExceptionCase.Resolution.OVERRIDE_CANCELLED,
+    }.get(OrderStatus(event.to_status))
+    if case is not None and resolution is not None:
+        _case_close(case, resolution=resolution, actor=event.actor, note=event.reason)
 
 
 def jobs_reap_stalled(*, now: datetime.datetime | None = None) -> int:

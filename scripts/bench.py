@@ -252,8 +252,9 @@ def bench_status_visibility(catalog: Catalog, *, count: int, worker_log: Path) -
     from django.contrib.auth.models import Group, User
     from django.test import Client
 
-    from orders.models import Customer, OrderEvent
+    from orders.models import OrderEvent
     from orders.roles import Role
+    from orders.services import customer_link_user
     from orders.states import OrderStatus
 
     name = f"(c) status visibility: {count} orders, customer tracking fragment"
@@ -271,7 +272,7 @@ def bench_status_visibility(catalog: Catalog, *, count: int, worker_log: Path) -
     for n in range(count):
         # The same customer (one account) each time; the previous order is complete by now.
         order = submit(catalog, n, customer="visibility")
-        Customer.objects.filter(pk=order.customer_id).update(user=user)
+        customer_link_user(order.customer_id, user)
         status, version = fetch_live_fragment(client, order)
         first_version = version
         seen: list[tuple[float, int]] = []

@@ -1,9 +1,11 @@
 """Settings shared by every environment. Every value comes from the environment, with a
 development default; production.py removes the defaults that must not reach production."""
 
+import datetime
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -26,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "guardian",
     "auditlog",
+    "axes",
+    "csp",
     "orders",
     "provisioning",
     "billing",
@@ -41,7 +45,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,7 +85,10 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in attempt while its username + IP pair is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "portal.accounts.EmailSignInBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -90,6 +100,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
+# Invitation and password-reset links work once, and for this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
@@ -108,9 +120,61 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@isp.example")
 
+# Where people reach the site: the base of the absolute links in e-mails (no request there).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Cache ----------------------------------------------------------------------------------
+# Holds the tracking page's failed-lookup counters (portal.accounts). Every web process must
+# see the same counters, so production sets CACHE_URL to a shared cache (Redis, a database
+# other than the broker's: the cache may be cleared). The default is per process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# A working day and a bit: staff sign in once per shift.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Reverse proxies in front of the app that append to X-Forwarded-For (the TLS proxy: 1). The
+# client address for lockouts and rate limits is read that many hops from the right; 0 trusts
+# no header and uses the socket's peer address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Content-Security-Policy (django-csp): only our own scripts, no inline script or handler.
+# Inline <style> blocks stay allowed for the Django admin pages that use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Sign-in lockout (django-axes): 5 failures for one username from one address lock that pair
+# for 15 minutes; a successful sign-in clears the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.accounts.sign_in_locked_out"
+AXES_CLIENT_IP_CALLABLE = "portal.accounts.client_ip"
+AXES_USERNAME_CALLABLE = "portal.accounts.sign_in_username"
+
+# Anonymous order tracking (/track/): failed lookups allowed per window, per client address
+# and per order ID, so order IDs and postcodes cannot be guessed by brute force.
+TRACKING_WINDOW_SECONDS = env.int("TRACKING_WINDOW_SECONDS", default=15 * 60)
+TRACKING_MAX_FAILURES_PER_IP = env.int("TRACKING_MAX_FAILURES_PER_IP", default=10)
+TRACKING_MAX_FAILURES_PER_ORDER = env.int("TRACKING_MAX_FAILURES_PER_ORDER", default=5)
+# Password-reset e-mails sent per address per tracking window, at most (the form answers the
+# same either way: it never tells whether an address is known).
+PASSWORD_RESET_MAX_PER_EMAIL = env.int("PASSWORD_RESET_MAX_PER_EMAIL", default=3)
 
 # --- Celery -------------------------------------------------------------------------------
 # The embedded default needs no server: kombu's filesystem transport, in var/broker.
@@ -186,5 +250,9 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Lockouts are warnings; every sign-in and failure at INFO would drown the log.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -40,8 +40,11 @@ def test_us06_lead_resolves_a_failed_activation_by_override_with_a_mandatory_rea
     lead_user.save(update_fields=["is_staff"])
     page = open_page()
 
-    # When the lead signs in, they land on the exception queue, with both cases in it
+    # When the lead signs in, they land on their worklist, and open the exception queue in the
+    # back office from there, with both cases in it
     sign_in(page, lead_user.username)
+    expect(page).to_have_url(re.compile(r"/work/lead/$"))
+    page.get_by_role("link", name="Open in the back office").click()
     expect(page).to_have_url(re.compile(r"/admin/provisioning/exceptioncase/$"))
     expect(page.get_by_role("heading", name="Exception queue")).to_be_visible()
     rows = page.locator("#result_list tbody tr")

@@ -32,6 +32,8 @@ def test_us01_missing_phone_and_bad_email_block_submission_and_are_named(
 ):
     # Given a sales rep on the order form, with the phone left empty and a broken e-mail
     sign_in(page, sales_user.username)
+    expect(page).to_have_url(re.compile(r"/work/sales/$"))
+    page.get_by_role("main").get_by_role("link", name="New order").click()
     expect(page).to_have_url(re.compile(r"/sales/orders/new/$"))
     fill_customer(page, name="Jane Doe", email="jane.example.com", phone="")
     fill_address(page, line1="1 High Street", city="London", postcode="sw1a 1aa")
@@ -71,6 +73,7 @@ def test_us01_us03_complete_order_checks_address_then_activates_and_bills_by_its
     # address whose network delivers only 80 Mbps
     basic = plan_factory(download_mbps=50, price="22.00")
     sign_in(page, sales_user.username)
+    page.get_by_role("main").get_by_role("link", name="New order").click()
     fill_customer(page, name="Jane Doe", email="jane@example.com", phone="07700 900123")
     fill_address(page, line1="1 High Street", city="London", postcode="ls1 4ap")
     result = page.locator("#serviceability-result")
@@ -115,6 +118,7 @@ def test_us01_the_same_form_sent_twice_at_once_makes_one_order(
 ):
     # Given a complete order form
     sign_in(page, sales_user.username)
+    page.get_by_role("main").get_by_role("link", name="New order").click()
     fill_customer(page, name="Jane Doe", email="jane@example.com", phone="07700 900123")
     fill_address(page, line1="1 High Street", city="London", postcode="SW1A 1AA")
     page.get_by_label(str(plan), exact=True).check()

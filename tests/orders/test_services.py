@@ -59,7 +59,8 @@ def test_submit_creates_a_submitted_order_with_one_status_event(plan, manual_are
     assert event.source == EventSource.SALES_PORTAL
     assert order.submitted_by == sales_user
     # ... and its activation is queued for after commit
-    assert OutboxMessage.objects.filter(order=order, dispatched_at__isnull=True).count() == 1
+    queued = OutboxMessage.objects.filter(order=order, dispatched_at__isnull=True)
+    assert queued.filter(task_name="provisioning.fulfil_order").count() == 1
 
 
 def test_us04_price_is_locked_when_the_order_is_taken(plan, manual_area):

@@ -110,10 +110,12 @@ def test_customer_tracking_page_runs_a_bounded_number_of_queries(
 @pytest.mark.parametrize(
     ("user_fixture", "landing"),
     [
-        ("sales_user", "orders:new"),
+        ("sales_user", "portal:sales_home"),
+        ("provisioning_user", "portal:provisioning_home"),
+        ("lead_user", "portal:lead_home"),
+        ("billing_user", "portal:billing_home"),
         ("support_user", "support:search"),
         ("customer_user", "portal:my_orders"),
-        ("lead_user", "admin:provisioning_exceptioncase_changelist"),
     ],
 )
 def test_each_role_lands_on_its_own_page_after_sign_in(client, request, user_fixture, landing):

@@ -653,7 +653,7 @@ def test_send_now_hands_a_stuck_outbox_message_to_the_workers(
 ) -> None:
     # given an order whose activation message never left (its after-commit send was lost)
     order = submit_order(plan=plan, area=serviceable_area).order
-    message = order.outbox_messages.get()
+    message = order.outbox_messages.get(task_name="provisioning.fulfil_order")
     assert message.dispatched_at is None
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
 

@@ -1,0 +1,348 @@
+"""The staff roles' landing pages: one worklist per role (sales, provisioning, provisioning
+lead, billing). Support's window is support.views, the customer's portal.views.
+
+Each page requires its role's permissions (``WORKLIST_PERMISSIONS``, which the navigation reads
+too) and reads through selectors that restrict every row by ``orders.access``. The writes call
+one service each and report the outcome, a refusal included, as a message; the state stays as
+the service left it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_fsm import ConcurrentTransition
+
+from billing.selectors import (
+    activated_orders_without_billing,
+    billing_accounts_started_on,
+    billing_mismatches,
+)
+from orders import selectors as order_selectors
+from orders.access import order_get_for_user
+from orders.services import OrderError, order_confirm_manual_activation
+from orders.states import EventSource, OrderStatus
+from provisioning import selectors as provisioning_selectors
+from provisioning.forms import AssignCaseForm, case_assignable_users, person_label
+from provisioning.models import ExceptionCase
+from provisioning.services import exception_case_assign, exception_case_retry
+
+# What each worklist requires; the navigation shows a link only to the pages these allow.
+WORKLIST_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "sales": ("orders.add_order",),
+    # Activating by hand is what sets the provisioning team apart from the roles that only
+    # look at attempts (support).
+    "provisioning": ("orders.activate_manually", "provisioning.view_provisioningjob"),
+    "lead": ("provisioning.view_exceptioncase", "provisioning.work_exceptioncase"),
+    "billing": ("billing.view_billingaccount", "billing.work_billingaccount"),
+}
+
+# A service refused, or lost a race to another person: the person reads why, never a 500.
+REFUSALS: tuple[type[Exception], ...] = (OrderError, ConcurrentTransition)
+
+
+def refusal_message(exc: Exception) -> str:
+    if isinstance(exc, OrderError):
+        return exc.message
+    return "Someone else changed this order at the same moment. Reload and try again."
+
+
+def worklist_required(name: str) -> Any:
+    """Signed in (else the sign-in page) and holding the worklist's permissions (else 403)."""
+    perms = WORKLIST_PERMISSIONS[name]
+
+    def decorate(view: Any) -> Any:
+        return login_required(permission_required(perms, raise_exception=True)(view))
+
+    return decorate
+
+
+def _acting_user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # every view here requires a signed-in user
+
+
+# --- sales ---------------------------------------------------------------------------------
+RECENT_ORDERS = 25
+
+
+@worklist_required("sales")
+@require_GET
+def sales_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "portal/worklists/sales.html",
+        {
+            "recent": order_selectors.sales_orders_submitted_by(user, limit=RECENT_ORDERS),
+            "needs_info": order_selectors.sales_orders_needing_information(user),
+            "recent_limit": RECENT_ORDERS,
+        },
+    )
+
+
+# --- provisioning --------------------------------------------------------------------------
+class ConfirmActivationForm(forms.Form):
+    reason = forms.CharField(
+        label="What was done",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "A reason is required."},
+        help_text="Recorded in the order's history under your name.",
+    )
+
+
+@worklist_required("provisioning")
+@require_GET
+def provisioning_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "portal/worklists/provisioning.html",
+        {
+            "manual_pool": provisioning_selectors.manual_pool_orders(user),
+            "in_progress": provisioning_selectors.activations_in_progress(user),
+            "retries": provisioning_selectors.retry_log(user),
+            "confirm_form": ConfirmActivationForm(),
+        },
+    )
+
+
+@worklist_required("provisioning")
+@require_POST
+def confirm_activation(request: HttpRequest, order_id: str) -> HttpResponse:
+    """A person vouches that a line from the manual pool is live; billing then starts."""
+    order = order_get_for_user(request.user, order_id)
+    form = ConfirmActivationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Order {order.display_id}: {form.errors['reason'][0]}")
+        return redirect("portal:provisioning_home")
+    try:
+        order_confirm_manual_activation(
+            order,
+            actor=_acting_user(request),
+            reason=form.cleaned_data["reason"],
+            source=EventSource.STAFF_PORTAL,
+            expected_status=OrderStatus.AWAITING_MANUAL,
+        )
+    except REFUSALS as exc:
+        messages.error(request, f"Order {order.display_id}: {refusal_message(exc)}")
+    else:
+        messages.success(
+            request, f"Order {order.display_id} confirmed active; its billing starts now."
+        )
+    return redirect("portal:provisioning_home")
+
+
+# --- provisioning lead ---------------------------------------------------------------------
+class CaseFilterForm(forms.Form):
+    """The lead's view of the queue: whose cases, how old. Unknown values mean 'any'."""
+
+    owner = forms.ChoiceField(label="Owner", required=False)
+    age = forms.ChoiceField(
+        label="Age",
+        required=False,
+        choices=[
+            ("", "Any age"),
+            *(
+                (key, label)
+                for key, (label, _, _) in provisioning_selectors.CASE_AGE_BUCKETS.items()
+            ),
+        ],
+    )
+
+    def __init__(self, *args: Any, owners: Iterable[User] = (), **kwargs: Any) -> None:
+        """``owners``: people holding cases now besides the provisioning teams (the superuser
+        a case falls back to when no lead exists), so every owner can be picked."""
+        super().__init__(*args, **kwargs)
+        people = {person.pk: person for person in case_assignable_users()}
+        for person in owners:
+            people.setdefault(person.pk, person)
+        self.fields["owner"].choices = [  # type: ignore[attr-defined]
+            ("", "Anyone"),
+            ("mine", "Mine"),
+            ("none", "Unassigned"),
+            *((str(pk), person_label(person)) for pk, person in people.items()),
+        ]
+
+    def filters(self) -> dict[str, str]:
+        if not self.is_valid():
+            return {"owner": "", "age": ""}
+        return {"owner": self.cleaned_data["owner"], "age": self.cleaned_data["age"]}
+
+
+class CaseIdsField(forms.Field):
+    """Case ids ticked on the page (``case`` repeated)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": "Tick at least one case."}
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        ids = []
+        for raw in values:
+            if not str(raw).isdigit():
+                raise forms.ValidationError("Not a case number: %(value)s", params={"value": raw})
+            ids.append(int(raw))
+        return list(dict.fromkeys(ids))
+
+    def validate(self, value: list[int]) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+class CaseSelectionForm(forms.Form):
+    case = CaseIdsField()
+    # The list's filters, to go back to the same view after acting.
+    return_owner = forms.CharField(required=False)
+    return_age = forms.CharField(required=False)
+
+    def return_url(self) -> str:
+        data = getattr(self, "cleaned_data", {})
+        query = {
+            "owner": data.get("return_owner", ""),
+            "age": data.get("return_age", ""),
+        }
+        query = {key: value for key, value in query.items() if value}
+        url = reverse("portal:lead_home")
+        return f"{url}?{urlencode(query)}" if query else url
+
+
+class AssignSelectedForm(CaseSelectionForm, AssignCaseForm):
+    pass
+
+
+@worklist_required("lead")
+@require_GET
+def lead_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    loads = provisioning_selectors.exception_case_load_by_owner(user)
+    filter_form = CaseFilterForm(
+        request.GET or None,
+        owners=[load.owner for load in loads if load.owner is not None],
+        auto_id="filter_%s",  # the assign form below has its own 'owner'
+    )
+    filters = filter_form.filters()
+    return render(
+        request,
+        "portal/worklists/lead.html",
+        {
+            "filter_form": filter_form,
+            "filters": filters,
+            "cases": provisioning_selectors.exception_cases_active(
+                user, owner=filters["owner"], age=filters["age"]
+            ),
+            "loads": loads,
+            "age_buckets": [
+                (key, label)
+                for key, (label, _, _) in provisioning_selectors.CASE_AGE_BUCKETS.items()
+            ],
+            "assign_form": AssignCaseForm(),
+        },
+    )
+
+
+def _cases_in_hand(request: HttpRequest, form: CaseSelectionForm) -> list[ExceptionCase]:
+    """The ticked cases the person may see; a message for each one that is gone."""
+    ids = form.cleaned_data["case"]
+    found = provisioning_selectors.exception_cases_by_id(request.user, ids)
+    for missing in (pk for pk in ids if pk not in found):
+        messages.error(request, f"Case {missing}: no such case.")
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _form_refused(request: HttpRequest, form: forms.Form) -> HttpResponseRedirect:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+    return redirect(
+        form.return_url() if isinstance(form, CaseSelectionForm) else "portal:lead_home"
+    )
+
+
+@worklist_required("lead")
+@require_POST
+def lead_assign(request: HttpRequest) -> HttpResponse:
+    """Hand the ticked cases to one member of the provisioning teams."""
+    form = AssignSelectedForm(request.POST)
+    if not form.is_valid():
+        return _form_refused(request, form)
+    owner = form.cleaned_data["owner"]
+    assigned = []
+    for case in _cases_in_hand(request, form):
+        try:
+            exception_case_assign(case, owner=owner, acting_user=_acting_user(request))
+        except REFUSALS as exc:
+            messages.error(request, f"Order {case.order.display_id}: {refusal_message(exc)}")
+        else:
+            assigned.append(case.order.display_id)
+    if assigned:
+        messages.success(request, f"Assigned to {person_label(owner)}: {', '.join(assigned)}.")
+    return redirect(form.return_url())
+
+
+@worklist_required("lead")
+@require_POST
+def lead_retry(request: HttpRequest) -> HttpResponse:
+    """Retry activation for each ticked open case, and say how each one went."""
+    form = CaseSelectionForm(request.POST)
+    if not form.is_valid():
+        return _form_refused(request, form)
+    started = []
+    for case in _cases_in_hand(request, form):
+        try:
+            exception_case_retry(case, acting_user=_acting_user(request))
+        except REFUSALS as exc:
+            messages.error(request, f"Order {case.order.display_id}: {refusal_message(exc)}")
+        else:
+            started.append(case)
+    # Read back: with an eager or fast worker the retry may already have an outcome.
+    now = provisioning_selectors.exception_cases_by_id(request.user, [c.pk for c in started])
+    for case in started:
+        after = now.get(case.pk, case)
+        if after.state == ExceptionCase.State.RESOLVED:
+            messages.success(
+                request,
+                f"Order {case.order.display_id}: the retry succeeded; case {case.pk} is resolved.",
+            )
+        elif after.state == ExceptionCase.State.OPEN:
+            messages.error(
+                request,
+                f"Order {case.order.display_id}: the retry failed again ({after.reason_code}); "
+                f"case {case.pk} is open.",
+            )
+        else:
+            messages.success(
+                request,
+                f"Order {case.order.display_id}: retry started; case {case.pk} shows "
+                "'retry in progress' until the attempt finishes.",
+            )
+    return redirect(form.return_url())
+
+
+# --- billing -------------------------------------------------------------------------------
+@worklist_required("billing")
+@require_GET
+def billing_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = timezone.localdate()
+    return render(
+        request,
+        "portal/worklists/billing.html",
+        {
+            "today": today,
+            "started_today": billing_accounts_started_on(user, day=today),
+            "not_started": activated_orders_without_billing(user),
+            "mismatches": billing_mismatches(user),
+        },
+    )
