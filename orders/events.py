@@ -131,6 +131,26 @@ def billing_waived(
     )
 
 
+def customer_contact(
+    *,
+    order: Order,
+    actor: User | None,
+    subject_label: str,
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    """The customer wrote to us about ``order``: for the staff timeline only. The message text
+    never goes here (the customer timeline shows status changes only, and the text stays with
+    whatever recorded the contact)."""
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.CUSTOMER_CONTACT,
+        actor=_actor(actor),
+        source=EventSource.CUSTOMER_PORTAL,
+        reason=f"Customer contact: {subject_label}.",
+        data=data or {},
+    )
+
+
 # Customer-facing wording for the timeline: status changes only, never reason codes.
 CUSTOMER_EVENT_TEXT = {
     OrderStatus.SUBMITTED: "We received your order.",

@@ -317,6 +317,7 @@ class OrderEvent(models.Model):
         BILLING_STARTED = "billing_started", "Billing started"
         BILLING_WAIVED = "billing_waived", "Billing waived"
         ORDER_EDITED = "order_edited", "Order edited"
+        CUSTOMER_CONTACT = "customer_contact", "Customer contact"
         NOTE = "note", "Note"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")

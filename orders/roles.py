@@ -61,6 +61,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "provisioning.view_provisioningjob",
         "provisioning.view_exceptioncase",
         "billing.view_billingaccount",
+        "support.view_supportticket",
+        "support.change_supportticket",
     ],
     Role.CUSTOMER: [],
 }

@@ -8,6 +8,7 @@ urlpatterns = [
     path("my/orders/", views.my_orders, name="my_orders"),
     path("my/orders/<str:order_id>/", views.order_detail, name="order_detail"),
     path("my/orders/<str:order_id>/live/", views.order_live, name="order_live"),
+    path("my/orders/<str:order_id>/contact/", views.order_contact, name="order_contact"),
     # The staff roles' worklists (portal/worklists.py).
     path("work/sales/", worklists.sales_home, name="sales_home"),
     path("work/provisioning/", worklists.provisioning_home, name="provisioning_home"),

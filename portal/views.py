@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from orders import selectors
 from orders.access import order_get_for_user, own_orders
 from orders.live import live_fragment_response
 from orders.models import Order
 from orders.roles import Role, primary_role
+from support import selectors as support_selectors
+from support.forms import ContactForm
+from support.services import TicketRefused, ticket_open
 
 LANDING = {
     Role.SALES: "portal:sales_home",
@@ -74,14 +78,47 @@ def _own_order(request: HttpRequest, order_id: str) -> Order:
     return order_get_for_user(request.user, order_id, queryset=_customer_orders(request))
 
 
+def _order_page(
+    request: HttpRequest, order: Order, *, form: ContactForm, status: int = 200
+) -> HttpResponse:
+    context = _tracking_context(order)
+    context["live_url"] = reverse("portal:order_live", kwargs={"order_id": order.pk})
+    context["live_version"] = selectors.order_last_event_id(order)
+    context["contact_form"] = form
+    context["tickets"] = support_selectors.order_tickets(order)
+    return render(request, "portal/order_detail.html", context, status=status)
+
+
 @login_required
 @require_GET
 def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     order = _own_order(request, order_id)
-    context = _tracking_context(order)
-    context["live_url"] = reverse("portal:order_live", kwargs={"order_id": order.pk})
-    context["live_version"] = selectors.order_last_event_id(order)
-    return render(request, "portal/order_detail.html", context)
+    return _order_page(request, order, form=ContactForm())
+
+
+@login_required
+@require_POST
+def order_contact(request: HttpRequest, order_id: str) -> HttpResponse:
+    """The customer writes to support about their own order (a support ticket)."""
+    order = _own_order(request, order_id)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket_open(
+                order=order,
+                customer_user=request.user,  # type: ignore[arg-type]
+                subject=form.cleaned_data["subject"],
+                message=form.cleaned_data["message"],
+            )
+        except TicketRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"We got your message about order {order.display_id}; we'll reply by e-mail.",
+            )
+            return redirect("portal:order_detail", order_id=order.pk)
+    return _order_page(request, order, form=form)
 
 
 @login_required

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("orders/<str:order_id>/", views.order_view, name="order"),
     path("orders/<str:order_id>/live/", views.order_live, name="order_live"),
+    path("tickets/<int:ticket_id>/status/", views.ticket_status, name="ticket_status"),
 ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.models import User
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from billing.selectors import billing_account_for
 from orders import order_id as order_ids
@@ -17,6 +21,9 @@ from orders.live import live_fragment_response
 from orders.models import Order
 from orders.services import normalize_phone
 from provisioning.selectors import order_exception_cases, order_provisioning_jobs
+from support.models import SupportTicket
+from support.selectors import order_tickets
+from support.services import ticket_set_status
 
 SEARCH_LIMIT = 25
 
@@ -69,6 +76,7 @@ def _order_context(order: Order) -> dict:
         "jobs": order_provisioning_jobs(order),
         "cases": order_exception_cases(order),
         "billing_account": billing_account_for(order),
+        "tickets": order_tickets(order),
     }
 
 
@@ -94,3 +102,21 @@ def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
         template="support/_order_panels.html",
         context=lambda: _order_context(order),
     )
+
+
+@login_required
+@permission_required("support.change_supportticket", raise_exception=True)
+@require_POST
+def ticket_status(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Mark a customer contact answered or closed (or open it again)."""
+    visible = orders_visible_to(request.user).values("pk")
+    ticket = get_object_or_404(SupportTicket, pk=ticket_id, order__in=visible)
+    status = request.POST.get("status", "")
+    if status not in SupportTicket.Status.values:
+        messages.error(request, "Choose answered, closed or open.")
+    else:
+        ticket_set_status(ticket, status=status, actor=cast(User, request.user))
+        messages.success(
+            request, f"Contact {ticket.pk} is now {SupportTicket.Status(status).label.lower()}."
+        )
+    return redirect("support:order", order_id=ticket.order_id)

@@ -28,6 +28,8 @@ from orders.models import Order
 from orders.roles import Role
 from orders.services import customer_link_user
 from provisioning.models import ExceptionCase
+from support.models import SupportTicket
+from support.services import ticket_open
 from tests.factories import UserFactory, submit_order
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +117,7 @@ class World:
     users: dict[str, User | None]
     order: Order
     case: ExceptionCase
+    ticket: SupportTicket
     clients: dict[str, Client] = field(default_factory=dict)  # signed in once per role
 
     def kwargs(self, url: NamedUrl) -> dict[str, Any]:
@@ -125,6 +128,7 @@ class World:
         }
         values: dict[str, Any] = {
             "order_id": self.order.pk,
+            "ticket_id": self.ticket.pk,
             "kind": "force-status",
             "app_label": "orders",
             # A link that is not valid: the page must say so, to anyone.
@@ -157,7 +161,13 @@ def world(django_capture_on_commit_callbacks, plan, faulty_area, manual_area) ->
     customer_link_user(other.customer_id, users["other_customer"])  # type: ignore[arg-type]
     case = ExceptionCase.objects.get(order=order)
     assert case.owner == users["lead"]
-    return World(users=users, order=Order.objects.get(pk=order.pk), case=case)
+    ticket = ticket_open(
+        order=order,
+        customer_user=users["customer"],
+        subject="other",
+        message="When will my line work?",
+    )  # type: ignore[arg-type]
+    return World(users=users, order=Order.objects.get(pk=order.pk), case=case, ticket=ticket)
 
 
 def outcome_of(response: Any) -> Outcome:
@@ -204,6 +214,7 @@ portal:home                                    in   go   go   go   go   go   go 
 portal:my_orders                               in   200  200  200  200  200  200  200  200
 portal:order_detail                            in   404  404  404  404  404  200  404  404
 portal:order_live                              in   404  404  404  404  404  200  404  404
+portal:order_contact                           in   405  405  405  405  405  405  405  405
 # the staff worklists
 portal:sales_home                              in   200  403  403  403  403  403  403  200
 portal:provisioning_home                       in   403  200  200  403  403  403  403  200
@@ -222,6 +233,7 @@ orders:live                                    in   200  200  200  200  200  403
 support:search                                 in   200  200  200  200  200  403  403  200
 support:order                                  in   200  200  200  200  200  403  403  200
 support:order_live                             in   200  200  200  200  200  403  403  200
+support:ticket_status                          in   403  403  403  403  405  403  403  405
 # the back office: staff only (sales, support and customers are not staff)
 admin:index                                    adm  adm  200  200  200  adm  adm  adm  200
 admin:orders_plan_changelist                   adm  adm  200  200  200  adm  adm  adm  200
@@ -257,9 +269,11 @@ password_reset_confirm                         200  200  200  200  200  200  200
 account_activate                               200  200  200  200  200  200  200  200  200
 track_order                                    200  200  200  200  200  200  200  200  200
 orders:new                                     in   200  403  403  403  403  403  403  200
+portal:order_contact                           in   404  404  404  404  404  200  404  404
 portal:confirm_activation                      in   403  go   go   403  403  403  403  go
 portal:lead_assign                             in   403  403  go   403  403  403  403  go
 portal:lead_retry                              in   403  403  go   403  403  403  403  go
+support:ticket_status                          in   403  403  403  403  go   403  403  go
 admin:orders_order_change                      adm  adm  403  403  403  adm  adm  adm  403
 admin:orders_order_override                    adm  adm  403  200  403  adm  adm  adm  200
 admin:provisioning_exceptioncase_change        adm  adm  403  403  403  adm  adm  adm  403
@@ -337,6 +351,7 @@ def test_forbidden_and_missing_orders_look_the_same(world: World) -> None:
         users=world.users,
         order=Order(id=order_id.generate()),
         case=world.case,
+        ticket=world.ticket,
         clients=world.clients,
     )
     order_urls = [url for url in named_urls().values() if "order_id" in url.params]

@@ -1,0 +1,52 @@
+"""Customer contacts: the tickets a customer opens about one of their orders."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from orders.models import Customer, Order
+
+MESSAGE_MAX_LENGTH = 2000
+
+
+class SupportTicket(models.Model):
+    """One customer contact about one order ("support tickets per order" is a case-study KPI).
+
+    The message is internal to support: it is never shown on the order's customer timeline.
+    """
+
+    class Subject(models.TextChoices):
+        ACTIVATION_DATE = "activation_date", "When will my service be activated?"
+        NOT_WORKING = "not_working", "My service is not working"
+        BILLING = "billing", "Billing"
+        CHANGE_ORDER = "change_order", "I want to change my order"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        CLOSED = "closed", "Closed"
+
+    # PROTECT: a customer's contacts are part of the order's record, not removed with it.
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="support_tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="support_tickets")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subject = models.CharField(max_length=20, choices=Subject.choices)
+    message = models.TextField(max_length=MESSAGE_MAX_LENGTH)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["order", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.get_subject_display()} ({self.get_status_display()})"
