@@ -36,6 +36,7 @@ def search(request: HttpRequest) -> HttpResponse:
     character; anything else searches customers by name, e-mail or phone."""
     query = request.GET.get("q", "").strip()
     context: dict = {"query": query, "results": None, "error": ""}
+    unknown_id = ""
     if query:
         compact = "".join(ch for ch in query if ch not in " -")
         looks_like_id = len(compact) == order_ids.LENGTH and compact.isalnum()
@@ -53,6 +54,9 @@ def search(request: HttpRequest) -> HttpResponse:
                     return redirect("support:order", order_id=canonical)
                 if has_digit:
                     context["error"] = f"No order {order_ids.display(canonical)}."
+                else:
+                    # Ten letters that pass the check: an ID with no digit, or a name.
+                    unknown_id = f"No order {order_ids.display(canonical)}."
         if not context["error"]:
             phone = normalize_phone(query)
             match = Q(customer__name__icontains=query) | Q(customer__email__iexact=query)
@@ -64,6 +68,8 @@ def search(request: HttpRequest) -> HttpResponse:
                 .select_related("customer", "plan")
                 .order_by("-submitted_at")[:SEARCH_LIMIT]
             )
+            if unknown_id and not context["results"]:
+                context["error"] = unknown_id
     return render(request, "support/search.html", context)
 
 
