@@ -281,7 +281,12 @@ def lead_assign(request: HttpRequest) -> HttpResponse:
     assigned = []
     for case in _cases_in_hand(request, form):
         try:
-            exception_case_assign(case, owner=owner, acting_user=_acting_user(request))
+            exception_case_assign(
+                case,
+                owner=owner,
+                acting_user=_acting_user(request),
+                source=EventSource.STAFF_PORTAL,
+            )
         except REFUSALS as exc:
             messages.error(request, f"Order {case.order.display_id}: {refusal_message(exc)}")
         else:
@@ -301,7 +306,9 @@ def lead_retry(request: HttpRequest) -> HttpResponse:
     started = []
     for case in _cases_in_hand(request, form):
         try:
-            exception_case_retry(case, acting_user=_acting_user(request))
+            exception_case_retry(
+                case, acting_user=_acting_user(request), source=EventSource.STAFF_PORTAL
+            )
         except REFUSALS as exc:
             messages.error(request, f"Order {case.order.display_id}: {refusal_message(exc)}")
         else:

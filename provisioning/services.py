@@ -383,7 +383,11 @@ def _lock_case(case: ExceptionCase | int, *, expect: tuple[str, ...]) -> Excepti
 
 
 def exception_case_assign(
-    case: ExceptionCase | int, *, owner: User, acting_user: User
+    case: ExceptionCase | int,
+    *,
+    owner: User,
+    acting_user: User,
+    source: EventSource = EventSource.ADMIN,
 ) -> ExceptionCase:
     teams = {Role.PROVISIONING, Role.PROVISIONING_LEAD}
     if not owner.is_active or not owner.groups.filter(name__in=teams).exists():
@@ -402,14 +406,16 @@ def exception_case_assign(
             order=locked.order,
             kind=OrderEvent.Kind.EXCEPTION_ASSIGNED,
             actor=acting_user,
-            source=EventSource.ADMIN,
+            source=source,
             reason=f"Case {locked.pk} assigned to {owner} (was {previous or 'unassigned'}).",
             data={"case": locked.pk, "owner": owner.pk},
         )
         return locked
 
 
-def exception_case_retry(case: ExceptionCase | int, *, acting_user: User) -> ExceptionCase:
+def exception_case_retry(
+    case: ExceptionCase | int, *, acting_user: User, source: EventSource = EventSource.ADMIN
+) -> ExceptionCase:
     """Re-run activation for the case's order. The case stays active (retrying) until the
     attempt succeeds (resolved) or fails (open again)."""
     with transaction.atomic():
@@ -417,7 +423,7 @@ def exception_case_retry(case: ExceptionCase | int, *, acting_user: User) -> Exc
         _require_case_worker(acting_user, locked)
         order = order_services.order_start_provisioning(
             locked.order,
-            source=EventSource.ADMIN,
+            source=source,
             actor=acting_user,
             reason=f"Retry requested from exception case {locked.pk}.",
             expected_status=OrderStatus.EXCEPTION,

@@ -486,6 +486,7 @@ def test_lead_reassigns_the_selected_cases_to_a_team_member(
         assert case.owner == provisioning_user
         event = OrderEvent.objects.get(order=case.order, kind=OrderEvent.Kind.EXCEPTION_ASSIGNED)
         assert event.actor == lead_user
+        assert event.source == EventSource.STAFF_PORTAL  # not "back office": it came from here
     assert response.redirect_chain[-1][0] == f"{LEAD_URL}?owner=mine"
     assert any("Assigned to Pia Provisioning" in m for m in messages_of(response))
 
@@ -568,6 +569,11 @@ def test_lead_bulk_retry_reports_each_case_and_a_case_already_handled(
     assert (broken.state, broken.failure_count) == (ExceptionCase.State.OPEN, 2)
     assert Order.objects.get(pk=handled.order_id).status == OrderStatus.CANCELLED
     assert not ProvisioningJob.objects.filter(order=handled.order, attempt=2).exists()
+    # ... and the retries are on the timeline as the lead's, from the staff worklists
+    restart = OrderEvent.objects.get(
+        order=fixed.order, from_status=OrderStatus.EXCEPTION, to_status=OrderStatus.PROVISIONING
+    )
+    assert (restart.actor, restart.source) == (lead_user, EventSource.STAFF_PORTAL)
 
 
 def test_lead_actions_need_at_least_one_case(client: Client, lead_user: User) -> None:
