@@ -1,11 +1,29 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # TM Forum Open APIs (tmf): each at its spec's basePath; the OpenAPI document and its
+    # browsable view beside them.
+    path(
+        "tmf-api/productOrderingManagement/v4/",
+        include(("tmf.productorder.urls", "tmf622")),
+    ),
+    path(
+        "tmf-api/productOfferingQualification/v4/",
+        include(("tmf.qualification.urls", "tmf679")),
+    ),
+    path("tmf-api/productCatalogManagement/v4/", include(("tmf.catalog.urls", "tmf620"))),
+    path("tmf-api/openapi.json", SpectacularAPIView.as_view(), name="tmf-openapi"),
+    path(
+        "tmf-api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="tmf-openapi"),
+        name="tmf-docs",
+    ),
     path("sales/", include("orders.urls")),
     path("support/", include("support.urls")),
     path("", include("portal.account_urls")),

@@ -30,11 +30,15 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "orders",
     "provisioning",
     "billing",
     "support",
     "portal",
+    "tmf",
 ]
 
 MIDDLEWARE = [
@@ -214,7 +218,51 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "billing-recover-stuck-work": {"task": "billing.recover_stuck_work", "schedule": 60.0},
+    "tmf-hub-deliver-due": {"task": "tmf.deliver_due_events", "schedule": 15.0},
 }
+
+# --- TM Forum Open APIs (tmf) ----------------------------------------------------------------
+# Registered client systems with bearer tokens and scopes (tmf.auth); errors in the TM Forum
+# body (tmf.errors); JSON only.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tmf.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["tmf.auth.HasScope"],
+    "DEFAULT_RENDERER_CLASSES": ["tmf.wire.TmfJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["tmf.wire.TmfJSONParser", "tmf.wire.MergePatchParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["tmf.auth.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": env.str("TMF_API_RATE", default="600/min")},
+    "EXCEPTION_HANDLER": "tmf.errors.tmf_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Order-to-activation: TM Forum Open APIs",
+    "DESCRIPTION": (
+        "TMF622 Product Ordering v4, TMF679 Product Offering Qualification v4 and TMF620 "
+        "Product Catalog v4 (read), with their event hubs. Authenticate with "
+        "`Authorization: Bearer <token>` (`python manage.py create_api_client`)."
+    ),
+    "VERSION": "4.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+    },
+    "SECURITY": [{"bearerAuth": []}],
+}
+# Hub notifications: per try, how long to wait for the listener; how many tries (with
+# exponential backoff from TMF_HUB_RETRY_BASE_SECONDS, capped at TMF_HUB_RETRY_MAX_SECONDS)
+# before a delivery is marked failed for a person to replay from the admin.
+TMF_HUB_TIMEOUT_SECONDS = env.float("TMF_HUB_TIMEOUT_SECONDS", default=5.0)
+TMF_HUB_MAX_ATTEMPTS = env.int("TMF_HUB_MAX_ATTEMPTS", default=12)
+TMF_HUB_RETRY_BASE_SECONDS = env.int("TMF_HUB_RETRY_BASE_SECONDS", default=10)
+TMF_HUB_RETRY_MAX_SECONDS = env.int("TMF_HUB_RETRY_MAX_SECONDS", default=3600)
 
 # --- Domain -------------------------------------------------------------------------------
 # Outbox rows not dispatched after this long (broker down at commit time) are re-sent.

@@ -1,0 +1,206 @@
+"""The conventions every TM Forum API here shares (TMF630 REST guidelines):
+
+- JSON in and out (``application/json;charset=utf-8``; PATCH also takes merge-patch+json);
+- ``fields=a,b`` keeps those first-level attributes (plus the ones a representation always
+  carries);
+- ``?attr=value`` filters, several combined with AND, ``a,b`` meaning either value, and
+  ``attr.gt`` / ``.gte`` / ``.lt`` / ``.lte`` for dates and times;
+- ``offset`` / ``limit`` paging, with ``X-Total-Count`` and ``X-Result-Count``;
+- ``href`` is absolute, and equal to ``Location`` on a 201.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tmf.errors import bad_request
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+# Query parameters with a meaning of their own; every other parameter is a filter.
+RESERVED_PARAMS = frozenset({"fields", "offset", "limit", "sort"})
+DATE_OPERATORS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
+
+
+class TmfView(APIView):
+    """Base of every TMF endpoint. Subclasses declare ``required_scopes`` per method."""
+
+    required_scopes: dict[str, str] = {}
+
+    def body_object(self, request: Request) -> dict[str, Any]:
+        """The JSON body, which must be an object."""
+        data = request.data
+        if not isinstance(data, dict):
+            raise bad_request("The request body must be a JSON object.", code="MALFORMED_BODY")
+        return data
+
+
+# --- href ---------------------------------------------------------------------------------------
+def absolute(request: Request | None, path: str) -> str:
+    """``path`` as an absolute URL: on the host the caller used, or the configured site."""
+    if request is not None:
+        return request.build_absolute_uri(path)
+    from django.conf import settings
+
+    return f"{settings.SITE_URL}{path}"
+
+
+# --- fields= ------------------------------------------------------------------------------------
+def requested_fields(request: Request) -> list[str] | None:
+    raw = request.query_params.get("fields")
+    if raw is None:
+        return None
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    return names or None
+
+
+def select_fields(
+    representation: dict[str, Any], fields: Sequence[str] | None, always: Iterable[str]
+) -> dict[str, Any]:
+    """Keep the first-level attributes asked for, and the ones every representation has."""
+    if not fields:
+        return representation
+    keep = set(fields) | set(always)
+    return {key: value for key, value in representation.items() if key in keep}
+
+
+# --- offset / limit -----------------------------------------------------------------------------
+def _non_negative(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request(f"{name} must be a whole number.", **{name: "Not a whole number."}) from None
+    if value < 0:
+        raise bad_request(f"{name} must not be negative.", **{name: "Negative."})
+    return value
+
+
+def page_bounds(request: Request) -> tuple[int, int]:
+    offset = _non_negative(request, "offset", 0)
+    limit = _non_negative(request, "limit", DEFAULT_LIMIT)
+    return offset, min(limit, MAX_LIMIT)
+
+
+def list_response(
+    request: Request,
+    queryset: QuerySet[Any],
+    render: Callable[[Any], dict[str, Any]],
+    *,
+    always: Iterable[str],
+) -> Response:
+    """One page of ``queryset`` rendered, with X-Total-Count and X-Result-Count."""
+    offset, limit = page_bounds(request)
+    total = queryset.count()
+    page = list(queryset[offset : offset + limit]) if limit else []
+    fields = requested_fields(request)
+    always = tuple(always)
+    body = [select_fields(render(item), fields, always) for item in page]
+    return Response(body, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(body))})
+
+
+# --- ?attr=value filters ------------------------------------------------------------------------
+Filter = Callable[[QuerySet[Any], list[str], str | None], QuerySet[Any]]
+
+
+def apply_filters(
+    request: Request, queryset: QuerySet[Any], filters: dict[str, Filter]
+) -> QuerySet[Any]:
+    """Apply each ``attr[.op]=value`` query parameter through ``filters[attr]`` (AND). A
+    parameter naming an attribute we cannot filter on is a 400, never silently ignored: a
+    client that believes it filtered would act on the wrong orders."""
+    for param in request.query_params:
+        if param in RESERVED_PARAMS:
+            continue
+        attr, op = param, None
+        head, _, tail = param.rpartition(".")
+        if head and tail in DATE_OPERATORS:
+            attr, op = head, tail
+        if attr not in filters:
+            supported = ", ".join(sorted(filters))
+            raise bad_request(
+                f"Cannot filter on '{param}'. Filters: {supported}.", **{param: "Not a filter."}
+            )
+        values: list[str] = []
+        for raw in request.query_params.getlist(param):
+            values.extend(value.strip() for value in raw.split(",") if value.strip())
+        if not values:
+            raise bad_request(f"Filter '{param}' has no value.", **{param: "Empty."})
+        queryset = filters[attr](queryset, values, op)
+    return queryset
+
+
+def exact(field: str, transform: Callable[[str], Any] | None = None) -> Filter:
+    """Filter on ``field`` equal to any of the values (no operators)."""
+
+    def apply(queryset: QuerySet[Any], values: list[str], op: str | None) -> QuerySet[Any]:
+        if op is not None:
+            raise bad_request(f"'{op}' does not apply to this attribute.")
+        converted = [transform(value) if transform else value for value in values]
+        return queryset.filter(**{f"{field}__in": converted})
+
+    return apply
+
+
+def parse_when(value: str, *, end_of_day: bool = False) -> datetime.datetime:
+    """An ISO 8601 date-time (``+`` decoded as a space is taken back), or a date."""
+    text = value.strip().replace(" ", "+")
+    moment = parse_datetime(text)
+    if moment is None:
+        day = parse_date(text)
+        if day is None:
+            raise bad_request(f"'{value}' is not an ISO 8601 date or date-time.")
+        moment = datetime.datetime.combine(day, datetime.time.max if end_of_day else datetime.time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    return moment
+
+
+def timestamp(field: str) -> Filter:
+    """``attr=2026-11-30`` (that day), ``attr=<date-time>`` (that instant), or with an operator
+    ``attr.gte=...``."""
+
+    def apply(queryset: QuerySet[Any], values: list[str], op: str | None) -> QuerySet[Any]:
+        if op is not None:
+            if len(values) != 1:
+                raise bad_request(f"'{field}.{op}' takes one value.")
+            end = op in ("lte", "gt") and parse_datetime(values[0].replace(" ", "+")) is None
+            return queryset.filter(**{f"{field}__{op}": parse_when(values[0], end_of_day=end)})
+        from django.db.models import Q
+
+        match = Q()
+        for value in values:
+            if parse_datetime(value.replace(" ", "+")) is None:
+                start = parse_when(value)
+                match |= Q(**{f"{field}__gte": start, f"{field}__lte": parse_when(value, end_of_day=True)})
+            else:
+                match |= Q(**{field: parse_when(value)})
+        return queryset.filter(match)
+
+    return apply
+
+
+# --- values on the wire -------------------------------------------------------------------------
+def iso(moment: datetime.datetime | datetime.date | None) -> str | None:
+    """ISO 8601 with a Z suffix for instants; dates as midnight UTC instants."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime.datetime):
+        moment = datetime.datetime.combine(moment, datetime.time.min, tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def drop_empty(representation: dict[str, Any]) -> dict[str, Any]:
+    """TMF representations leave absent attributes out rather than sending null."""
+    return {key: value for key, value in representation.items() if value not in (None, [], {})}

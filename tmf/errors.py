@@ -1,0 +1,145 @@
+"""Errors in the TM Forum body (TMF630): ``code``, ``reason``, ``message``, ``status``.
+
+Every exception a TMF view raises, DRF's own (parse errors, validation, authentication,
+throttling) included, leaves as one of these with the matching HTTP status. A validation error
+lists every problem, each with the path of the attribute it is about.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class TmfError(exceptions.APIException):
+    """An error with an explicit TMF code and reason. ``field_errors`` maps attribute paths
+    (``productOrderItem[0].productOffering.id``) to what is wrong with them."""
+
+    def __init__(
+        self,
+        http_status: int,
+        code: str,
+        reason: str,
+        message: str = "",
+        *,
+        field_errors: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.status_code = http_status
+        self.code = code
+        self.reason = reason
+        self.message = message or reason
+        self.field_errors = field_errors or {}
+        self.headers = headers or {}
+        super().__init__(detail=self.message, code=code)
+
+
+def bad_request(message: str, *, code: str = "INVALID_VALUE", **fields: str) -> TmfError:
+    return TmfError(400, code, "Invalid request", message, field_errors=fields or None)
+
+
+def not_found(what: str) -> TmfError:
+    return TmfError(404, "NOT_FOUND", "Resource not found", what)
+
+
+def error_body(
+    http_status: int,
+    code: str,
+    reason: str,
+    message: str,
+    field_errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": code,
+        "reason": reason,
+        "message": message,
+        "status": str(http_status),
+        "@type": "Error",
+    }
+    if field_errors:
+        body["fieldErrors"] = field_errors
+    return body
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, str]:
+    """DRF's nested validation detail as {attribute path: message}."""
+    out: dict[str, str] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "" if key == "non_field_errors" else str(key)
+            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            out.update(_flatten(value, path))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            text = " ".join(str(item) for item in detail if str(item))
+            if text:
+                out[prefix or "body"] = text
+        else:
+            for index, value in enumerate(detail):
+                out.update(_flatten(value, f"{prefix}[{index}]"))
+    elif detail is not None and str(detail):
+        out[prefix or "body"] = str(detail)
+    return out
+
+
+def _summary(field_errors: dict[str, str]) -> str:
+    return "; ".join(f"{path}: {text}" if path != "body" else text for path, text in field_errors.items())
+
+
+_DRF_CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
+    exceptions.ParseError: ("MALFORMED_BODY", "Malformed request body"),
+    exceptions.NotAuthenticated: ("UNAUTHORIZED", "Authentication required"),
+    exceptions.AuthenticationFailed: ("UNAUTHORIZED", "Authentication failed"),
+    exceptions.PermissionDenied: ("FORBIDDEN", "Not allowed"),
+    exceptions.NotFound: ("NOT_FOUND", "Resource not found"),
+    exceptions.MethodNotAllowed: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    exceptions.NotAcceptable: ("NOT_ACCEPTABLE", "Not acceptable"),
+    exceptions.UnsupportedMediaType: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+    exceptions.Throttled: ("TOO_MANY_REQUESTS", "Too many requests"),
+}
+
+
+def tmf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "No such resource.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    headers: dict[str, str] = {}
+    if isinstance(exc, TmfError):
+        http_status, code, reason, message = exc.status_code, exc.code, exc.reason, exc.message
+        field_errors = exc.field_errors
+        headers.update(exc.headers)
+    elif isinstance(exc, exceptions.ValidationError):
+        field_errors = _flatten(exc.detail)
+        http_status, code, reason = 400, "INVALID_VALUE", "Invalid request"
+        message = _summary(field_errors) or "The request is not valid."
+    elif isinstance(exc, exceptions.APIException):
+        http_status = exc.status_code
+        code, reason = _DRF_CODES.get(type(exc), ("ERROR", "Error"))
+        message = str(exc.detail)
+        field_errors = {}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(int(exc.wait) + 1)
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+    else:
+        logger.exception("unhandled error in a TMF API view", exc_info=exc)
+        http_status, code, reason = 500, "INTERNAL_ERROR", "Internal error"
+        message = "The server could not complete the request; nothing was changed."
+        field_errors = {}
+
+    if http_status == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in headers:
+        headers["WWW-Authenticate"] = 'Bearer realm="tmf-api"'
+    return Response(
+        error_body(http_status, code, reason, message, field_errors),
+        status=http_status,
+        headers=headers,
+    )

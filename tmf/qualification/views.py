@@ -1,0 +1,11 @@
+"""TMF679 views (stub)."""
+
+from tmf.common import TmfView
+
+
+class QualificationList(TmfView):
+    pass
+
+
+class QualificationDetail(TmfView):
+    pass

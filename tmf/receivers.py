@@ -1,0 +1,1 @@
+"""Order events become hub notifications (filled in by tmf.hub)."""

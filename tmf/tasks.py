@@ -1,0 +1,1 @@
+"""Celery tasks of the TMF layer: hub deliveries (see tmf.hub)."""
