@@ -8,6 +8,9 @@ Who sees what:
 
 - Staff roles hold the model permission ``orders.view_order`` (``orders.view_customer``) through
   their group: they see every order (customer).
+- A client system of the TM Forum APIs (``tmf.auth.ClientPrincipal``, ``is_api_client``) sees
+  every order when it holds the ``read`` scope, nothing otherwise: it is a registered system of
+  the ISP (CRM, billing), not a person.
 - A customer sees what they own, and ownership is object-level (django-guardian): the user linked
   to a Customer holds ``view_customer`` on that customer and ``view_order`` on each of its
   orders. The grants follow the link: an order created for a linked customer is granted to its
@@ -52,6 +55,8 @@ def restrict_orders(queryset: QuerySet[Order], user: User | AnonymousUser) -> Qu
     own for a customer, nothing for anyone else. Lazy: one query when evaluated."""
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
+    if getattr(user, "is_api_client", False):
+        return queryset if user.has_scope("read") else queryset.none()  # type: ignore[attr-defined,union-attr]
     if is_staff_viewer(user):
         return queryset
     return _owned(user, VIEW_ORDER, queryset)  # type: ignore[arg-type]

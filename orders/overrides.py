@@ -30,10 +30,10 @@ from orders.services import (
     NotServiceable,
     OrderConflict,
     OrderError,
-    _apply,
     _order_pk,
     _require_reason,
     _run_transition,
+    order_follow_requested_date,
     order_lock,
 )
 from orders.signals import order_due_for_activation, order_overridden
@@ -310,22 +310,5 @@ def order_edit_payload(
                 order=locked, actor=actor, source=source, reason=reason, changes=diff
             )
             if "requested_activation_date" in new:
-                _follow_requested_date(locked, actor=actor, source=source, today=today)
+                order_follow_requested_date(locked, actor=actor, source=source, today=today)
     return locked
-
-
-def _follow_requested_date(
-    order: Order, *, actor: User, source: EventSource, today: datetime.date
-) -> None:
-    requested = order.requested_activation_date
-    if order.status == OrderStatus.SCHEDULED and (requested is None or requested <= today):
-        _apply(order, "release", actor=actor, source=source, reason="Requested date edited.")
-        order_due_for_activation.send(sender=Order, order=order)
-    elif order.status == OrderStatus.SUBMITTED and requested is not None and requested > today:
-        _apply(
-            order,
-            "schedule",
-            actor=actor,
-            source=source,
-            reason=f"Held until {requested.isoformat()} (requested date edited).",
-        )

@@ -488,6 +488,94 @@ def order_cancel(
     )
 
 
+def order_follow_requested_date(
+    order: Order, *, actor: User | None, source: EventSource, today: datetime.date
+) -> None:
+    """After the requested date of a locked order changed: a scheduled order whose date has
+    come (or was cleared) is released for activation now; a submitted order given a later
+    date is held until then. Other states only record the date."""
+    requested = order.requested_activation_date
+    if order.status == OrderStatus.SCHEDULED and (requested is None or requested <= today):
+        _apply(order, "release", actor=actor, source=source, reason="Requested date edited.")
+        order_due_for_activation.send(sender=Order, order=order)
+    elif order.status == OrderStatus.SUBMITTED and requested is not None and requested > today:
+        _apply(
+            order,
+            "schedule",
+            actor=actor,
+            source=source,
+            reason=f"Held until {requested.isoformat()} (requested date edited).",
+        )
+
+
+_UNCHANGED: Any = object()
+
+
+def order_amend(
+    order: Order | str,
+    *,
+    actor: User | None,
+    source: EventSource,
+    external_id: str | None = None,
+    requested_activation_date: datetime.date | None = _UNCHANGED,
+    notes: tuple[str, ...] = (),
+) -> Order:
+    """What the ordering party may still change itself, without an override: its own
+    reference, notes for the team, and the requested date while the order has not started
+    (received or scheduled; a date that has come releases it, a later one holds it). Every change
+    is on the timeline."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = order_lock(_order_pk(order))
+        changes: dict[str, dict[str, Any]] = {}
+        if external_id is not None and external_id != locked.external_id:
+            changes["external_id"] = {"before": locked.external_id, "after": external_id}
+            locked.external_id = external_id
+        if (
+            requested_activation_date is not _UNCHANGED
+            and requested_activation_date != locked.requested_activation_date
+        ):
+            if locked.status not in (OrderStatus.SUBMITTED, OrderStatus.SCHEDULED):
+                raise OrderConflict(
+                    f"Order {locked.display_id} is {locked.get_status_display().lower()}; the "
+                    "requested date can change only before activation starts."
+                )
+            if requested_activation_date is not None and requested_activation_date < today:
+                message = "The requested activation date is in the past."
+                raise OrderError(message, field_errors={"requested_activation_date": message})
+            changes["requested_activation_date"] = {
+                "before": locked.requested_activation_date.isoformat()
+                if locked.requested_activation_date
+                else None,
+                "after": requested_activation_date.isoformat()
+                if requested_activation_date
+                else None,
+            }
+            locked.requested_activation_date = requested_activation_date
+        if changes:
+            locked.version += 1
+            locked.save(update_fields=[*changes, "version", "updated_at"])
+            OrderEvent.objects.create(
+                order=locked,
+                kind=OrderEvent.Kind.ORDER_EDITED,
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                source=source,
+                reason="Changed by the ordering party.",
+                data={"changes": changes, "version": locked.version},
+            )
+            if "requested_activation_date" in changes:
+                order_follow_requested_date(locked, actor=actor, source=source, today=today)
+        for text in notes:
+            OrderEvent.objects.create(
+                order=locked,
+                kind=OrderEvent.Kind.NOTE,
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                source=source,
+                reason=text,
+            )
+    return locked
+
+
 # --- customers and their sign-in -----------------------------------------------------------------
 def customer_link_user(customer: Customer | int, user: User) -> Customer:
     """Make ``user`` the customer's sign-in: they join the customer group and may see the

@@ -132,15 +132,21 @@ def port_answers(port: int) -> bool:
         return False
 
 
-def banner(port: int) -> str:
+def banner(port: int, var_dir: Path | None = None) -> str:
     url = f"http://{HOST}:{port}"
     rule = "=" * 72
     rows = "\n".join(f"    {user:<13} {what}" for user, what in DEMO_SIGN_INS)
+    api = f"  TM Forum APIs: {url}/tmf-api/docs/  (OpenAPI: {url}/tmf-api/openapi.json)\n"
+    token_file = (var_dir or ROOT / "var") / "demo-api-token.txt"
+    if token_file.is_file():
+        token = token_file.read_text(encoding="utf-8").strip()
+        api += f"  Demo API client 'demo-crm' (all scopes): Authorization: Bearer {token}\n"
     return (
         f"\n{rule}\n"
         f"  Order to activation is running at  {url}\n\n"
         f"  Demo sign-ins (password 'demo' for all):\n{rows}\n\n"
         f"  Django admin: {url}/admin/  (sign in as admin)\n"
+        f"{api}"
         f"  Press Ctrl-C to stop web, worker and beat.\n"
         f"{rule}\n"
     )
@@ -244,7 +250,7 @@ def main() -> int:
             workers_ready = all(c.ready.is_set() for c in children)
             if port_answers(port) and (workers_ready or waited > WORKER_READY_GRACE_SECONDS):
                 announced = True
-                out.stream.write(banner(port))
+                out.stream.write(banner(port, var_dir))
                 out.stream.flush()
             elif waited > WEB_READY_TIMEOUT_SECONDS:
                 out.line("run", f"web did not answer on port {port} in time; stopping")

@@ -134,6 +134,12 @@ class World:
             # A link that is not valid: the page must say so, to anyone.
             "uidb64": "MQ",
             "token": "not-a-token",
+            # TM Forum API resources (the APIs answer 401 before looking them up)
+            "cancel_id": "0" * 32,
+            "qualification_id": "0" * 32,
+            "offering_id": "fibre-500",
+            "price_id": "fibre-500-monthly",
+            "subscription_id": "0" * 32,
         }
         if "object_id" in url.params:
             model = next(m for m in objects if url.name.startswith(f"admin:{m}_"))
@@ -234,6 +240,30 @@ support:search                                 in   200  200  200  200  200  403
 support:order                                  in   200  200  200  200  200  403  403  200
 support:order_live                             in   200  200  200  200  200  403  403  200
 support:ticket_status                          in   403  403  403  403  405  403  403  405
+# TM Forum APIs: for registered client systems with a bearer token (tmf.auth); a signed-in
+# person's session is no credential there (401 for everyone). The OpenAPI document and its
+# browsable view are public; an unknown path under an API is a TMF 404.
+tmf622:product-order-list                      401  401  401  401  401  401  401  401  401
+tmf622:product-order-detail                    401  401  401  401  401  401  401  401  401
+tmf622:cancel-product-order-list               401  401  401  401  401  401  401  401  401
+tmf622:cancel-product-order-detail             401  401  401  401  401  401  401  401  401
+tmf622:hub                                     401  401  401  401  401  401  401  401  401
+tmf622:hub-detail                              401  401  401  401  401  401  401  401  401
+tmf622:unknown                                 404  404  404  404  404  404  404  404  404
+tmf679:qualification-list                      401  401  401  401  401  401  401  401  401
+tmf679:qualification-detail                    401  401  401  401  401  401  401  401  401
+tmf679:hub                                     401  401  401  401  401  401  401  401  401
+tmf679:hub-detail                              401  401  401  401  401  401  401  401  401
+tmf679:unknown                                 404  404  404  404  404  404  404  404  404
+tmf620:product-offering-list                   401  401  401  401  401  401  401  401  401
+tmf620:product-offering-detail                 401  401  401  401  401  401  401  401  401
+tmf620:price-list                              401  401  401  401  401  401  401  401  401
+tmf620:price-detail                            401  401  401  401  401  401  401  401  401
+tmf620:hub                                     401  401  401  401  401  401  401  401  401
+tmf620:hub-detail                              401  401  401  401  401  401  401  401  401
+tmf620:unknown                                 404  404  404  404  404  404  404  404  404
+tmf-openapi                                    200  200  200  200  200  200  200  200  200
+tmf-docs                                       200  200  200  200  200  200  200  200  200
 # the back office: staff only (sales, support and customers are not staff)
 admin:index                                    adm  adm  200  200  200  adm  adm  adm  200
 admin:orders_plan_changelist                   adm  adm  200  200  200  adm  adm  adm  200
@@ -269,6 +299,11 @@ password_reset_confirm                         200  200  200  200  200  200  200
 account_activate                               200  200  200  200  200  200  200  200  200
 track_order                                    200  200  200  200  200  200  200  200  200
 orders:new                                     in   200  403  403  403  403  403  403  200
+tmf622:product-order-list                      401  401  401  401  401  401  401  401  401
+tmf622:cancel-product-order-list               401  401  401  401  401  401  401  401  401
+tmf622:hub                                     401  401  401  401  401  401  401  401  401
+tmf679:qualification-list                      401  401  401  401  401  401  401  401  401
+tmf620:hub                                     401  401  401  401  401  401  401  401  401
 portal:order_contact                           in   404  404  404  404  404  200  404  404
 portal:confirm_activation                      in   403  go   go   403  403  403  403  go
 portal:lead_assign                             in   403  403  go   403  403  403  403  go

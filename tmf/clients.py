@@ -24,9 +24,7 @@ def parse_scopes(raw: Iterable[str]) -> list[str]:
             if not scope:
                 continue
             if scope not in Scope.values:
-                raise ClientError(
-                    f"Unknown scope '{scope}'. Scopes: {', '.join(Scope.values)}."
-                )
+                raise ClientError(f"Unknown scope '{scope}'. Scopes: {', '.join(Scope.values)}.")
             if scope not in scopes:
                 scopes.append(scope)
     if not scopes:

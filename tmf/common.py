@@ -81,7 +81,9 @@ def _non_negative(request: Request, name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request(f"{name} must be a whole number.", **{name: "Not a whole number."}) from None
+        raise bad_request(
+            f"{name} must be a whole number.", **{name: "Not a whole number."}
+        ) from None
     if value < 0:
         raise bad_request(f"{name} must not be negative.", **{name: "Negative."})
     return value
@@ -153,15 +155,32 @@ def exact(field: str, transform: Callable[[str], Any] | None = None) -> Filter:
     return apply
 
 
+def _day_of(text: str) -> datetime.date | None:
+    """The date when ``text`` is a bare date (not a date-time)."""
+    try:
+        return parse_date(text.strip())
+    except ValueError:  # well formed but impossible (month 13): not a date either
+        return None
+
+
 def parse_when(value: str, *, end_of_day: bool = False) -> datetime.datetime:
-    """An ISO 8601 date-time (``+`` decoded as a space is taken back), or a date."""
+    """An ISO 8601 date-time (``+`` decoded as a space is taken back), or a date (its first
+    instant, or its last with ``end_of_day``)."""
     text = value.strip().replace(" ", "+")
-    moment = parse_datetime(text)
-    if moment is None:
-        day = parse_date(text)
-        if day is None:
+    # A bare date first: parse_datetime also reads "2026-11-02" (as midnight).
+    day = _day_of(text)
+    if day is not None:
+        moment = datetime.datetime.combine(
+            day, datetime.time.max if end_of_day else datetime.time.min
+        )
+    else:
+        try:
+            parsed = parse_datetime(text)
+        except ValueError:  # well formed but impossible (hour 25)
+            parsed = None
+        if parsed is None:
             raise bad_request(f"'{value}' is not an ISO 8601 date or date-time.")
-        moment = datetime.datetime.combine(day, datetime.time.max if end_of_day else datetime.time.min)
+        moment = parsed
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, datetime.UTC)
     return moment
@@ -174,16 +193,18 @@ def timestamp(field: str) -> Filter:
     def apply(queryset: QuerySet[Any], values: list[str], op: str | None) -> QuerySet[Any]:
         if op is not None:
             if len(values) != 1:
-                raise bad_request(f"'{field}.{op}' takes one value.")
-            end = op in ("lte", "gt") and parse_datetime(values[0].replace(" ", "+")) is None
+                raise bad_request(f"A '.{op}' filter takes one value, not a list.")
+            end = op in ("lte", "gt") and _day_of(values[0]) is not None
             return queryset.filter(**{f"{field}__{op}": parse_when(values[0], end_of_day=end)})
         from django.db.models import Q
 
         match = Q()
         for value in values:
-            if parse_datetime(value.replace(" ", "+")) is None:
+            if _day_of(value) is not None:
                 start = parse_when(value)
-                match |= Q(**{f"{field}__gte": start, f"{field}__lte": parse_when(value, end_of_day=True)})
+                match |= Q(
+                    **{f"{field}__gte": start, f"{field}__lte": parse_when(value, end_of_day=True)}
+                )
             else:
                 match |= Q(**{field: parse_when(value)})
         return queryset.filter(match)
@@ -203,4 +224,4 @@ def iso(moment: datetime.datetime | datetime.date | None) -> str | None:
 
 def drop_empty(representation: dict[str, Any]) -> dict[str, Any]:
     """TMF representations leave absent attributes out rather than sending null."""
-    return {key: value for key, value in representation.items() if value not in (None, [], {})}
+    return {key: value for key, value in representation.items() if value not in (None, "", [], {})}

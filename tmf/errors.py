@@ -89,8 +89,11 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, str]:
     return out
 
 
-def _summary(field_errors: dict[str, str]) -> str:
-    return "; ".join(f"{path}: {text}" if path != "body" else text for path, text in field_errors.items())
+def problems_message(field_errors: dict[str, str]) -> str:
+    """Every problem in one line: 'path: what is wrong.' for each."""
+    return " ".join(
+        f"{path}: {text}" if path != "body" else text for path, text in field_errors.items()
+    )
 
 
 _DRF_CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
@@ -120,7 +123,7 @@ def tmf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, exceptions.ValidationError):
         field_errors = _flatten(exc.detail)
         http_status, code, reason = 400, "INVALID_VALUE", "Invalid request"
-        message = _summary(field_errors) or "The request is not valid."
+        message = problems_message(field_errors) or "The request is not valid."
     elif isinstance(exc, exceptions.APIException):
         http_status = exc.status_code
         code, reason = _DRF_CODES.get(type(exc), ("ERROR", "Error"))

@@ -29,7 +29,8 @@ class Scope(models.TextChoices):
     SUBSCRIBE = "subscribe", "Register event listeners"
 
 
-TOKEN_PREFIX = "ota_"
+# A marker that makes leaked tokens easy to scan for (not a secret).
+TOKEN_PREFIX = "ota_"  # noqa: S105
 
 
 def hash_token(token: str) -> str:
@@ -119,6 +120,10 @@ class TaskState(models.TextChoices):
     IN_PROGRESS = "inProgress"
     DONE = "done"
     TERMINATED_WITH_ERROR = "terminatedWithError"
+
+
+# Named TaskStateType in the served OpenAPI document (drf-spectacular ENUM_NAME_OVERRIDES).
+TASK_STATES = TaskState.values
 
 
 class CancelProductOrder(models.Model):

@@ -233,7 +233,6 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"client": env.str("TMF_API_RATE", default="600/min")},
     "EXCEPTION_HANDLER": "tmf.errors.tmf_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "UNAUTHENTICATED_USER": None,
     "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -251,10 +250,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+    "ENUM_NAME_OVERRIDES": {
+        "ProductOrderStateType": "tmf.productorder.docs.PRODUCT_ORDER_STATES",
+        "TaskStateType": "tmf.models.TASK_STATES",
     },
-    "SECURITY": [{"bearerAuth": []}],
 }
 # Hub notifications: per try, how long to wait for the listener; how many tries (with
 # exponential backoff from TMF_HUB_RETRY_BASE_SECONDS, capped at TMF_HUB_RETRY_MAX_SECONDS)

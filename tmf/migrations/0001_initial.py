@@ -2,158 +2,387 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tmf.models
 from django.conf import settings
 from django.db import migrations, models
 
+import tmf.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orders', '0007_customer_contact_event'),
+        ("orders", "0007_customer_contact_event"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiClient',
+            name="ApiClient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=60, unique=True)),
-                ('scopes', models.JSONField(default=list, help_text='Any of read, create, cancel, subscribe.')),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('token_hint', models.CharField(editable=False, help_text="The token's first characters, to recognise it.", max_length=16)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='api_client', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=60, unique=True)),
+                (
+                    "scopes",
+                    models.JSONField(
+                        default=list, help_text="Any of read, create, cancel, subscribe."
+                    ),
+                ),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "token_hint",
+                    models.CharField(
+                        editable=False,
+                        help_text="The token's first characters, to recognise it.",
+                        max_length=16,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="api_client",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API client',
-                'ordering': ['name'],
+                "verbose_name": "API client",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CancelProductOrder',
+            name="CancelProductOrder",
             fields=[
-                ('id', models.CharField(default=tmf.models.new_resource_id, max_length=32, primary_key=True, serialize=False)),
-                ('cancellation_reason', models.TextField()),
-                ('requested_cancellation_date', models.DateTimeField(blank=True, null=True)),
-                ('effective_cancellation_date', models.DateTimeField(blank=True, null=True)),
-                ('state', models.CharField(choices=[('acknowledged', 'Acknowledged'), ('inProgress', 'In Progress'), ('done', 'Done'), ('terminatedWithError', 'Terminated With Error')], default='acknowledged', max_length=20)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tmf.apiclient')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tmf_cancellations', to='orders.order')),
+                (
+                    "id",
+                    models.CharField(
+                        default=tmf.models.new_resource_id,
+                        max_length=32,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("cancellation_reason", models.TextField()),
+                ("requested_cancellation_date", models.DateTimeField(blank=True, null=True)),
+                ("effective_cancellation_date", models.DateTimeField(blank=True, null=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("acknowledged", "Acknowledged"),
+                            ("inProgress", "In Progress"),
+                            ("done", "Done"),
+                            ("terminatedWithError", "Terminated With Error"),
+                        ],
+                        default="acknowledged",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tmf.apiclient",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tmf_cancellations",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'id'],
+                "ordering": ["-created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DeletedProductOrder',
+            name="DeletedProductOrder",
             fields=[
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='tmf_deletion', serialize=False, to='orders.order')),
-                ('deleted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tmf.apiclient')),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="tmf_deletion",
+                        serialize=False,
+                        to="orders.order",
+                    ),
+                ),
+                ("deleted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tmf.apiclient",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='EventDelivery',
+            name="EventDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(db_index=True, max_length=36)),
-                ('event_type', models.CharField(max_length=60)),
-                ('body', models.TextField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed (gave up)')], default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_status_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orders.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(db_index=True, max_length=36)),
+                ("event_type", models.CharField(max_length=60)),
+                ("body", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("delivered", "Delivered"),
+                            ("failed", "Failed (gave up)"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_status_code", models.PositiveIntegerField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'event deliveries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "event deliveries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DeliveryAttempt',
+            name="DeliveryAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('replay', models.BooleanField(default=False, help_text='Started by a person from the log.')),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tries', to='tmf.eventdelivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("status_code", models.PositiveIntegerField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                (
+                    "replay",
+                    models.BooleanField(
+                        default=False, help_text="Started by a person from the log."
+                    ),
+                ),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tries",
+                        to="tmf.eventdelivery",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['attempted_at', 'id'],
+                "ordering": ["attempted_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HubSubscription',
+            name="HubSubscription",
             fields=[
-                ('id', models.CharField(default=tmf.models.new_resource_id, max_length=32, primary_key=True, serialize=False)),
-                ('api', models.CharField(choices=[('productOrderingManagement', 'TMF622 Product Ordering'), ('productOfferingQualification', 'TMF679 Product Offering Qualification'), ('productCatalogManagement', 'TMF620 Product Catalog')], max_length=40)),
-                ('callback', models.URLField(max_length=500)),
-                ('query', models.CharField(blank=True, max_length=500)),
-                ('secret', models.CharField(help_text='HMAC-SHA256 key for the signature.', max_length=128)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('deleted_at', models.DateTimeField(blank=True, help_text='Unregistered; its deliveries stay in the log.', null=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='tmf.apiclient')),
+                (
+                    "id",
+                    models.CharField(
+                        default=tmf.models.new_resource_id,
+                        max_length=32,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "api",
+                    models.CharField(
+                        choices=[
+                            ("productOrderingManagement", "TMF622 Product Ordering"),
+                            (
+                                "productOfferingQualification",
+                                "TMF679 Product Offering Qualification",
+                            ),
+                            ("productCatalogManagement", "TMF620 Product Catalog"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("callback", models.URLField(max_length=500)),
+                ("query", models.CharField(blank=True, max_length=500)),
+                (
+                    "secret",
+                    models.CharField(
+                        help_text="HMAC-SHA256 key for the signature.", max_length=128
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Unregistered; its deliveries stay in the log.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="tmf.apiclient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'event listener',
-                'ordering': ['-created_at', 'id'],
+                "verbose_name": "event listener",
+                "ordering": ["-created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='eventdelivery',
-            name='subscription',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='tmf.hubsubscription'),
+            model_name="eventdelivery",
+            name="subscription",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="tmf.hubsubscription",
+            ),
         ),
         migrations.CreateModel(
-            name='IdempotencyRecord',
+            name="IdempotencyRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tmf.apiclient')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orders.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("request_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tmf.apiclient",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orders.order",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ProductOfferingQualification',
+            name="ProductOfferingQualification",
             fields=[
-                ('id', models.CharField(default=tmf.models.new_resource_id, max_length=32, primary_key=True, serialize=False)),
-                ('postcode', models.CharField(blank=True, help_text='Normalized, no spaces.', max_length=10)),
-                ('state', models.CharField(choices=[('acknowledged', 'Acknowledged'), ('inProgress', 'In Progress'), ('done', 'Done'), ('terminatedWithError', 'Terminated With Error')], default='done', max_length=20)),
-                ('qualification_result', models.CharField(blank=True, max_length=20)),
-                ('representation', models.JSONField(default=dict, help_text='The resource as answered.')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tmf.apiclient')),
+                (
+                    "id",
+                    models.CharField(
+                        default=tmf.models.new_resource_id,
+                        max_length=32,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "postcode",
+                    models.CharField(blank=True, help_text="Normalized, no spaces.", max_length=10),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("acknowledged", "Acknowledged"),
+                            ("inProgress", "In Progress"),
+                            ("done", "Done"),
+                            ("terminatedWithError", "Terminated With Error"),
+                        ],
+                        default="done",
+                        max_length=20,
+                    ),
+                ),
+                ("qualification_result", models.CharField(blank=True, max_length=20)),
+                (
+                    "representation",
+                    models.JSONField(default=dict, help_text="The resource as answered."),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tmf.apiclient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'id'],
+                "ordering": ["-created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='eventdelivery',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at'], name='tmf_delivery_due_idx'),
+            model_name="eventdelivery",
+            index=models.Index(
+                condition=models.Q(("status", "pending")),
+                fields=["next_attempt_at"],
+                name="tmf_delivery_due_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='eventdelivery',
-            constraint=models.UniqueConstraint(fields=('subscription', 'event_id'), name='tmf_delivery_once_per_listener'),
+            model_name="eventdelivery",
+            constraint=models.UniqueConstraint(
+                fields=("subscription", "event_id"), name="tmf_delivery_once_per_listener"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='idempotencyrecord',
-            constraint=models.UniqueConstraint(fields=('client', 'key'), name='tmf_idempotency_client_key'),
+            model_name="idempotencyrecord",
+            constraint=models.UniqueConstraint(
+                fields=("client", "key"), name="tmf_idempotency_client_key"
+            ),
         ),
     ]

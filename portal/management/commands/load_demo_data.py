@@ -27,8 +27,13 @@ from orders.services import CustomerDetails, order_cancel, order_submit
 from orders.states import EventSource
 from provisioning.models import ProvisioningJob
 from provisioning.services import activation_attempt_run, fulfilment_start
+from tmf.clients import api_client_create
 
 PASSWORD = "demo"  # noqa: S105  (demo accounts only; never loaded in production)
+# The demo's TM Forum API client: all four scopes. Its token is written (demo only) to this file
+# under VAR_DIR, where the launcher's banner reads it.
+DEMO_API_CLIENT = "demo-crm"
+DEMO_API_TOKEN_FILE = "demo-api-token.txt"  # noqa: S105  (a file name)
 
 PLANS = [
     ("fibre-40", "Essential 40", 40, 10, "24.99", "Everyday browsing and streaming."),
@@ -107,6 +112,10 @@ class Command(BaseCommand):
             users[username] = user
         User.objects.create_superuser("admin", "admin@isp.example", PASSWORD)
         sales = users["sales"]
+        crm, token = api_client_create(DEMO_API_CLIENT, ["read", "create", "cancel", "subscribe"])
+        token_file = settings.VAR_DIR / DEMO_API_TOKEN_FILE
+        token_file.write_text(token + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
 
         def submit(
             name: str,
@@ -118,6 +127,7 @@ class Command(BaseCommand):
             requested: datetime.date | None = None,
             line1: str = "1 High Street",
             city: str = "London",
+            via_api: str = "",
         ) -> Order:
             submission = order_submit(
                 customer=CustomerDetails(
@@ -130,8 +140,9 @@ class Command(BaseCommand):
                 ),
                 plan=plans[plan],
                 requested_activation_date=requested,
-                channel=EventSource.SALES_PORTAL,
-                submitted_by=sales,
+                channel=EventSource.API if via_api else EventSource.SALES_PORTAL,
+                submitted_by=crm.user if via_api else sales,
+                external_id=via_api,
             )
             order = submission.order
             if user is not None and order.customer.user_id is None:
@@ -234,6 +245,28 @@ class Command(BaseCommand):
             actor=sales,
             reason="Customer moved house before activation.",
             source=EventSource.SALES_PORTAL,
+        )
+        # Two orders the CRM placed through TMF622 (channel "api", with the CRM's references):
+        # one live and billed, one future-dated.
+        from_crm = submit(
+            "Jo Integrated",
+            "jo@example.com",
+            "M1 1AE",
+            "fibre-500",
+            line1="12 Deansgate",
+            city="Manchester",
+            via_api="CRM-20031",
+        )
+        run_to_activation(from_crm)
+        billing_account_start(from_crm.pk)
+        submit(
+            "Kit Later",
+            "kit@example.com",
+            "SW1A 1AA",
+            "fibre-1000",
+            line1="6 Horse Guards Road",
+            requested=today + datetime.timedelta(days=21),
+            via_api="CRM-20032",
         )
         # Rejected: the exchange lost its coverage between order and activation.
         with transaction.atomic():

@@ -1,0 +1,137 @@
+"""Conformance checks against the official TM Forum Swagger 2.0 documents.
+
+    from tests.tmf.schema import assert_valid, assert_each_valid
+
+    assert_valid("TMF679", "ProductOfferingQualification", response.json())
+    assert_each_valid("TMF620", "ProductOffering", response.json())   # a list response
+    assert_valid("TMF622", "Error", response.json())
+
+``spec_name`` is a key of ``tests.tmf.specs.FILES`` (TMF622, TMF679, TMF620); ``definition`` a
+name under the document's ``definitions``. The test is skipped (with a plain message) when the
+swagger files are not there, as ``specs.load_or_skip`` does.
+
+How: a Swagger 2.0 definition is a JSON Schema draft 4 object whose ``$ref``s
+(``#/definitions/X``) point into the same document. The whole document is registered with
+``referencing`` under a URI of its own and the instance is validated, with
+``Draft4Validator``, against ``{"$ref": "<uri>#/definitions/<definition>"}``, so every nested
+reference resolves inside the right document. Swagger's own keywords (``discriminator``,
+``x-*``) are ignored, as JSON Schema ignores unknown keywords.
+
+Formats are checked too (jsonschema leaves ``date-time`` unchecked without an optional
+package): ``date-time`` must be RFC 3339 (a time zone is required, so ``Z`` or an offset),
+``date`` an ISO date, ``uri`` absolute (a scheme and something after it). Failures list every
+problem with the path of the attribute it is about.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from jsonschema import Draft4Validator, FormatChecker
+from referencing import Registry
+from referencing.jsonschema import DRAFT4
+
+from tests.tmf import specs
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # "type" says what is wrong with a non-string
+    if not _RFC3339.match(value):
+        return False
+    datetime.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    return True
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    datetime.date.fromisoformat(value)
+    return len(value) == 10
+
+
+@FORMATS.checks("uri")
+def _uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme and (parts.netloc or parts.path))
+
+
+def _uri_of(spec_name: str) -> str:
+    return f"urn:tmf-spec:{spec_name}"
+
+
+@functools.cache
+def _registry(spec_name: str) -> Registry:
+    document = specs.load(spec_name)
+    assert document is not None  # validator() skips first
+    return Registry().with_resource(_uri_of(spec_name), DRAFT4.create_resource(document))
+
+
+def validator(spec_name: str, definition: str) -> Draft4Validator:
+    """A draft 4 validator for ``#/definitions/<definition>`` of the official ``spec_name``
+    document (skips the test when the document is absent; fails it when the definition is
+    not in the document, which is a typo in the test)."""
+    document = specs.load_or_skip(spec_name)
+    if definition not in document.get("definitions", {}):
+        pytest.fail(f"{spec_name} defines no '{definition}'.")
+    return Draft4Validator(
+        {"$ref": f"{_uri_of(spec_name)}#/definitions/{definition}"},
+        registry=_registry(spec_name),
+        format_checker=FORMATS,
+    )
+
+
+def problems(
+    spec_name: str, definition: str, instance: Any, *, projection: bool = False
+) -> list[str]:
+    """Every way ``instance`` breaks the definition, as '<attribute path>: <message>'.
+
+    ``projection``: ``instance`` is a ``fields=`` selection, so a first-level attribute the
+    definition requires may be missing; everything present must still be valid."""
+    errors = [
+        error
+        for error in validator(spec_name, definition).iter_errors(instance)
+        if not (projection and error.validator == "required" and not error.absolute_path)
+    ]
+    errors.sort(key=lambda error: [str(part) for part in error.absolute_path])
+    return [f"{error.json_path}: {error.message}" for error in errors]
+
+
+def assert_valid(
+    spec_name: str, definition: str, instance: Any, *, projection: bool = False
+) -> None:
+    """Fail the test, listing every problem, unless ``instance`` is a valid ``definition`` of
+    the official ``spec_name`` swagger document (see ``problems`` for ``projection``)."""
+    found = problems(spec_name, definition, instance, projection=projection)
+    if found:
+        pytest.fail(
+            f"Not a valid {spec_name} {definition}:\n  " + "\n  ".join(found), pytrace=False
+        )
+
+
+def assert_each_valid(spec_name: str, definition: str, instances: Iterable[Any]) -> None:
+    """``assert_valid`` for every element of a list response (which must not be empty: an
+    empty list proves nothing)."""
+    items = list(instances)
+    assert items, f"expected at least one {definition} to check"
+    for index, instance in enumerate(items):
+        found = problems(spec_name, definition, instance)
+        if found:
+            pytest.fail(
+                f"Item {index} is not a valid {spec_name} {definition}:\n  " + "\n  ".join(found),
+                pytrace=False,
+            )

@@ -1,0 +1,336 @@
+"""A TMF622 ProductOrder_Create body read into what ``orders.services.order_submit`` takes.
+
+Every problem is collected with the path of the attribute it is about, so one 400 lists them
+all. What we read:
+
+- ``productOrderItem``: exactly one item with ``action`` "add" (a new residential connection),
+  ``quantity`` 1 if given, ``productOffering.id`` = an active offering (plan code), and the
+  service address as the item's ``product.place``: a RelatedPlaceRefOrValue carrying a
+  GeographicAddress value (``streetNr``, ``streetName``, ``streetType``, ``locality``, ``city``,
+  ``postcode``, ``country``; or ``name`` as the street line).
+- ``relatedParty``: the entry with role Customer (or the only entry). Its ``id`` names one of our
+  customers (as in every order's representation); or, for a new customer, ``name`` plus a
+  ``contactMedium`` list with an e-mail address and a phone number (TMF632 vocabulary).
+- ``requestedStartDate``: an ISO 8601 date or date-time; a later day makes a future-dated order.
+- ``externalId``: the caller's own reference, kept and filterable.
+
+Attributes the server sets (``id``, ``href``, ``orderDate``, ``state``, ``completionDate``) are
+refused in a create.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from orders.models import Customer, Plan, normalize_postcode
+from orders.services import CustomerDetails, normalize_phone
+
+SERVER_SET = ("id", "href", "orderDate", "state", "completionDate")
+MAX_EXTERNAL_ID = 100
+
+
+class Problems(dict[str, str]):
+    def add(self, path: str, message: str) -> None:
+        self.setdefault(path, message)
+
+
+@dataclass(frozen=True)
+class ServiceAddress:
+    line1: str
+    line2: str
+    city: str
+    postcode: str
+
+
+@dataclass(frozen=True)
+class OrderDraft:
+    plan: Plan
+    customer: CustomerDetails
+    existing_customer: Customer | None
+    requested_start: datetime.date | None
+    external_id: str
+
+
+def _obj(value: Any, path: str, problems: Problems, *, required: bool = True) -> dict[str, Any]:
+    if value is None:
+        if required:
+            problems.add(path, "Required.")
+        return {}
+    if not isinstance(value, dict):
+        problems.add(path, "Must be an object.")
+        return {}
+    return value
+
+
+def _list(value: Any, path: str, problems: Problems, *, required: bool = True) -> list[Any]:
+    if value is None:
+        if required:
+            problems.add(path, "Required.")
+        return []
+    if not isinstance(value, list):
+        problems.add(path, "Must be an array.")
+        return []
+    return value
+
+
+def _text(
+    source: dict[str, Any],
+    key: str,
+    path: str,
+    problems: Problems,
+    *,
+    required: bool = False,
+    max_length: int = 120,
+) -> str:
+    value = source.get(key)
+    where = f"{path}.{key}" if path else key
+    if value is None or value == "":
+        if required:
+            problems.add(where, "Required.")
+        return ""
+    if not isinstance(value, str):
+        problems.add(where, "Must be a string.")
+        return ""
+    value = value.strip()
+    if required and not value:
+        problems.add(where, "Required.")
+    if len(value) > max_length:
+        problems.add(where, f"At most {max_length} characters.")
+        return ""
+    return value
+
+
+def parse_start_date(value: Any, path: str, problems: Problems) -> datetime.date | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        problems.add(path, "Must be an ISO 8601 date-time string.")
+        return None
+    text = value.strip()
+    try:
+        moment = parse_datetime(text)
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, datetime.UTC)
+            return timezone.localdate(moment)
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    if day is None:
+        problems.add(path, "Not an ISO 8601 date or date-time.")
+    return day
+
+
+def _address(place: dict[str, Any], path: str, problems: Problems) -> ServiceAddress | None:
+    before = len(problems)
+    postcode = _text(place, "postcode", path, problems, required=True, max_length=10)
+    street = " ".join(
+        part
+        for part in (
+            _text(place, "streetNr", path, problems, max_length=20),
+            _text(place, "streetName", path, problems),
+            _text(place, "streetType", path, problems, max_length=30),
+        )
+        if part
+    ) or _text(place, "name", path, problems)
+    if not street:
+        problems.add(f"{path}.streetName", "The street address is required.")
+    city = _text(place, "city", path, problems, required=True, max_length=60)
+    line2 = _text(place, "locality", path, problems)
+    country = _text(place, "country", path, problems, max_length=60)
+    if country and country.upper() not in ("GB", "UK", "UNITED KINGDOM"):
+        problems.add(f"{path}.country", "We connect addresses in the United Kingdom only.")
+    if postcode and not normalize_postcode(postcode).isalnum():
+        problems.add(f"{path}.postcode", "Not a postcode.")
+    if len(problems) != before:
+        return None
+    return ServiceAddress(line1=street[:120], line2=line2, city=city, postcode=postcode)
+
+
+def _place(product: dict[str, Any], path: str, problems: Problems) -> ServiceAddress | None:
+    places = _list(product.get("place"), f"{path}.place", problems)
+    if not places and f"{path}.place" not in problems:
+        problems.add(f"{path}.place", "The service address is required.")
+    for index, entry in enumerate(places):
+        where = f"{path}.place[{index}]"
+        place = _obj(entry, where, problems)
+        if where in problems:
+            continue
+        if "postcode" not in place and place.get("id"):
+            problems.add(
+                where,
+                "A reference to a place is not enough: give the address (a GeographicAddress "
+                "value with streetName, city and postcode).",
+            )
+            continue
+        return _address(place, where, problems)
+    return None
+
+
+def _contact(party: dict[str, Any], path: str, problems: Problems) -> tuple[str, str]:
+    email = phone = ""
+    media = _list(party.get("contactMedium"), f"{path}.contactMedium", problems, required=False)
+    for index, entry in enumerate(media):
+        where = f"{path}.contactMedium[{index}]"
+        medium = _obj(entry, where, problems)
+        if not medium:
+            continue
+        kind = medium.get("mediumType")
+        characteristic = _obj(medium.get("characteristic"), f"{where}.characteristic", problems)
+        if kind == "email":
+            email = _text(characteristic, "emailAddress", f"{where}.characteristic", problems)
+        elif kind in ("phone", "mobile", "telephone"):
+            phone = _text(
+                characteristic, "phoneNumber", f"{where}.characteristic", problems, max_length=20
+            )
+            # As the sales form: a number we could call (normalize_phone drops all but digits).
+            if phone and not 7 <= len(normalize_phone(phone).lstrip("+")) <= 15:
+                problems.add(
+                    f"{where}.characteristic.phoneNumber", "A phone number has 7 to 15 digits."
+                )
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.add(f"{path}.contactMedium", f"'{email}' is not an e-mail address.")
+    return email, phone
+
+
+def customer_pk_of(party_id: str) -> int | None:
+    """The customer an id names: ASCII digits that fit a database integer (str.isdigit also
+    takes '²', which int() refuses)."""
+    if party_id.isascii() and party_id.isdigit() and len(party_id) <= 18:
+        return int(party_id)
+    return None
+
+
+def _customer(body: dict[str, Any], problems: Problems) -> tuple[Customer | None, str, str, str]:
+    """(existing customer, name, email, phone) from the relatedParty list."""
+    parties = _list(body.get("relatedParty"), "relatedParty", problems)
+    if not parties:
+        if "relatedParty" not in problems:
+            problems.add("relatedParty", "Name the customer (role Customer).")
+        return None, "", "", ""
+    chosen: tuple[int, dict[str, Any]] | None = None
+    for index, entry in enumerate(parties):
+        party = _obj(entry, f"relatedParty[{index}]", problems)
+        role = party.get("role")
+        if isinstance(role, str) and role.lower() == "customer":
+            chosen = (index, party)
+            break
+    if chosen is None and len(parties) == 1 and isinstance(parties[0], dict):
+        chosen = (0, parties[0])
+    if chosen is None:
+        problems.add("relatedParty", "No entry with role Customer.")
+        return None, "", "", ""
+    index, party = chosen
+    path = f"relatedParty[{index}]"
+    party_id = party.get("id")
+    if party_id is not None and not isinstance(party_id, str):
+        problems.add(f"{path}.id", "Must be a string.")
+        party_id = None
+    email, phone = _contact(party, path, problems)
+    customer_pk = customer_pk_of(party_id) if party_id else None
+    if customer_pk is not None and not (email and phone):
+        existing = Customer.objects.filter(pk=customer_pk).first()
+        if existing is None:
+            problems.add(f"{path}.id", f"No customer with id '{party_id}'.")
+            return None, "", "", ""
+        return existing, existing.name, existing.email, existing.phone
+    name = _text(party, "name", path, problems, max_length=120)
+    if not (name and email and phone):
+        if party_id and customer_pk is None:
+            problems.add(f"{path}.id", f"No customer with id '{party_id}'.")
+        else:
+            problems.add(
+                path,
+                "Give the id of an existing customer, or a new customer's name and a "
+                "contactMedium list with an e-mail address and a phone number.",
+            )
+    return None, name, email, phone
+
+
+def _item(body: dict[str, Any], problems: Problems) -> tuple[Plan | None, ServiceAddress | None]:
+    items = _list(body.get("productOrderItem"), "productOrderItem", problems)
+    if not items:
+        if "productOrderItem" not in problems:
+            problems.add("productOrderItem", "One item is required.")
+        return None, None
+    if len(items) > 1:
+        problems.add(
+            "productOrderItem",
+            "One item per order: a residential order is one broadband offering at one address.",
+        )
+    path = "productOrderItem[0]"
+    item = _obj(items[0], path, problems)
+    if path in problems:
+        return None, None
+    if not isinstance(item.get("id"), str) or not item.get("id"):
+        problems.add(f"{path}.id", "Required (a string).")
+    action = item.get("action")
+    if action != "add":
+        problems.add(
+            f"{path}.action",
+            "Required, and only 'add' (a new connection) is supported."
+            if action is not None
+            else "Required ('add').",
+        )
+    quantity = item.get("quantity")
+    if quantity is not None and (isinstance(quantity, bool) or quantity != 1):
+        problems.add(f"{path}.quantity", "One connection per item (1).")
+    offering = _obj(item.get("productOffering"), f"{path}.productOffering", problems)
+    plan = None
+    code = _text(offering, "id", f"{path}.productOffering", problems, required=True, max_length=40)
+    if code:
+        plan = Plan.objects.filter(code=code).first()
+        if plan is None:
+            problems.add(f"{path}.productOffering.id", f"No product offering '{code}'.")
+        elif not plan.is_active:
+            problems.add(f"{path}.productOffering.id", f"'{code}' is no longer sold.")
+            plan = None
+    product = _obj(item.get("product"), f"{path}.product", problems)
+    # An empty product is still read, so that the missing address is named.
+    address = (
+        _place(product, f"{path}.product", problems) if f"{path}.product" not in problems else None
+    )
+    return plan, address
+
+
+def parse_create(body: dict[str, Any]) -> tuple[OrderDraft | None, Problems]:
+    problems = Problems()
+    for key in SERVER_SET:
+        if key in body:
+            problems.add(key, "Set by the server; leave it out of a create.")
+    plan, address = _item(body, problems)
+    existing, name, email, phone = _customer(body, problems)
+    start = parse_start_date(body.get("requestedStartDate"), "requestedStartDate", problems)
+    if start is not None and start < timezone.localdate():
+        # order_submit refuses it too; said here so that it comes with the body's other problems.
+        problems.add("requestedStartDate", "The requested start date is in the past.")
+    external_id = _text(body, "externalId", "", problems, max_length=MAX_EXTERNAL_ID)
+    if problems or plan is None or address is None:
+        return None, problems
+    details = CustomerDetails(
+        name=name,
+        email=email,
+        phone=phone,
+        address_line1=address.line1,
+        address_line2=address.line2,
+        city=address.city,
+        postcode=address.postcode,
+    )
+    draft = OrderDraft(
+        plan=plan,
+        customer=details,
+        existing_customer=existing,
+        requested_start=start,
+        external_id=external_id,
+    )
+    return draft, problems
