@@ -250,6 +250,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tmf.openapi.tmf_paths",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProductOrderStateType": "tmf.productorder.docs.PRODUCT_ORDER_STATES",
         "TaskStateType": "tmf.models.TASK_STATES",
