@@ -7,8 +7,13 @@ from django.dispatch import receiver
 
 from orders.models import Order, OrderEvent
 from orders.outbox import outbox_enqueue
-from orders.signals import order_due_for_activation, order_overridden
-from provisioning.services import FULFIL_TASK, exception_case_follow_override
+from orders.signals import order_due_for_activation, order_overridden, order_status_changed
+from orders.states import OrderStatus
+from provisioning.services import (
+    FULFIL_TASK,
+    exception_case_follow_cancellation,
+    exception_case_follow_override,
+)
 
 
 @receiver(order_due_for_activation, dispatch_uid="provisioning.queue_fulfilment")
@@ -19,3 +24,11 @@ def queue_fulfilment(sender: type[Order], order: Order, **kwargs: Any) -> None:
 @receiver(order_overridden, dispatch_uid="provisioning.follow_override")
 def follow_override(sender: type[Order], order: Order, event: OrderEvent, **kwargs: Any) -> None:
     exception_case_follow_override(order, event)
+
+
+@receiver(order_status_changed, dispatch_uid="provisioning.follow_cancellation")
+def follow_cancellation(
+    sender: type[Order], order: Order, event: OrderEvent, **kwargs: Any
+) -> None:
+    if event.from_status == OrderStatus.EXCEPTION and event.to_status == OrderStatus.CANCELLED:
+        exception_case_follow_cancellation(order, event)

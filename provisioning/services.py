@@ -343,7 +343,12 @@ def exception_case_open(order: Order, *, reason_code: str, detail: str) -> Excep
 
 
 def _case_close(
-    case: ExceptionCase, *, resolution: str, actor: User | None, note: str
+    case: ExceptionCase,
+    *,
+    resolution: str,
+    actor: User | None,
+    note: str,
+    source: EventSource | None = None,
 ) -> ExceptionCase:
     case.state = ExceptionCase.State.RESOLVED
     case.resolution = resolution
@@ -364,7 +369,7 @@ def _case_close(
         order=case.order,
         kind=OrderEvent.Kind.EXCEPTION_RESOLVED,
         actor=actor,
-        source=EventSource.ADMIN if actor else EventSource.PROVISIONING,
+        source=source or (EventSource.ADMIN if actor else EventSource.PROVISIONING),
         reason=f"Case {case.pk} resolved: {case.get_resolution_display()}. {note}".strip(),
         data={"case": case.pk, "resolution": resolution},
     )
@@ -478,6 +483,9 @@ def exception_case_resolve_override(
             )
         else:
             raise CaseError(f"Unknown override resolution {resolution!r}.")
+        locked.refresh_from_db()
+        if locked.state == ExceptionCase.State.RESOLVED:
+            return locked  # the cancellation closed it (exception_case_follow_cancellation)
         return _case_close(locked, resolution=resolution, actor=acting_user, note=reason)
 
 
@@ -504,6 +512,26 @@ def exception_case_follow_override(order: Order, event: OrderEvent) -> None:
     }.get(OrderStatus(event.to_status))
     if case is not None and resolution is not None:
         _case_close(case, resolution=resolution, actor=event.actor, note=event.reason)
+
+
+def exception_case_follow_cancellation(order: Order, event: OrderEvent) -> None:
+    """The order was cancelled while held in 'exception', by whatever path (customer, sales,
+    support, the API, an override): its open case closes in the same transaction, as resolved
+    by the cancellation, naming who cancelled and why (DESIGN invariant 5: no case stays open
+    for an order nobody will activate)."""
+    case = (
+        order.exception_cases.select_for_update()
+        .filter(state__in=[ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING])
+        .first()
+    )
+    if case is not None:
+        _case_close(
+            case,
+            resolution=ExceptionCase.Resolution.OVERRIDE_CANCELLED,
+            actor=event.actor,
+            note=event.reason or "Order cancelled.",
+            source=EventSource(event.source),
+        )
 
 
 def jobs_reap_stalled(*, now: datetime.datetime | None = None) -> int:

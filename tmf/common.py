@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tmf.errors import bad_request
+from tmf.errors import bad_request, not_found
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -36,12 +37,57 @@ class TmfView(APIView):
 
     required_scopes: dict[str, str] = {}
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, str) and _UNSTORABLE.search(value):
+                raise not_found(f"No resource at {_shown(request.path)}.")
+        for name, values in request.query_params.lists():
+            if any(_UNSTORABLE.search(text) for text in (name, *values)):
+                where = _shown(name)
+                raise bad_request(f"{where}: {_UNSTORABLE_TEXT}", **{where: _UNSTORABLE_TEXT})
+
     def body_object(self, request: Request) -> dict[str, Any]:
-        """The JSON body, which must be an object."""
+        """The JSON body, which must be an object of text we can store."""
         data = request.data
         if not isinstance(data, dict):
             raise bad_request("The request body must be a JSON object.", code="MALFORMED_BODY")
+        where = unstorable_text(data)
+        if where is not None:
+            raise bad_request(
+                f"{where}: {_UNSTORABLE_TEXT}", code="MALFORMED_BODY", **{where: _UNSTORABLE_TEXT}
+            )
         return data
+
+
+# JSON may carry NUL characters and unpaired UTF-16 surrogates (\u0000, \ud800): PostgreSQL
+# cannot store the first, nothing can encode the second as UTF-8. Refused up front (400), else
+# the first write or the rendered answer would fail (500).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_TEXT = "Text must not contain NUL or unpaired surrogate characters."
+
+
+def _shown(text: str) -> str:
+    return _UNSTORABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def unstorable_text(data: Any, path: str = "") -> str | None:
+    """The attribute path of the first text in ``data`` (keys included) that cannot be stored."""
+    if isinstance(data, str):
+        return (path or "body") if _UNSTORABLE.search(data) else None
+    children: Iterable[tuple[str, Any]] = ()
+    if isinstance(data, dict):
+        for key in data:
+            if _UNSTORABLE.search(str(key)):
+                return _shown(f"{path}.{key}" if path else str(key))
+        children = ((f"{path}.{key}" if path else str(key), value) for key, value in data.items())
+    elif isinstance(data, list):
+        children = ((f"{path}[{index}]", value) for index, value in enumerate(data))
+    for where, value in children:
+        found = unstorable_text(value, where)
+        if found is not None:
+            return found
+    return None
 
 
 # --- href ---------------------------------------------------------------------------------------
@@ -105,7 +151,9 @@ def list_response(
     """One page of ``queryset`` rendered, with X-Total-Count and X-Result-Count."""
     offset, limit = page_bounds(request)
     total = queryset.count()
-    page = list(queryset[offset : offset + limit]) if limit else []
+    # Past the end is an empty page; not asked of the database, whose integers an offset of
+    # 10**20 would overflow.
+    page = list(queryset[offset : offset + limit]) if limit and offset < total else []
     fields = requested_fields(request)
     always = tuple(always)
     body = [select_fields(render(item), fields, always) for item in page]
@@ -183,7 +231,10 @@ def parse_when(value: str, *, end_of_day: bool = False) -> datetime.datetime:
         moment = parsed
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, datetime.UTC)
-    return moment
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first representable instant
+        raise bad_request(f"'{value}' is out of range.") from None
 
 
 def timestamp(field: str) -> Filter:

@@ -369,6 +369,29 @@ def test_override_cancelled_cancels_the_order(failed, lead_user, run_committed):
     )
     assert case.resolution == ExceptionCase.Resolution.OVERRIDE_CANCELLED
     assert not BillingAccount.objects.exists()
+    # the case is closed once, not once by the cancellation and again by the override
+    assert order.events.filter(kind=OrderEvent.Kind.EXCEPTION_RESOLVED).count() == 1
+
+
+def test_cancelling_a_held_order_by_any_path_closes_its_case(failed, sales_user, run_committed):
+    # Given an order held in exception with its open case
+    order, case = failed
+    # When the order is cancelled outside the case (the sales rep, at the customer's request)
+    run_committed(
+        order_cancel,
+        order,
+        actor=sales_user,
+        reason="Customer no longer wants the line.",
+        source=EventSource.SALES_PORTAL,
+    )
+    # Then the case leaves the exception queue, resolved by that cancellation, naming who and why
+    case.refresh_from_db()
+    assert case.state == ExceptionCase.State.RESOLVED
+    assert case.resolution == ExceptionCase.Resolution.OVERRIDE_CANCELLED
+    assert case.resolved_by == sales_user
+    assert case.resolution_note == "Customer no longer wants the line."
+    closing = order.events.get(kind=OrderEvent.Kind.EXCEPTION_RESOLVED)
+    assert closing.source == EventSource.SALES_PORTAL
 
 
 @pytest.mark.parametrize("second_action", ["retry", "override"])

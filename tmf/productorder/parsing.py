@@ -123,6 +123,9 @@ def parse_start_date(value: Any, path: str, problems: Problems) -> datetime.date
         day = parse_date(text)
     except ValueError:
         day = None
+    except OverflowError:  # 9999-12-31T23:59-14:00 is after the last representable day
+        problems.add(path, "Out of range.")
+        return None
     if day is None:
         problems.add(path, "Not an ISO 8601 date or date-time.")
     return day

@@ -1,0 +1,134 @@
+"""Placing the same order twice through TMF622: Idempotency-Key retries (per client) and the
+duplicate-order rule for requests without a key."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.models import Order
+from orders.states import OrderStatus
+from tests.factories import PlanFactory
+from tests.tmf.product_order_bodies import ORDERS, new_customer_party, order_body, post_refused
+
+pytestmark = pytest.mark.django_db
+
+
+# --- the same order twice -------------------------------------------------------------------------
+def test_same_idempotency_key_and_body_returns_the_first_order(api_writer, plan, manual_area):
+    body = order_body(postcode=manual_area.postcode)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "crm-retry-1"}
+
+    first = api_writer.post(ORDERS, body, format="json", **headers)
+    again = api_writer.post(ORDERS, body, format="json", **headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Location"] == first["Location"]
+    assert Order.objects.count() == 1
+
+
+def test_a_replay_is_marked_and_ignores_the_order_of_json_keys(api_writer, plan, manual_area):
+    body = order_body(postcode=manual_area.postcode, externalId="crm-9")
+    reordered = dict(reversed(list(body.items())))
+    headers = {"HTTP_IDEMPOTENCY_KEY": "crm-retry-9"}
+
+    first = api_writer.post(ORDERS, body, format="json", **headers)
+    again = api_writer.post(ORDERS, reordered, format="json", **headers)
+
+    assert again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Order.objects.count() == 1
+
+
+def test_a_refused_request_does_not_use_up_its_idempotency_key(api_writer, plan, manual_area):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "crm-retry-3"}
+    wrong = order_body(postcode=manual_area.postcode, offering="gold-9000")
+    post_refused(api_writer, wrong, **headers)
+
+    fixed = api_writer.post(
+        ORDERS, order_body(postcode=manual_area.postcode), format="json", **headers
+    )
+
+    assert fixed.status_code == 201, fixed.json()
+
+
+def test_an_overlong_idempotency_key_ispost_refused(api_writer, plan, manual_area):
+    error = post_refused(
+        api_writer,
+        order_body(postcode=manual_area.postcode),
+        HTTP_IDEMPOTENCY_KEY="k" * 201,
+    )
+
+    assert "Idempotency-Key" in error["fieldErrors"]
+
+
+def test_same_idempotency_key_with_another_body_is_a_409(api_writer, plan, manual_area):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "crm-retry-2"}
+    api_writer.post(ORDERS, order_body(postcode=manual_area.postcode), format="json", **headers)
+
+    error = post_refused(
+        api_writer,
+        order_body(postcode=manual_area.postcode, externalId="other"),
+        status=409,
+        **headers,
+    )
+
+    assert error["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert "crm-retry-2" in error["message"]
+
+
+def test_idempotency_keys_belong_to_each_client(make_api_client, plan, manual_area):
+    crm = make_api_client("read", "create", name="crm")
+    shop = make_api_client("read", "create", name="webshop")
+    headers = {"HTTP_IDEMPOTENCY_KEY": "order-1"}
+
+    from_crm = crm.post(ORDERS, order_body(postcode=manual_area.postcode), format="json", **headers)
+    from_shop = shop.post(
+        ORDERS, order_body(postcode=manual_area.postcode), format="json", **headers
+    )
+
+    assert from_crm.status_code == from_shop.status_code == 201
+    assert from_crm.json()["id"] != from_shop.json()["id"]
+    assert Order.objects.count() == 2
+
+
+def test_same_open_order_again_without_a_key_is_a_duplicate(api_writer, plan, manual_area):
+    body = order_body(postcode=manual_area.postcode)
+    first = api_writer.post(ORDERS, body, format="json").json()
+
+    error = post_refused(api_writer, body, status=409)
+
+    assert error["code"] == "DUPLICATE_ORDER"
+    assert first["id"] in error["message"]
+
+
+def test_after_the_first_order_completed_the_same_body_is_a_new_order(
+    api_writer, plan, serviceable_area, django_capture_on_commit_callbacks
+):
+    body = order_body(postcode=serviceable_area.postcode)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api_writer.post(ORDERS, body, format="json").json()
+
+    again = api_writer.post(ORDERS, body, format="json")
+
+    assert again.status_code == 201
+    assert again.json()["id"] != first["id"]
+
+
+def test_a_different_offering_for_the_same_customer_and_address_is_not_a_duplicate(
+    api_writer, plan, manual_area
+):
+    PlanFactory(code="fibre-100", download_mbps=100)
+    party = new_customer_party()
+    api_writer.post(ORDERS, order_body(postcode=manual_area.postcode, party=party), format="json")
+
+    other = api_writer.post(
+        ORDERS,
+        order_body(postcode=manual_area.postcode, party=party, offering="fibre-100"),
+        format="json",
+    )
+
+    assert other.status_code == 201
+    assert Order.objects.filter(status=OrderStatus.SUBMITTED).count() == 2
