@@ -7,18 +7,11 @@ Attribute names starting with ``@`` cannot be Python names, so they are added wi
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from tmf.catalog.representation import LifecycleStatus
-from tmf.productorder.docs import TmfErrorDoc  # one Error component for the three APIs
-
-
-def at_fields(serializer: type[serializers.Serializer], **fields: serializers.Field) -> None:
-    """Declare ``@name`` attributes (``@type``, ``@referredType``) on a documentation
-    serializer."""
-    for name, field in fields.items():
-        serializer._declared_fields[f"@{name}"] = field  # type: ignore[attr-defined]
+from tmf.docs import at_fields, error_responses
 
 
 class CatalogTimePeriodDoc(serializers.Serializer):
@@ -145,10 +138,6 @@ READ_ONLY_NOTE = (
     "The catalogue is managed by the ISP's staff in the admin: this API only reads it "
     "(POST, PATCH and DELETE answer 405)."
 )
-
-
-def error_responses(texts: dict[int, str]) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(TmfErrorDoc, description=text) for code, text in texts.items()}
 
 
 READ_ERRORS = error_responses(

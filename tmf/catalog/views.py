@@ -11,11 +11,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tmf.auth import ClientPrincipal
 from tmf.catalog import docs
 from tmf.catalog.representation import (
     ALWAYS,
@@ -28,7 +26,7 @@ from tmf.catalog.representation import (
 from tmf.catalog.selectors import catalog_plans
 from tmf.common import (
     Filter,
-    TmfView,
+    RefusesOtherMethods,
     apply_filters,
     exact,
     list_response,
@@ -36,33 +34,9 @@ from tmf.common import (
     select_fields,
     timestamp,
 )
-from tmf.errors import TmfError, bad_request, not_found
+from tmf.errors import bad_request, not_found
 
 READ = {"GET": "read", "HEAD": "read"}
-
-
-class RefusesOtherMethods(TmfView):
-    """A method the view has no handler for is a 405 in the TMF body, with ``refusal`` as its
-    message and an ``Allow`` header, once the caller has shown a valid token (an anonymous
-    caller gets the 401 first, learning nothing). Without this, the scope check would answer
-    403 for a method nobody may use."""
-
-    refusal = "This resource does not support that method."
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        if getattr(self, request.method.lower(), None) is None:
-            self.format_kwarg = self.get_format_suffix(**kwargs)
-            if not isinstance(request.user, ClientPrincipal):
-                raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <token>'.")
-            self.check_throttles(request)
-            raise TmfError(
-                405,
-                "METHOD_NOT_ALLOWED",
-                "Method not allowed",
-                f"{request.method} is not allowed here. {self.refusal}",
-                headers={"Allow": ", ".join(self.allowed_methods)},
-            )
-        super().initial(request, *args, **kwargs)
 
 
 class CatalogView(RefusesOtherMethods):

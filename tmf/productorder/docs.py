@@ -8,39 +8,27 @@ tmf.productorder.representation.
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from orders.states import TMF_STATE
+from tmf.docs import at_fields, error_responses
 from tmf.models import TaskState
 
 # The TMF622 states our orders take (named ProductOrderStateType in the document).
 PRODUCT_ORDER_STATES = sorted(set(TMF_STATE.values()))
 
 
-class TmfErrorDoc(serializers.Serializer):
-    code = serializers.CharField(help_text="Application error code, e.g. NOT_SERVICEABLE.")
-    reason = serializers.CharField()
-    message = serializers.CharField(required=False)
-    status = serializers.CharField(required=False, help_text="The HTTP status, as a string.")
-    fieldErrors = serializers.DictField(
-        child=serializers.CharField(),
-        required=False,
-        help_text="Attribute path -> what is wrong with it.",
-    )
-
-
-ERRORS = {
-    code: OpenApiResponse(TmfErrorDoc, description=text)
-    for code, text in {
+ERRORS = error_responses(
+    {
         400: "Invalid request (every problem listed)",
         401: "No or unknown bearer token",
         403: "The client's scopes do not allow this",
         404: "No such resource",
         405: "Method not allowed",
         409: "Conflict (duplicate order, idempotency key reused, order not in a state for this)",
-    }.items()
-}
+    }
+)
 
 
 class RefDoc(serializers.Serializer):
@@ -51,9 +39,9 @@ class RefDoc(serializers.Serializer):
 
 class RelatedPartyDoc(RefDoc):
     role = serializers.CharField(required=False, help_text="Customer")
-    referredType = serializers.CharField(
-        source="@referredType", required=False, help_text="Individual"
-    )
+
+
+at_fields(RelatedPartyDoc, referredType=serializers.CharField(help_text="Individual"))
 
 
 class GeographicAddressDoc(serializers.Serializer):

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from tmf.catalog.docs import at_fields, error_responses
+from tmf.docs import at_fields, error_responses
 from tmf.models import TaskState
 from tmf.qualification.services import QualificationResult, UnavailabilityReason
 

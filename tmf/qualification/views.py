@@ -14,9 +14,9 @@ from rest_framework.response import Response
 
 from orders.models import normalize_postcode
 from tmf.auth import client_of
-from tmf.catalog.views import RefusesOtherMethods
 from tmf.common import (
     Filter,
+    RefusesOtherMethods,
     apply_filters,
     exact,
     list_response,
