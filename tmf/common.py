@@ -263,27 +263,37 @@ def parse_when(value: str, *, end_of_day: bool = False) -> datetime.datetime:
         raise bad_request(f"'{value}' is out of range.") from None
 
 
+def _span(value: str) -> tuple[datetime.datetime, datetime.datetime]:
+    """The instants ``value`` names, as [start, end): a whole day for a date; for a date-time,
+    the millisecond it names (our representations give milliseconds while the database keeps
+    microseconds, so an orderDate read from an order finds that order again)."""
+    start = parse_when(value)
+    if _day_of(value) is not None:
+        return start, start + datetime.timedelta(days=1)
+    if start.microsecond % 1000 == 0:
+        return start, start + datetime.timedelta(milliseconds=1)
+    return start, start + datetime.timedelta(microseconds=1)
+
+
 def timestamp(field: str) -> Filter:
-    """``attr=2026-11-30`` (that day), ``attr=<date-time>`` (that instant), or with an operator
-    ``attr.gte=...``."""
+    """``attr=2026-11-30`` (that day), ``attr=<date-time>`` (that instant, to the millisecond),
+    or with an operator ``attr.gte=...`` (``.gt`` / ``.lte`` / ``.lt``), each meaning the whole
+    day or millisecond named."""
 
     def apply(queryset: QuerySet[Any], values: list[str], op: str | None) -> QuerySet[Any]:
         if op is not None:
             if len(values) != 1:
                 raise bad_request(f"A '.{op}' filter takes one value, not a list.")
-            end = op in ("lte", "gt") and _day_of(values[0]) is not None
-            return queryset.filter(**{f"{field}__{op}": parse_when(values[0], end_of_day=end)})
+            start, end = _span(values[0])
+            bound = {"gte": ("gte", start), "gt": ("gte", end), "lte": ("lt", end)}
+            lookup, moment = bound.get(op, ("lt", start))
+            return queryset.filter(**{f"{field}__{lookup}": moment})
         from django.db.models import Q
 
         match = Q()
         for value in values:
-            if _day_of(value) is not None:
-                start = parse_when(value)
-                match |= Q(
-                    **{f"{field}__gte": start, f"{field}__lte": parse_when(value, end_of_day=True)}
-                )
-            else:
-                match |= Q(**{field: parse_when(value)})
+            start, end = _span(value)
+            match |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
         return queryset.filter(match)
 
     return apply

@@ -162,6 +162,21 @@ def test_filter_by_order_date_day_and_range(api_reader, three_orders):
     assert ids(api_reader.get(ORDERS, {"orderDate": "2026-11-02T12:00:00Z"}).json()) == [second.pk]
 
 
+def test_the_order_date_an_order_shows_finds_that_order_again(api_writer, plan, serviceable_area):
+    # Given an order placed now: the database keeps microseconds, the API shows milliseconds
+    body = order_body(postcode=serviceable_area.postcode, offering=plan.code)
+    created = api_writer.post(ORDERS, body, format="json").json()
+    shown = created["orderDate"]
+    assert shown.endswith("Z") and len(shown.split(".")[1]) == 4  # e.g. 12:34:56.789Z
+    # When a client filters on the value it read (as conformance tooling does)
+    # Then the order is found, and the operators treat the value as that whole millisecond
+    assert ids(api_writer.get(ORDERS, {"orderDate": shown}).json()) == [created["id"]]
+    assert ids(api_writer.get(ORDERS, {"orderDate.lte": shown}).json()) == [created["id"]]
+    assert ids(api_writer.get(ORDERS, {"orderDate.gte": shown}).json()) == [created["id"]]
+    assert ids(api_writer.get(ORDERS, {"orderDate.lt": shown}).json()) == []
+    assert ids(api_writer.get(ORDERS, {"orderDate.gt": shown}).json()) == []
+
+
 @pytest.mark.parametrize(
     "params",
     [
