@@ -41,6 +41,20 @@ class TmfError(exceptions.APIException):
         super().__init__(detail=self.message, code=code)
 
 
+class Problems(dict[str, str]):
+    """Attribute path -> what is wrong with it (the first problem found per path), collected
+    while reading a body so that one 400 lists them all."""
+
+    def add(self, path: str, message: str) -> None:
+        self.setdefault(path, message)
+
+    def error(self, reason: str) -> TmfError:
+        """The 400 naming every problem."""
+        return TmfError(
+            400, "INVALID_VALUE", reason, problems_message(self), field_errors=dict(self)
+        )
+
+
 def bad_request(message: str, *, code: str = "INVALID_VALUE", **fields: str) -> TmfError:
     return TmfError(400, code, "Invalid request", message, field_errors=fields or None)
 

@@ -31,14 +31,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from orders.models import Customer, Plan, normalize_postcode
 from orders.services import CustomerDetails, normalize_phone
+from tmf.errors import Problems
 
 SERVER_SET = ("id", "href", "orderDate", "state", "completionDate")
 MAX_EXTERNAL_ID = 100
-
-
-class Problems(dict[str, str]):
-    def add(self, path: str, message: str) -> None:
-        self.setdefault(path, message)
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,12 @@ from tmf.common import (
     select_fields,
     timestamp,
 )
-from tmf.errors import TmfError, bad_request, not_found, problems_message
+from tmf.errors import Problems, TmfError, bad_request, not_found
 from tmf.hub.publish import publish_event
 from tmf.models import CancelProductOrder, DeletedProductOrder, HubApi, IdempotencyRecord, TaskState
 from tmf.productorder import docs
 from tmf.productorder.parsing import (
     MAX_EXTERNAL_ID,
-    Problems,
     customer_pk_of,
     parse_create,
     parse_start_date,
@@ -193,13 +192,7 @@ class ProductOrderList(TmfView):
                 return replay
         draft, problems = parse_create(body)
         if draft is None:
-            raise TmfError(
-                400,
-                "INVALID_VALUE",
-                "Invalid product order",
-                problems_message(problems),
-                field_errors=problems,
-            )
+            raise problems.error("Invalid product order")
         try:
             with audit_actor(client.user), transaction.atomic():
                 submission = order_submit(
@@ -337,13 +330,7 @@ class ProductOrderDetail(TmfView):
             else:
                 problems.add(key, "Cannot be changed.")
         if problems:
-            raise TmfError(
-                400,
-                "INVALID_VALUE",
-                "Invalid update",
-                problems_message(problems),
-                field_errors=problems,
-            )
+            raise problems.error("Invalid update")
         if changes:
             try:
                 with audit_actor(client.user):
@@ -507,13 +494,7 @@ class CancelProductOrderList(TmfView):
                 problems.add("productOrder.id", f"No product order '{ref_id}'.")
             order = found
         if problems or order is None:
-            raise TmfError(
-                400,
-                "INVALID_VALUE",
-                "Invalid cancellation request",
-                problems_message(problems),
-                field_errors=problems,
-            )
+            raise problems.error("Invalid cancellation request")
         if order.status not in CANCELLABLE_STATES:
             raise _not_cancellable(order)
         reason_text = reason_text or f"Cancelled through the API by {client.name}."

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orders.models import normalize_postcode
+from tmf.errors import Problems
 
 SERVER_SET = (
     "id",
@@ -66,13 +67,6 @@ FLAGS = (
 UK = ("GB", "UK", "GBR", "UNITED KINGDOM")
 MAX_ITEMS = 100
 MAX_DESCRIPTION = 1000
-
-
-class Problems(dict[str, str]):
-    """Attribute path -> what is wrong with it (the first problem found per path)."""
-
-    def add(self, path: str, message: str) -> None:
-        self.setdefault(path, message)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from tmf.common import (
     select_fields,
     timestamp,
 )
-from tmf.errors import TmfError, not_found, problems_message
+from tmf.errors import not_found
 from tmf.models import ProductOfferingQualification
 from tmf.qualification import docs
 from tmf.qualification.parsing import parse_qualification
@@ -82,13 +82,7 @@ class QualificationList(RefusesOtherMethods):
         client = client_of(request)
         ask, problems = parse_qualification(self.body_object(request))
         if ask is None:
-            raise TmfError(
-                400,
-                "INVALID_VALUE",
-                "Invalid product offering qualification",
-                problems_message(problems),
-                field_errors=problems,
-            )
+            raise problems.error("Invalid product offering qualification")
         qualification = qualification_create(client=client, ask=ask)
         body = qualification_representation(qualification, request)
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["href"]})
