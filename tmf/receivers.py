@@ -14,17 +14,27 @@ The resource is the order as TMF622 shows it (``product_order_representation``, 
 ``settings.SITE_URL``), taken at the moment of the change. An order a client deleted through
 TMF622 no longer exists for the API, so it publishes nothing. Cancellation and delete events are
 published by the TMF622 views themselves.
+
+Catalogue changes (a plan saved in the admin) are TMF620 events on the catalogue's hub: a new
+plan is a ``ProductOfferingCreateEvent`` and a ``ProductOfferingPriceCreateEvent``; putting a
+plan on or off sale is a ``ProductOfferingStateChangeEvent`` (its lifecycleStatus); a changed
+name, description or speed is a ``ProductOfferingAttributeValueChangeEvent``; a changed price
+is a ``ProductOfferingPriceAttributeValueChangeEvent``, so billing and CRM systems learn of a
+new price before the first order at it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, Plan
 from orders.signals import order_status_changed
 from orders.states import TMF_STATE, OrderStatus
+from tmf.catalog.representation import offering_representation, price_representation
 from tmf.hub.publish import hub_has_listeners, publish_event
 from tmf.models import DeletedProductOrder, HubApi
 from tmf.productorder.representation import product_order_representation
@@ -76,3 +86,55 @@ def publish_product_order_events(
             description=_description(event_type, order, event),
             occurred_at=event.created_at,
         )
+
+
+# --- TMF620: the catalogue --------------------------------------------------------------------
+OFFERING_ATTRIBUTES = ("name", "description", "download_mbps", "upload_mbps")
+PRICE_ATTRIBUTES = ("monthly_price", "currency")
+
+
+@receiver(pre_save, sender=Plan, dispatch_uid="tmf.remember_plan_before_save")
+def remember_plan_before_save(sender: Any, instance: Plan, **kwargs: Any) -> None:
+    before = Plan.objects.filter(pk=instance.pk).values().first() if instance.pk else None
+    instance._tmf_before = before  # type: ignore[attr-defined]
+
+
+def catalog_event_types(before: dict[str, Any] | None, plan: Plan) -> list[tuple[str, str]]:
+    """(event type, resource name) pairs a plan's save publishes."""
+    if before is None:
+        return [
+            ("ProductOfferingCreateEvent", "productOffering"),
+            ("ProductOfferingPriceCreateEvent", "productOfferingPrice"),
+        ]
+    types: list[tuple[str, str]] = []
+    if before["is_active"] != plan.is_active:
+        types.append(("ProductOfferingStateChangeEvent", "productOffering"))
+    if any(before[name] != getattr(plan, name) for name in OFFERING_ATTRIBUTES):
+        types.append(("ProductOfferingAttributeValueChangeEvent", "productOffering"))
+    if any(before[name] != getattr(plan, name) for name in PRICE_ATTRIBUTES):
+        types.append(("ProductOfferingPriceAttributeValueChangeEvent", "productOfferingPrice"))
+    return types
+
+
+@receiver(post_save, sender=Plan, dispatch_uid="tmf.publish_catalog_events")
+def publish_catalog_events(sender: Any, instance: Plan, created: bool, **kwargs: Any) -> None:
+    before = None if created else getattr(instance, "_tmf_before", None)
+    if not created and before is None:
+        return  # saved without the pre_save snapshot (raw fixture loading): nothing to compare
+    types = catalog_event_types(before, instance)
+    if not types or not hub_has_listeners(HubApi.CATALOG):
+        return
+    render = {
+        "productOffering": offering_representation,
+        "productOfferingPrice": price_representation,
+    }
+    with transaction.atomic():  # the deliveries commit with the save when it has a transaction
+        for event_type, resource_name in types:
+            publish_event(
+                api=HubApi.CATALOG,
+                event_type=event_type,
+                resource_name=resource_name,
+                resource=render[resource_name](instance),
+                description=f"{instance.name} ({instance.code}): "
+                f"{event_type.removesuffix('Event')}.",
+            )
