@@ -266,6 +266,12 @@ TMF_HUB_TIMEOUT_SECONDS = env.float("TMF_HUB_TIMEOUT_SECONDS", default=5.0)
 TMF_HUB_MAX_ATTEMPTS = env.int("TMF_HUB_MAX_ATTEMPTS", default=12)
 TMF_HUB_RETRY_BASE_SECONDS = env.int("TMF_HUB_RETRY_BASE_SECONDS", default=10)
 TMF_HUB_RETRY_MAX_SECONDS = env.int("TMF_HUB_RETRY_MAX_SECONDS", default=3600)
+# Networks no listener's callback may resolve to (tmf.hub.callbacks): link-local (cloud
+# metadata services), "this network" and multicast. Production adds loopback.
+TMF_HUB_BLOCKED_NETWORKS = env.list(
+    "TMF_HUB_BLOCKED_NETWORKS",
+    default=["169.254.0.0/16", "fe80::/10", "0.0.0.0/8", "224.0.0.0/4", "ff00::/8"],
+)
 
 # --- Domain -------------------------------------------------------------------------------
 # Outbox rows not dispatched after this long (broker down at commit time) are re-sent.

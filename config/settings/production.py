@@ -38,3 +38,17 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Hub listeners: besides link-local, "this network" and multicast, never the app's own host.
+TMF_HUB_BLOCKED_NETWORKS = env.list(
+    "TMF_HUB_BLOCKED_NETWORKS",
+    default=[
+        "169.254.0.0/16",
+        "fe80::/10",
+        "0.0.0.0/8",
+        "224.0.0.0/4",
+        "ff00::/8",
+        "127.0.0.0/8",
+        "::1/128",
+    ],
+)

@@ -43,6 +43,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.outbox import BROKER_ERRORS, outbox_enqueue
+from tmf.hub.callbacks import blocked_reason
 from tmf.hub.publish import DELIVER_TASK, SIGNATURE_HEADER, signature
 from tmf.models import DeliveryAttempt, EventDelivery
 
@@ -156,6 +157,9 @@ def _post(claim: Claim) -> Answer:
         "X-Delivery-Attempt": str(claim.attempt),
     }
     started = time.monotonic()
+    refused = blocked_reason(claim.callback, unresolved_ok=False)
+    if refused:
+        return Answer(None, refused, _elapsed_ms(started))
     try:
         response = requests.post(
             claim.callback,

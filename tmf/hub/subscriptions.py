@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tmf.hub.callbacks import blocked_reason
 from tmf.hub.query import InvalidQuery, parse_query
 from tmf.models import ApiClient, HubSubscription
 
@@ -59,7 +60,7 @@ def _callback_problem(value: Any) -> str | None:
         return "Put no credentials in the URL: deliveries are signed (X-Signature-256)."
     if port == 0:
         return "Not a valid port."
-    return None
+    return blocked_reason(value, unresolved_ok=True)
 
 
 def _text_or_none(value: Any, name: str, problems: dict[str, str]) -> str | None:
