@@ -4,6 +4,7 @@ closed order leaves the API, never the ISP's records) and cancelProductOrder."""
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -415,3 +416,31 @@ def test_cancel_with_todays_requested_cancellation_date_keeps_it(api_all, acknow
     assert response.status_code == 201, response.json()
     assert response.json()["requestedCancellationDate"].startswith(today)
     assert response.json()["effectiveCancellationDate"].endswith("Z")
+
+
+def test_a_patch_that_changes_the_order_tells_the_hub_which_attributes_changed(
+    api_all, pending, django_capture_on_commit_callbacks
+):
+    # Given a listener on the ordering hub (events stay in the delivery log here)
+    from tmf.models import EventDelivery
+
+    hub = api_all.post(
+        f"{ORDERS.rsplit('/', 1)[0]}/hub", {"callback": "http://127.0.0.1:9/x"}, format="json"
+    )
+    assert hub.status_code == 201
+    # When the CRM changes its reference and the requested date, then sends them unchanged
+    later = _day(20).isoformat()
+    with django_capture_on_commit_callbacks(execute=False):
+        changed = api_all.patch(
+            pending["href"], {"externalId": "CRM-9", "requestedStartDate": later}, format="json"
+        )
+        unchanged = api_all.patch(pending["href"], {"externalId": "CRM-9"}, format="json")
+    assert (changed.status_code, unchanged.status_code) == (200, 200)
+    # Then one attribute-change event names both attributes, with the order as it now is
+    [event] = [
+        json.loads(d.body)
+        for d in EventDelivery.objects.filter(event_type="ProductOrderAttributeValueChangeEvent")
+    ]
+    assert event["fieldPath"] == "externalId,requestedStartDate"
+    assert event["event"]["productOrder"]["externalId"] == "CRM-9"
+    assert event["event"]["productOrder"]["requestedStartDate"].startswith(later)

@@ -332,14 +332,33 @@ class ProductOrderDetail(TmfView):
         if problems:
             raise problems.error("Invalid update")
         if changes:
+            before = {
+                "externalId": order.external_id,
+                "requestedStartDate": order.requested_activation_date,
+            }
             try:
-                with audit_actor(client.user):
+                with audit_actor(client.user), transaction.atomic():
                     order = order_amend(
                         order,
                         actor=client.user,
                         source=EventSource.API,
                         **changes,
                     )
+                    after = {
+                        "externalId": order.external_id,
+                        "requestedStartDate": order.requested_activation_date,
+                    }
+                    changed = [name for name in before if before[name] != after[name]]
+                    if changed:
+                        publish_event(
+                            api=HubApi.PRODUCT_ORDERING,
+                            event_type="ProductOrderAttributeValueChangeEvent",
+                            resource_name="productOrder",
+                            resource=product_order_representation(order),
+                            order=order,
+                            description=f"Product order {order.pk}: {', '.join(changed)} changed.",
+                            field_path=",".join(changed),
+                        )
             except OrderConflict as exc:
                 raise TmfError(409, "CONFLICT", "Conflict", exc.message) from exc
             except OrderError as exc:
