@@ -511,6 +511,12 @@ def order_follow_requested_date(
 _UNCHANGED: Any = object()
 
 
+@dataclass(frozen=True)
+class OrderAmendment:
+    order: Order
+    changed: tuple[str, ...]
+
+
 def order_amend(
     order: Order | str,
     *,
@@ -519,11 +525,12 @@ def order_amend(
     external_id: str | None = None,
     requested_activation_date: datetime.date | None = _UNCHANGED,
     notes: tuple[str, ...] = (),
-) -> Order:
+) -> OrderAmendment:
     """What the ordering party may still change itself, without an override: its own
     reference, notes for the team, and the requested date while the order has not started
     (received or scheduled; a date that has come releases it, a later one holds it). Every change
-    is on the timeline."""
+    is on the timeline. Returns the order and the fields that really changed (compared under
+    the row lock, so a concurrent change is not reported as this one)."""
     today = timezone.localdate()
     with transaction.atomic():
         locked = order_lock(_order_pk(order))
@@ -573,7 +580,7 @@ def order_amend(
                 source=source,
                 reason=text,
             )
-    return locked
+    return OrderAmendment(order=locked, changed=tuple(changes))
 
 
 # --- customers and their sign-in -----------------------------------------------------------------

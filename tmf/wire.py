@@ -1,6 +1,9 @@
 """Media types of the TMF APIs (kept apart from the views: DRF imports these from settings
 while it is still loading its own views module)."""
 
+from typing import Any
+
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 
@@ -13,8 +16,16 @@ class TmfJSONRenderer(JSONRenderer):
 class TmfJSONParser(JSONParser):
     media_type = "application/json"
 
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        # JSON nested deeper than the decoder's recursion limit raises RecursionError, which
+        # DRF's parser does not catch (a 500): it is a malformed body like any other.
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
 
-class MergePatchParser(JSONParser):
+
+class MergePatchParser(TmfJSONParser):
     """RFC 7386 JSON merge patch, the PATCH format TMF v4 APIs take."""
 
     media_type = "application/merge-patch+json"

@@ -114,7 +114,7 @@ def test_hub_without_a_token_is_401(client):
 
 def test_another_clients_listener_is_not_found(subscriber, make_api_client):
     listener_id = register(subscriber, "https://crm.example.com/e")["id"]
-    other = make_api_client("subscribe", name="billing-system")
+    other = make_api_client("read", "subscribe", name="billing-system")
 
     assert other.get(f"{TMF622}/hub/{listener_id}").status_code == 404
     assert other.delete(f"{TMF622}/hub/{listener_id}").status_code == 404
@@ -371,8 +371,8 @@ def test_publish_works_for_any_event_and_resource(
 def test_listeners_get_only_the_events_their_query_selects(
     make_api_client, listener, place_order, plan, serviceable_area, manual_area
 ):
-    crm = make_api_client("subscribe", name="crm")
-    billing = make_api_client("subscribe", name="billing-feed")
+    crm = make_api_client("read", "subscribe", name="crm")
+    billing = make_api_client("read", "subscribe", name="billing-feed")
     register(crm, listener.url + "?who=crm", query="eventType=ProductOrderCreateEvent")
     register(
         billing,

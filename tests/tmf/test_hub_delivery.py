@@ -36,7 +36,7 @@ CREATE_ONLY = "eventType=ProductOrderCreateEvent"
 
 @pytest.fixture
 def subscriber(make_api_client: Any) -> ApiCaller:
-    return make_api_client("subscribe", name="crm")
+    return make_api_client("read", "subscribe", name="crm")
 
 
 def register(caller: ApiCaller, callback: str, **extra: Any) -> dict[str, Any]:
@@ -227,8 +227,8 @@ def test_the_sweep_sends_what_the_broker_never_took_oldest_first(
 def test_the_sweep_stops_at_a_failing_listeners_first_failure(
     make_api_client, listener, submitted_order
 ):
-    register(make_api_client("subscribe", name="down"), "http://127.0.0.1:9/never")
-    register(make_api_client("subscribe", name="up"), listener.url)
+    register(make_api_client("read", "subscribe", name="down"), "http://127.0.0.1:9/never")
+    register(make_api_client("read", "subscribe", name="up"), listener.url)
     publish_quietly(submitted_order, "ProductOrderCreateEvent")
     publish_quietly(submitted_order, "ProductOrderStateChangeEvent")
 

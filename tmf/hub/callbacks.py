@@ -16,10 +16,23 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def blocked_networks() -> list[IPNetwork]:
     return [ipaddress.ip_network(text, strict=False) for text in settings.TMF_HUB_BLOCKED_NETWORKS]
+
+
+def _as_connected(address: IPAddress) -> IPAddress:
+    """The address a connection to ``address`` really reaches, for the check: an IPv4-mapped
+    IPv6 address (``::ffff:169.254.169.254``) is that IPv4 address on a dual-stack host, and
+    the unspecified ``::`` is this host, as ``0.0.0.0`` is."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.is_unspecified:
+            return ipaddress.IPv4Address(0)  # 0.0.0.0
+    return address
 
 
 def blocked_reason(url: str, *, unresolved_ok: bool) -> str | None:
@@ -39,11 +52,12 @@ def blocked_reason(url: str, *, unresolved_ok: bool) -> str | None:
     except (OSError, UnicodeError):
         return None if unresolved_ok else f"The callback's host '{host}' does not resolve."
     for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        for network in networks:
-            if address.version == network.version and address in network:
-                return (
-                    f"The callback's host '{host}' resolves to {address}, in {network}, where "
-                    "listeners may not be (TMF_HUB_BLOCKED_NETWORKS)."
-                )
+        resolved = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        for address in (resolved, _as_connected(resolved)):
+            for network in networks:
+                if address.version == network.version and address in network:
+                    return (
+                        f"The callback's host '{host}' resolves to {address}, in {network}, "
+                        "where listeners may not be (TMF_HUB_BLOCKED_NETWORKS)."
+                    )
     return None

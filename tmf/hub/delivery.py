@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from orders.outbox import BROKER_ERRORS, outbox_enqueue
 from tmf.hub.callbacks import blocked_reason
-from tmf.hub.publish import DELIVER_TASK, SIGNATURE_HEADER, signature
+from tmf.hub.publish import DELIVER_TASK, SIGNATURE_HEADER, may_receive_events, signature
 from tmf.models import DeliveryAttempt, EventDelivery
 
 logger = logging.getLogger(__name__)
@@ -123,9 +123,16 @@ def _claim(delivery_id: int) -> Claim | None:
         if delivery is None or delivery.status != EventDelivery.Status.PENDING:
             return None
         subscription = delivery.subscription
+        refused = None
         if subscription.deleted_at is not None:
+            refused = "Not sent: the listener was unregistered."
+        elif not may_receive_events(subscription.client):
+            refused = (
+                "Not sent: the listener's client is inactive or lost the subscribe or read scope."
+            )
+        if refused is not None:
             delivery.status = EventDelivery.Status.FAILED
-            delivery.last_error = "Not sent: the listener was unregistered."
+            delivery.last_error = refused
             delivery.save(update_fields=["status", "last_error"])
             return None
         if delivery.next_attempt_at > now + DUE_TOLERANCE:

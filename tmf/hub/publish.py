@@ -34,7 +34,7 @@ from orders.models import Order
 from orders.outbox import outbox_enqueue
 from tmf.common import iso
 from tmf.hub.query import InvalidQuery, parse_query
-from tmf.models import EventDelivery, HubSubscription
+from tmf.models import ApiClient, EventDelivery, HubSubscription, Scope
 
 DELIVER_TASK = "tmf.deliver_event"
 SIGNATURE_HEADER = "X-Signature-256"
@@ -90,12 +90,25 @@ def encode_body(envelope: dict[str, Any]) -> str:
     return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
+# Events carry the resources themselves (orders with their customer and address), so a
+# listener's client needs the read scope as well as subscribe.
+EVENT_SCOPES = (Scope.SUBSCRIBE, Scope.READ)
+
+
+def may_receive_events(client: ApiClient) -> bool:
+    return all(client.has_scope(scope) for scope in EVENT_SCOPES)
+
+
 def live_subscriptions(api: str) -> list[HubSubscription]:
-    return list(
-        HubSubscription.objects.filter(api=api, deleted_at__isnull=True).order_by(
-            "created_at", "id"
-        )
+    """The listeners of ``api`` whose client may still receive events: a client deactivated,
+    or without the subscribe or read scope any more, gets nothing (its listeners stay
+    registered)."""
+    listeners = (
+        HubSubscription.objects.filter(api=api, deleted_at__isnull=True, client__is_active=True)
+        .select_related("client")
+        .order_by("created_at", "id")
     )
+    return [listener for listener in listeners if may_receive_events(listener.client)]
 
 
 def hub_has_listeners(api: str) -> bool:

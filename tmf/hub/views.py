@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from tmf.auth import client_of
 from tmf.common import TmfView, absolute, list_response
 from tmf.errors import TmfError, not_found
+from tmf.hub.publish import may_receive_events
 from tmf.hub.subscriptions import (
     RegistrationError,
     subscription_get,
@@ -120,6 +121,14 @@ class HubList(HubView):
     )
     def post(self, request: Request) -> Response:
         client = client_of(request)
+        if not may_receive_events(client):
+            raise TmfError(
+                403,
+                "FORBIDDEN",
+                "Not allowed",
+                "Events carry the resources themselves: a listener's client needs the 'read' "
+                "scope as well as 'subscribe'.",
+            )
         body = self.body_object(request)
         try:
             registration = subscription_register(client=client, api=self.api, body=body)

@@ -201,7 +201,7 @@ class ProductOrderList(TmfView):
                     requested_activation_date=draft.requested_start,
                     channel=EventSource.API,
                     submitted_by=client.user,
-                    idempotency_key=f"tmf622:{client.pk}:{key}" if key else None,
+                    idempotency_key=_order_key(client, key) if key else None,
                     external_id=draft.external_id,
                 )
                 if key is not None:
@@ -213,12 +213,13 @@ class ProductOrderList(TmfView):
                     if not made and record.request_hash != fingerprint:
                         raise _key_reused(key)
         except DuplicateOrder as exc:
+            # The existing order's ID only for a client that may read orders.
+            which = f"open order {exc.existing.pk}" if client.has_scope("read") else "an open order"
             raise TmfError(
                 409,
                 "DUPLICATE_ORDER",
                 "Duplicate order",
-                f"The customer already has open order {exc.existing.pk} for this offering at "
-                "this address.",
+                f"The customer already has {which} for this offering at this address.",
             ) from exc
         except OrderError as exc:
             raise _order_error(exc) from exc
@@ -242,6 +243,16 @@ class ProductOrderList(TmfView):
         if record.request_hash != fingerprint:
             raise _key_reused(key)
         return _created(request, record.order, **{"Idempotent-Replayed": "true"})
+
+
+def _order_key(client: Any, key: str) -> str:
+    """The order's own idempotency key for a client's key: the key itself where it fits the
+    order's column with its prefix, else its SHA-256 (a 200-character key must not overflow)."""
+    prefix = f"tmf622:{client.pk}:"
+    room = Order._meta.get_field("idempotency_key").max_length or 200
+    if len(prefix) + len(key) <= room:
+        return prefix + key
+    return f"{prefix}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _key_reused(key: str) -> TmfError:
@@ -332,23 +343,20 @@ class ProductOrderDetail(TmfView):
         if problems:
             raise problems.error("Invalid update")
         if changes:
-            before = {
-                "externalId": order.external_id,
-                "requestedStartDate": order.requested_activation_date,
+            wire_names = {
+                "external_id": "externalId",
+                "requested_activation_date": "requestedStartDate",
             }
             try:
                 with audit_actor(client.user), transaction.atomic():
-                    order = order_amend(
+                    amendment = order_amend(
                         order,
                         actor=client.user,
                         source=EventSource.API,
                         **changes,
                     )
-                    after = {
-                        "externalId": order.external_id,
-                        "requestedStartDate": order.requested_activation_date,
-                    }
-                    changed = [name for name in before if before[name] != after[name]]
+                    order = amendment.order
+                    changed = [wire_names[name] for name in amendment.changed]
                     if changed:
                         publish_event(
                             api=HubApi.PRODUCT_ORDERING,
