@@ -117,6 +117,31 @@ def order_edited(
     )
 
 
+def order_amended(
+    *,
+    order: Order,
+    actor: User | None,
+    source: EventSource,
+    changes: dict[str, dict[str, Any]],
+) -> OrderEvent:
+    """The ordering party changed what it may change itself (orders.services.order_amend);
+    ``changes``: field -> {"before": ..., "after": ...}, JSON-ready. Not an override."""
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.ORDER_EDITED,
+        actor=_actor(actor),
+        source=source,
+        reason="Changed by the ordering party.",
+        data={"changes": changes, "version": order.version},
+    )
+
+
+def note(*, order: Order, actor: User | None, source: EventSource, text: str) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order, kind=OrderEvent.Kind.NOTE, actor=_actor(actor), source=source, reason=text
+    )
+
+
 def billing_waived(
     *, order: Order, actor: User | None, source: EventSource, reason: str
 ) -> OrderEvent:

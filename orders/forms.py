@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from orders.eligibility import serviceability_check
-from orders.models import Plan
+from orders.models import Plan, postcode_looks_valid
 from orders.services import CustomerDetails, normalize_phone
 
 PHONE_HELP = "Mobile or landline, digits with optional leading +."
@@ -51,8 +51,7 @@ class OrderEntryForm(forms.Form):
 
     def clean_postcode(self) -> str:
         postcode = " ".join(self.cleaned_data["postcode"].upper().split())
-        compact = postcode.replace(" ", "")
-        if not (5 <= len(compact) <= 7 and compact.isalnum()):
+        if not postcode_looks_valid(postcode):
             raise forms.ValidationError("Enter a full postcode, for example SW1A 1AA.")
         return postcode
 

@@ -80,6 +80,13 @@ def normalize_postcode(postcode: str) -> str:
     return "".join(postcode.split()).upper()
 
 
+def postcode_looks_valid(postcode: str) -> bool:
+    """The one rule every way in (sales form, TMF622, TMF679) applies: a full UK postcode is 5
+    to 7 letters and digits once spaces are removed."""
+    compact = normalize_postcode(postcode)
+    return 5 <= len(compact) <= 7 and compact.isalnum()
+
+
 class ServiceArea(models.Model):
     """Serviceability: what the network can deliver at a postcode, and whether it is automated.
 

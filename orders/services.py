@@ -562,24 +562,11 @@ def order_amend(
         if changes:
             locked.version += 1
             locked.save(update_fields=[*changes, "version", "updated_at"])
-            OrderEvent.objects.create(
-                order=locked,
-                kind=OrderEvent.Kind.ORDER_EDITED,
-                actor=actor if actor is not None and actor.is_authenticated else None,
-                source=source,
-                reason="Changed by the ordering party.",
-                data={"changes": changes, "version": locked.version},
-            )
+            events.order_amended(order=locked, actor=actor, source=source, changes=changes)
             if "requested_activation_date" in changes:
                 order_follow_requested_date(locked, actor=actor, source=source, today=today)
         for text in notes:
-            OrderEvent.objects.create(
-                order=locked,
-                kind=OrderEvent.Kind.NOTE,
-                actor=actor if actor is not None and actor.is_authenticated else None,
-                source=source,
-                reason=text,
-            )
+            events.note(order=locked, actor=actor, source=source, text=text)
     return OrderAmendment(order=locked, changed=tuple(changes))
 
 

@@ -30,5 +30,5 @@ def follow_override(sender: type[Order], order: Order, event: OrderEvent, **kwar
 def follow_cancellation(
     sender: type[Order], order: Order, event: OrderEvent, **kwargs: Any
 ) -> None:
-    if event.from_status == OrderStatus.EXCEPTION and event.to_status == OrderStatus.CANCELLED:
+    if event.to_status == OrderStatus.CANCELLED:
         exception_case_follow_cancellation(order, event)

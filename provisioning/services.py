@@ -493,8 +493,9 @@ def exception_case_follow_override(order: Order, event: OrderEvent) -> None:
     """A person overrode the order (orders.overrides); bring provisioning's records in line, in
     the override's transaction. Moved into 'provisioning': a new attempt is queued, requested by
     that person, and an open case goes to 'retrying' (as with the case's own retry). Moved out
-    of 'exception' into 'activated' or 'cancelled': the active case closes as resolved by
-    override, with the person's reason (DESIGN invariant 5)."""
+    of 'exception' into 'activated': the active case closes as resolved by override, with the
+    person's reason (DESIGN invariant 5). A move into 'cancelled' is followed like every
+    cancellation (exception_case_follow_cancellation)."""
     case = (
         order.exception_cases.select_for_update()
         .filter(state__in=[ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING])
@@ -506,19 +507,20 @@ def exception_case_follow_override(order: Order, event: OrderEvent) -> None:
             case.save(update_fields=["state", "updated_at"])
         _new_job(order, trigger=ProvisioningJob.Trigger.MANUAL_RETRY, requested_by=event.actor)
         return
-    resolution = {
-        OrderStatus.ACTIVATED: ExceptionCase.Resolution.OVERRIDE_ACTIVATED,
-        OrderStatus.CANCELLED: ExceptionCase.Resolution.OVERRIDE_CANCELLED,
-    }.get(OrderStatus(event.to_status))
-    if case is not None and resolution is not None:
-        _case_close(case, resolution=resolution, actor=event.actor, note=event.reason)
+    if case is not None and event.to_status == OrderStatus.ACTIVATED:
+        _case_close(
+            case,
+            resolution=ExceptionCase.Resolution.OVERRIDE_ACTIVATED,
+            actor=event.actor,
+            note=event.reason,
+        )
 
 
 def exception_case_follow_cancellation(order: Order, event: OrderEvent) -> None:
-    """The order was cancelled while held in 'exception', by whatever path (customer, sales,
-    support, the API, an override): its open case closes in the same transaction, as resolved
-    by the cancellation, naming who cancelled and why (DESIGN invariant 5: no case stays open
-    for an order nobody will activate)."""
+    """The order was cancelled, by whatever path (customer, sales, support, the API, an
+    override, the case's own resolution): its open or retrying case closes in the same
+    transaction, as resolved by the cancellation, naming who cancelled and why (DESIGN
+    invariant 5: no case stays open for an order nobody will activate)."""
     case = (
         order.exception_cases.select_for_update()
         .filter(state__in=[ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING])

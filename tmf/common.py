@@ -217,13 +217,15 @@ def apply_filters(
     return queryset
 
 
-def exact(field: str, transform: Callable[[str], Any] | None = None) -> Filter:
-    """Filter on ``field`` equal to any of the values (no operators)."""
+def exact(field: str, convert: Callable[[list[str]], list[Any]] | None = None) -> Filter:
+    """Filter on ``field`` equal to any of the values (no operators). ``convert`` turns the
+    values into the column's: it may normalize them, drop those that cannot match anything,
+    or refuse them with a 400."""
 
     def apply(queryset: QuerySet[Any], values: list[str], op: str | None) -> QuerySet[Any]:
         if op is not None:
             raise bad_request(f"'{op}' does not apply to this attribute.")
-        converted = [transform(value) if transform else value for value in values]
+        converted = convert(values) if convert else values
         return queryset.filter(**{f"{field}__in": converted})
 
     return apply

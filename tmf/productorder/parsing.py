@@ -29,7 +29,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from orders.models import Customer, Plan, normalize_postcode
+from orders.models import Customer, Plan, postcode_looks_valid
 from orders.services import CustomerDetails, normalize_phone
 from tmf.errors import Problems
 
@@ -146,8 +146,8 @@ def _address(place: dict[str, Any], path: str, problems: Problems) -> ServiceAdd
     country = _text(place, "country", path, problems, max_length=60)
     if country and country.upper() not in ("GB", "UK", "UNITED KINGDOM"):
         problems.add(f"{path}.country", "We connect addresses in the United Kingdom only.")
-    if postcode and not normalize_postcode(postcode).isalnum():
-        problems.add(f"{path}.postcode", "Not a postcode.")
+    if postcode and not postcode_looks_valid(postcode):
+        problems.add(f"{path}.postcode", "Not a postcode: give a full UK postcode, e.g. SW1A 1AA.")
     if len(problems) != before:
         return None
     return ServiceAddress(line1=street[:120], line2=line2, city=city, postcode=postcode)

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -38,10 +37,10 @@ from orders.system_actors import audit_actor
 from tmf.auth import client_of
 from tmf.common import (
     TmfView,
-    absolute,
     apply_filters,
     exact,
     list_response,
+    parse_when,
     requested_fields,
     select_fields,
     timestamp,
@@ -58,7 +57,9 @@ from tmf.productorder.parsing import (
 )
 from tmf.productorder.representation import (
     ALWAYS,
+    cancellation_representation,
     product_order_representation,
+    with_cancellation_reason,
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -89,31 +90,36 @@ def _canonical_ids(values: list[str]) -> list[str]:
     return [order_id.normalize(v) for v in values if order_id.is_valid(v)]
 
 
+def _customer_ids(values: list[str]) -> list[int]:
+    return [pk for pk in map(customer_pk_of, values) if pk is not None]
+
+
 ORDER_FILTERS = {
-    "id": exact("pk", None),
-    "state": lambda qs, values, op: exact("status")(qs, _states_for(values), op),
+    "id": exact("pk", _canonical_ids),
+    "state": exact("status", _states_for),
     "externalId": exact("external_id"),
     "orderDate": timestamp("submitted_at"),
     "completionDate": timestamp("completed_at"),
-    "relatedParty.id": exact("customer_id"),
+    "relatedParty.id": exact("customer_id", _customer_ids),
     "productOrderItem.productOffering.id": exact("plan__code"),
 }
-ORDER_FILTERS["id"] = lambda qs, values, op: exact("pk")(qs, _canonical_ids(values), op)
-ORDER_FILTERS["relatedParty.id"] = lambda qs, values, op: exact("customer_id")(
-    qs, [v for v in values if customer_pk_of(v) is not None], op
-)
 
 
 def product_orders(request: Request) -> QuerySet[Order]:
     """The orders this client may see through the API."""
     queryset = Order.objects.select_related("plan", "customer").filter(tmf_deletion__isnull=True)
-    return restrict_orders(queryset, request.user)  # type: ignore[arg-type]
+    return restrict_orders(with_cancellation_reason(queryset), request.user)  # type: ignore[arg-type]
+
+
+def product_order_find(request: Request, text: str) -> Order | None:
+    """The order ``text`` names (any spelling of its ID), if this client may see it."""
+    if not order_id.is_valid(text):
+        return None
+    return product_orders(request).filter(pk=order_id.normalize(text)).first()
 
 
 def product_order_get(request: Request, text: str) -> Order:
-    if not order_id.is_valid(text):
-        raise not_found(f"No product order '{text}'.")
-    order = product_orders(request).filter(pk=order_id.normalize(text)).first()
+    order = product_order_find(request, text)
     if order is None:
         raise not_found(f"No product order '{text}'.")
     return order
@@ -420,37 +426,11 @@ def _same_items(value: Any, order: Order) -> bool:
 
 
 # --- cancelProductOrder ---------------------------------------------------------------------
-def cancellation_representation(
-    cancel: CancelProductOrder, request: Request | None = None
-) -> dict[str, Any]:
-    from tmf.common import drop_empty, iso
-    from tmf.productorder.representation import product_order_path
-
-    return drop_empty(
-        {
-            "id": cancel.pk,
-            "href": absolute(
-                request, reverse("tmf622:cancel-product-order-detail", args=[cancel.pk])
-            ),
-            "cancellationReason": cancel.cancellation_reason,
-            "requestedCancellationDate": iso(cancel.requested_cancellation_date),
-            "effectiveCancellationDate": iso(cancel.effective_cancellation_date),
-            "state": cancel.state,
-            "productOrder": {
-                "id": cancel.order_id,
-                "href": absolute(request, product_order_path(cancel.order_id)),
-                "@referredType": "ProductOrder",
-            },
-            "@type": "CancelProductOrder",
-        }
-    )
-
-
 CANCEL_ALWAYS = ("id", "href", "state", "productOrder", "@type")
 CANCEL_FILTERS = {
     "id": exact("pk"),
     "state": exact("state"),
-    "productOrder.id": lambda qs, values, op: exact("order_id")(qs, _canonical_ids(values), op),
+    "productOrder.id": exact("order_id", _canonical_ids),
 }
 
 
@@ -507,16 +487,10 @@ class CancelProductOrderList(TmfView):
                     "Cancellation takes effect when requested; send the request on the day.",
                 )
             if day is not None:
-                from tmf.common import parse_when
-
                 requested_at = parse_when(requested)
         order = None
         if isinstance(ref_id, str) and ref_id:
-            found = (
-                product_orders(request).filter(pk=order_id.normalize(ref_id)).first()
-                if order_id.is_valid(ref_id)
-                else None
-            )
+            found = product_order_find(request, ref_id)
             if found is None:
                 problems.add("productOrder.id", f"No product order '{ref_id}'.")
             order = found

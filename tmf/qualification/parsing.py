@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orders.models import normalize_postcode
+from orders.models import normalize_postcode, postcode_looks_valid
 from tmf.errors import Problems
 
 SERVER_SET = (
@@ -91,10 +91,8 @@ class QualificationAsk:
 
 
 def postcode_problem(postcode: str) -> str | None:
-    """The sales form's rule (orders.forms.OrderEntryForm.clean_postcode): 5 to 7 letters and
-    digits once spaces are removed."""
-    compact = normalize_postcode(postcode)
-    if not (5 <= len(compact) <= 7 and compact.isalnum()):
+    """The sales form's rule (orders.models.postcode_looks_valid)."""
+    if not postcode_looks_valid(postcode):
         return "Not a postcode: give a full UK postcode, for example SW1A 1AA."
     return None
 

@@ -35,7 +35,7 @@ FILTERS: dict[str, Filter] = {
     "id": exact("id"),
     "state": exact("state"),
     "qualificationResult": exact("qualification_result"),
-    "postcode": exact("postcode", normalize_postcode),
+    "postcode": exact("postcode", lambda values: [normalize_postcode(v) for v in values]),
     "productOfferingQualificationDate": timestamp("created_at"),
     "effectiveQualificationDate": timestamp("created_at"),
 }
