@@ -32,6 +32,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from orders.models import Customer, Plan, postcode_looks_valid
 from orders.services import CustomerDetails, normalize_phone
 from tmf.errors import Problems
+from tmf.reading import read_array, read_object, read_text
 
 SERVER_SET = ("id", "href", "orderDate", "state", "completionDate")
 MAX_EXTERNAL_ID = 100
@@ -54,28 +55,6 @@ class OrderDraft:
     external_id: str
 
 
-def _obj(value: Any, path: str, problems: Problems, *, required: bool = True) -> dict[str, Any]:
-    if value is None:
-        if required:
-            problems.add(path, "Required.")
-        return {}
-    if not isinstance(value, dict):
-        problems.add(path, "Must be an object.")
-        return {}
-    return value
-
-
-def _list(value: Any, path: str, problems: Problems, *, required: bool = True) -> list[Any]:
-    if value is None:
-        if required:
-            problems.add(path, "Required.")
-        return []
-    if not isinstance(value, list):
-        problems.add(path, "Must be an array.")
-        return []
-    return value
-
-
 def _text(
     source: dict[str, Any],
     key: str,
@@ -85,22 +64,8 @@ def _text(
     required: bool = False,
     max_length: int = 120,
 ) -> str:
-    value = source.get(key)
-    where = f"{path}.{key}" if path else key
-    if value is None or value == "":
-        if required:
-            problems.add(where, "Required.")
-        return ""
-    if not isinstance(value, str):
-        problems.add(where, "Must be a string.")
-        return ""
-    value = value.strip()
-    if required and not value:
-        problems.add(where, "Required.")
-    if len(value) > max_length:
-        problems.add(where, f"At most {max_length} characters.")
-        return ""
-    return value
+    """As tmf.reading.read_text, with "" for nothing (the order's fields are never null)."""
+    return read_text(source, key, path, problems, max_length=max_length, required=required) or ""
 
 
 def parse_start_date(value: Any, path: str, problems: Problems) -> datetime.date | None:
@@ -154,12 +119,12 @@ def _address(place: dict[str, Any], path: str, problems: Problems) -> ServiceAdd
 
 
 def _place(product: dict[str, Any], path: str, problems: Problems) -> ServiceAddress | None:
-    places = _list(product.get("place"), f"{path}.place", problems)
+    places = read_array(product.get("place"), f"{path}.place", problems, required=True)
     if not places and f"{path}.place" not in problems:
         problems.add(f"{path}.place", "The service address is required.")
     for index, entry in enumerate(places):
         where = f"{path}.place[{index}]"
-        place = _obj(entry, where, problems)
+        place = read_object(entry, where, problems, required=True)
         if where in problems:
             continue
         if "postcode" not in place and place.get("id"):
@@ -175,14 +140,18 @@ def _place(product: dict[str, Any], path: str, problems: Problems) -> ServiceAdd
 
 def _contact(party: dict[str, Any], path: str, problems: Problems) -> tuple[str, str]:
     email = phone = ""
-    media = _list(party.get("contactMedium"), f"{path}.contactMedium", problems, required=False)
+    media = read_array(
+        party.get("contactMedium"), f"{path}.contactMedium", problems, required=False
+    )
     for index, entry in enumerate(media):
         where = f"{path}.contactMedium[{index}]"
-        medium = _obj(entry, where, problems)
+        medium = read_object(entry, where, problems, required=True)
         if not medium:
             continue
         kind = medium.get("mediumType")
-        characteristic = _obj(medium.get("characteristic"), f"{where}.characteristic", problems)
+        characteristic = read_object(
+            medium.get("characteristic"), f"{where}.characteristic", problems, required=True
+        )
         if kind == "email":
             email = _text(characteristic, "emailAddress", f"{where}.characteristic", problems)
         elif kind in ("phone", "mobile", "telephone"):
@@ -212,14 +181,14 @@ def customer_pk_of(party_id: str) -> int | None:
 
 def _customer(body: dict[str, Any], problems: Problems) -> tuple[Customer | None, str, str, str]:
     """(existing customer, name, email, phone) from the relatedParty list."""
-    parties = _list(body.get("relatedParty"), "relatedParty", problems)
+    parties = read_array(body.get("relatedParty"), "relatedParty", problems, required=True)
     if not parties:
         if "relatedParty" not in problems:
             problems.add("relatedParty", "Name the customer (role Customer).")
         return None, "", "", ""
     chosen: tuple[int, dict[str, Any]] | None = None
     for index, entry in enumerate(parties):
-        party = _obj(entry, f"relatedParty[{index}]", problems)
+        party = read_object(entry, f"relatedParty[{index}]", problems, required=True)
         role = party.get("role")
         if isinstance(role, str) and role.lower() == "customer":
             chosen = (index, party)
@@ -257,7 +226,7 @@ def _customer(body: dict[str, Any], problems: Problems) -> tuple[Customer | None
 
 
 def _item(body: dict[str, Any], problems: Problems) -> tuple[Plan | None, ServiceAddress | None]:
-    items = _list(body.get("productOrderItem"), "productOrderItem", problems)
+    items = read_array(body.get("productOrderItem"), "productOrderItem", problems, required=True)
     if not items:
         if "productOrderItem" not in problems:
             problems.add("productOrderItem", "One item is required.")
@@ -268,7 +237,7 @@ def _item(body: dict[str, Any], problems: Problems) -> tuple[Plan | None, Servic
             "One item per order: a residential order is one broadband offering at one address.",
         )
     path = "productOrderItem[0]"
-    item = _obj(items[0], path, problems)
+    item = read_object(items[0], path, problems, required=True)
     if path in problems:
         return None, None
     if not isinstance(item.get("id"), str) or not item.get("id"):
@@ -284,7 +253,9 @@ def _item(body: dict[str, Any], problems: Problems) -> tuple[Plan | None, Servic
     quantity = item.get("quantity")
     if quantity is not None and (isinstance(quantity, bool) or quantity != 1):
         problems.add(f"{path}.quantity", "One connection per item (1).")
-    offering = _obj(item.get("productOffering"), f"{path}.productOffering", problems)
+    offering = read_object(
+        item.get("productOffering"), f"{path}.productOffering", problems, required=True
+    )
     plan = None
     code = _text(offering, "id", f"{path}.productOffering", problems, required=True, max_length=40)
     if code:
@@ -294,7 +265,7 @@ def _item(body: dict[str, Any], problems: Problems) -> tuple[Plan | None, Servic
         elif not plan.is_active:
             problems.add(f"{path}.productOffering.id", f"'{code}' is no longer sold.")
             plan = None
-    product = _obj(item.get("product"), f"{path}.product", problems)
+    product = read_object(item.get("product"), f"{path}.product", problems, required=True)
     # An empty product is still read, so that the missing address is named.
     address = (
         _place(product, f"{path}.product", problems) if f"{path}.product" not in problems else None

@@ -30,6 +30,7 @@ from typing import Any
 
 from orders.models import normalize_postcode, postcode_looks_valid
 from tmf.errors import Problems
+from tmf.reading import path_of, read_array, read_text
 
 SERVER_SET = (
     "id",
@@ -101,76 +102,35 @@ def display_postcode(postcode: str) -> str:
     return " ".join(postcode.upper().split())
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _list(value: Any, path: str, problems: Problems) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.add(path, "Must be an array.")
-        return []
-    return value
-
-
-def _text(
-    source: dict[str, Any],
-    key: str,
-    path: str,
-    problems: Problems,
-    *,
-    max_length: int,
-    required: bool = False,
-) -> str | None:
-    value = source.get(key)
-    where = _join(path, key)
-    if value is None:
-        if required:
-            problems.add(where, "Required.")
-        return None
-    if not isinstance(value, str):
-        problems.add(where, "Must be a string.")
-        return None
-    value = value.strip()
-    if required and not value:
-        problems.add(where, "Required.")
-        return None
-    if len(value) > max_length:
-        problems.add(where, f"At most {max_length} characters.")
-        return None
-    return value
-
-
 def _place(entry: Any, path: str, problems: Problems) -> dict[str, Any] | None:
     """One RelatedPlaceRefOrValue, cleaned to the attributes we read."""
     if not isinstance(entry, dict):
         problems.add(path, "Must be an object.")
         return None
     place: dict[str, Any] = {}
-    role = _text(entry, "role", path, problems, max_length=60, required=True)
+    role = read_text(entry, "role", path, problems, max_length=60, required=True)
     if role:
         place["role"] = role
     for key, max_length in ADDRESS_TEXT.items():
-        value = _text(entry, key, path, problems, max_length=max_length)
+        value = read_text(entry, key, path, problems, max_length=max_length)
         if value:
             place[key] = value
-    postcode = _text(entry, "postcode", path, problems, max_length=10)
+    postcode = read_text(entry, "postcode", path, problems, max_length=10)
     if entry.get("postcode") is None:
         problems.add(
-            _join(path, "postcode"),
+            path_of(path, "postcode"),
             "Required: give the address by value (a GeographicAddress with a postcode); "
             "place references cannot be looked up here.",
         )
     elif postcode is not None:
         problem = postcode_problem(postcode)
         if problem:
-            problems.add(_join(path, "postcode"), problem)
+            problems.add(path_of(path, "postcode"), problem)
         else:
             place["postcode"] = display_postcode(postcode)
     country = place.get("country")
     if country and country.upper() not in UK:
-        problems.add(_join(path, "country"), "We connect addresses in the United Kingdom only.")
+        problems.add(path_of(path, "country"), "We connect addresses in the United Kingdom only.")
     return place
 
 
@@ -194,27 +154,34 @@ def _item(entry: Any, path: str, problems: Problems, places: Found) -> AskedItem
         return None
     for key in ITEM_SERVER_SET:
         if key in entry:
-            problems.add(_join(path, key), "Set by the server; leave it out.")
-    item_id = _text(entry, "id", path, problems, max_length=60, required=True)
+            problems.add(path_of(path, key), "Set by the server; leave it out.")
+    item_id = read_text(entry, "id", path, problems, max_length=60, required=True)
     action = entry.get("action")
     if action is not None and action != "add":
-        problems.add(_join(path, "action"), "Only 'add' (a new connection) can be qualified here.")
+        problems.add(
+            path_of(path, "action"), "Only 'add' (a new connection) can be qualified here."
+        )
     offering = entry.get("productOffering")
     offering_id = None
     if offering is None:
-        problems.add(_join(path, "productOffering"), "Required: the offering to qualify.")
+        problems.add(path_of(path, "productOffering"), "Required: the offering to qualify.")
     elif not isinstance(offering, dict):
-        problems.add(_join(path, "productOffering"), "Must be an object.")
+        problems.add(path_of(path, "productOffering"), "Must be an object.")
     else:
-        offering_id = _text(
-            offering, "id", _join(path, "productOffering"), problems, max_length=200, required=True
+        offering_id = read_text(
+            offering,
+            "id",
+            path_of(path, "productOffering"),
+            problems,
+            max_length=200,
+            required=True,
         )
     product = entry.get("product")
     product_place: list[dict[str, Any]] = []
     if product is not None and not isinstance(product, dict):
-        problems.add(_join(path, "product"), "Must be an object.")
+        problems.add(path_of(path, "product"), "Must be an object.")
     elif product is not None:
-        found = _places(product.get("place"), _join(path, "product.place"), problems)
+        found = _places(product.get("place"), path_of(path, "product.place"), problems)
         places.extend(found)
         product_place = [place for _, place in found if place is not None]
     if item_id is None or offering_id is None:
@@ -229,7 +196,7 @@ def _party(entry: Any, path: str, problems: Problems) -> dict[str, Any] | None:
     party: dict[str, Any] = {}
     for key, max_length in PARTY_TEXT.items():
         required = key in ("id", "@referredType")
-        value = _text(entry, key, path, problems, max_length=max_length, required=required)
+        value = read_text(entry, key, path, problems, max_length=max_length, required=required)
         if value:
             party[key] = value
     return party
@@ -246,8 +213,11 @@ def parse_qualification(body: dict[str, Any]) -> tuple[QualificationAsk | None, 
     top_level = [place for _, place in places if place is not None]
 
     items: list[AskedItem] = []
-    entries = _list(
-        body.get("productOfferingQualificationItem"), "productOfferingQualificationItem", problems
+    entries = read_array(
+        body.get("productOfferingQualificationItem"),
+        "productOfferingQualificationItem",
+        problems,
+        required=False,
     )
     if len(entries) > MAX_ITEMS:
         problems.add("productOfferingQualificationItem", f"At most {MAX_ITEMS} items.")
@@ -264,12 +234,14 @@ def parse_qualification(body: dict[str, Any]) -> tuple[QualificationAsk | None, 
         items.append(item)
 
     related_party = []
-    for index, entry in enumerate(_list(body.get("relatedParty"), "relatedParty", problems)):
+    for index, entry in enumerate(
+        read_array(body.get("relatedParty"), "relatedParty", problems, required=False)
+    ):
         party = _party(entry, f"relatedParty[{index}]", problems)
         if party is not None:
             related_party.append(party)
 
-    description = _text(body, "description", "", problems, max_length=MAX_DESCRIPTION) or ""
+    description = read_text(body, "description", "", problems, max_length=MAX_DESCRIPTION) or ""
     flags: dict[str, bool] = {}
     for key in FLAGS:
         value = body.get(key)
