@@ -7,17 +7,14 @@ import datetime
 import logging
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
 
 from billing.models import BillingAccount, BillingWaiver
 from orders import events as order_events
 from orders import overrides
 from orders import services as order_services
 from orders.models import Order
-from orders.outbox import outbox_enqueue
 from orders.states import FINAL_STATES, EventSource, OrderStatus
 from orders.system_actors import audit_actor
 
@@ -127,23 +124,3 @@ def billing_waive_start(
                 _complete_without_billing(locked, waiver)
     logger.info("billing waived for order %s by %s", locked.pk, actor)
     return waiver
-
-
-def billing_recover_stuck_work(*, now: datetime.datetime | None = None) -> int:
-    """Queue billing again for orders activated a while ago whose account never started (the
-    message went missing after the broker accepted it). Returns how many were queued."""
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=settings.STUCK_WORK_AFTER_SECONDS)
-    stuck = Order.objects.filter(
-        status=OrderStatus.ACTIVATED, updated_at__lt=cutoff, billing_account__isnull=True
-    ).values_list("pk", flat=True)
-    requeued = 0
-    for order_pk in list(stuck):
-        with transaction.atomic():
-            order = order_services.order_lock(order_pk)
-            if order.status == OrderStatus.ACTIVATED:
-                outbox_enqueue(START_BILLING_TASK, order=order)
-                requeued += 1
-    if requeued:
-        logger.warning("billing sweeper queued %d activated orders without billing", requeued)
-    return requeued

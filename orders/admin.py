@@ -15,9 +15,10 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.access import restrict_by_order, restrict_customers, restrict_orders
 from orders.admin_helpers import (
@@ -371,20 +372,36 @@ class OrderAdmin(
 
 
 # --- the outbox ---------------------------------------------------------------------------------
+OPEN_MESSAGE = Q(completed_at__isnull=True, failed_at__isnull=True)
+
+
 class OutboxStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("pending", "Pending"), ("dispatched", "Dispatched")]
+        return [
+            ("open", "Not done yet"),
+            ("waiting", "Waiting to be sent"),
+            ("in_flight", "Sent, not done"),
+            ("completed", "Completed"),
+            ("failed", "Given up"),
+        ]
 
     def queryset(
         self, request: HttpRequest, queryset: QuerySet[OutboxMessage]
     ) -> QuerySet[OutboxMessage]:
-        if self.value() == "pending":
-            return queryset.filter(dispatched_at__isnull=True)
-        if self.value() == "dispatched":
-            return queryset.filter(dispatched_at__isnull=False)
+        value = self.value()
+        if value == "open":
+            return queryset.filter(OPEN_MESSAGE)
+        if value == "waiting":
+            return queryset.filter(OPEN_MESSAGE, dispatched_at__isnull=True)
+        if value == "in_flight":
+            return queryset.filter(OPEN_MESSAGE, dispatched_at__isnull=False)
+        if value == "completed":
+            return queryset.filter(completed_at__isnull=False)
+        if value == "failed":
+            return queryset.filter(failed_at__isnull=False)
         return queryset
 
 
@@ -393,10 +410,12 @@ class OutboxMessageAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
     list_display = (
         "task_name",
         "order_display",
+        "state",
         "created_at",
         "not_before",
         "dispatched_at",
-        "send_attempts",
+        "attempts",
+        "completed_at",
         "last_error",
     )
     list_filter = (OutboxStateFilter, "task_name")
@@ -417,22 +436,26 @@ class OutboxMessageAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
 
     @admin.action(permissions=["send"], description="Send now")
     def send_now(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
-        """Hand the selected messages to the broker; already sent ones are left alone (and
-        tasks are idempotent, so a message sent twice does no harm)."""
-        pending = list(queryset.filter(dispatched_at__isnull=True).values_list("pk", flat=True))
-        sent = sum(1 for pk in pending if outbox_dispatch(pk))
-        skipped = queryset.count() - len(pending)
+        """Hand the selected messages that are not done to the broker now, given-up ones
+        included (with a fresh count of tries). Completed ones are left alone; tasks are
+        idempotent, so one that is also still in a queue does no harm."""
+        pks = list(queryset.filter(completed_at__isnull=True).values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=pks, completed_at__isnull=True).update(
+            dispatched_at=None, failed_at=None, attempts=0, not_before=timezone.now()
+        )
+        sent = sum(1 for pk in pks if outbox_dispatch(pk))
+        skipped = queryset.count() - len(pks)
         if sent:
             self.message_user(request, f"Sent {sent} message(s) to the broker.", messages.SUCCESS)
-        if sent < len(pending):
+        if sent < len(pks):
             self.message_user(
                 request,
-                f"{len(pending) - sent} message(s) could not be sent: the broker is unavailable. "
-                "The sweeper will keep trying.",
+                f"{len(pks) - sent} message(s) could not be sent: the broker is unavailable. "
+                "They wait on record and are sent as soon as it answers.",
                 messages.ERROR,
             )
         if skipped:
-            self.message_user(request, f"{skipped} message(s) had already been sent.")
+            self.message_user(request, f"{skipped} message(s) were already completed.")
 
 
 # --- the audit log: read-only for everyone ------------------------------------------------------

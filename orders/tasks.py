@@ -1,16 +1,31 @@
-"""Celery entry points for the orders area: thin, idempotent, by ID. Each runs as the scheduler
-in the audit log (orders.system_actors)."""
+"""Celery entry points for the orders area. The housekeeping tasks (beat) run on their own
+queue, so they never wait behind the work they look after; each runs as the scheduler in the
+audit log (orders.system_actors)."""
 
 from celery import shared_task
 
-from orders import outbox, services
+from orders import services
+from orders.outbox import recovery
+from orders.outbox.dispatch import outbox_dispatch_due
 from orders.system_actors import SystemComponent, system_task
 
 
-@shared_task(name="orders.outbox_sweep")
+@shared_task(name="orders.outbox_dispatch_due")
 @system_task(SystemComponent.SCHEDULER)
-def outbox_sweep() -> int:
-    return outbox.outbox_sweep()
+def outbox_dispatch_due_messages() -> int:
+    return outbox_dispatch_due()
+
+
+@shared_task(name="orders.outbox_recover")
+@system_task(SystemComponent.SCHEDULER)
+def outbox_recover() -> dict[str, int]:
+    return recovery.outbox_recover()
+
+
+@shared_task(name="orders.outbox_purge_completed")
+@system_task(SystemComponent.SCHEDULER)
+def outbox_purge_completed() -> int:
+    return recovery.outbox_purge_completed()
 
 
 @shared_task(name="orders.release_due_orders")

@@ -28,7 +28,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -42,7 +42,7 @@ from django.views.decorators.http import require_http_methods
 from orders import order_id as order_ids
 from orders import selectors
 from orders.models import Customer, Order, normalize_postcode
-from orders.outbox import outbox_enqueue
+from orders.outbox import current_message_id, outbox_enqueue
 from orders.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -221,12 +221,20 @@ def _send(*, template: str, context: dict[str, Any], to: str) -> None:
     context = {**context, "site_url": settings.SITE_URL}
     subject = render_to_string(f"emails/{template}_subject.txt", context)
     body = render_to_string(f"emails/{template}.txt", context)
-    send_mail(
+    headers = {}
+    message_id = current_message_id()
+    if message_id is not None:
+        # One Message-ID per outbox message: should a crash between the mail server's
+        # acceptance and our commit ever send it twice, mail clients show it once.
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+        headers["Message-ID"] = f"<outbox-{message_id}@{domain}>"
+    EmailMessage(
         " ".join(subject.split()),  # one line: a newline in a subject is a header injection
         body,
         settings.DEFAULT_FROM_EMAIL,
         [to],
-    )
+        headers=headers,
+    ).send()
 
 
 # --- invitations ------------------------------------------------------------------------------
@@ -235,7 +243,10 @@ def customer_invitation_queue(*, customer: Customer, order: Order) -> None:
     transaction: nothing is sent unless it commits."""
     if customer.user_id is not None:
         return
-    outbox_enqueue(INVITATION_TASK, order=order, customer_id=customer.pk)
+    # One invitation per order that takes a customer on, whatever is retried.
+    outbox_enqueue(
+        INVITATION_TASK, order=order, key=f"invitation:{order.pk}", customer_id=customer.pk
+    )
 
 
 def customer_account_invite(*, customer_id: int, order_id: str) -> bool:

@@ -18,7 +18,8 @@ from orders import events as order_events
 from orders import services as order_services
 from orders.eligibility import EligibilityDecision, technical_eligibility
 from orders.models import Order, OrderEvent
-from orders.outbox import outbox_enqueue
+from orders.outbox import RetryLater, outbox_enqueue
+from orders.outbox.work import outbox_work_done
 from orders.roles import Role
 from orders.states import EventSource, OrderStatus
 from provisioning.adapters import ActivationRequest, StepResult, get_adapter
@@ -145,10 +146,12 @@ def _request_for(order: Order, job: ProvisioningJob) -> ActivationRequest:
 
 def activation_attempt_run(job_id: int) -> ProvisioningJob:
     """Carry out one pending attempt: the plan's steps not yet done, then record the outcome.
-    A job that is no longer pending (already run, or run by another worker) is left alone."""
+    A job that is no longer pending (already run) is left alone; one left running by a worker
+    that died fails as WORKER_LOST (see ``_attempt_lost``)."""
     with transaction.atomic():
         job = ProvisioningJob.objects.select_for_update().get(pk=job_id)
-        if job.status != ProvisioningJob.Status.PENDING:
+        worker_lost = job.status == ProvisioningJob.Status.RUNNING and _attempt_lost(job)
+        if job.status != ProvisioningJob.Status.PENDING and not worker_lost:
             return job
         order = Order.objects.select_related("plan", "service_area").get(pk=job.order_id)
         if order.status != OrderStatus.PROVISIONING:
@@ -158,9 +161,19 @@ def activation_attempt_run(job_id: int) -> ProvisioningJob:
             job.finished_at = timezone.now()
             job.save(update_fields=["status", "error_message", "finished_at"])
             return job
-        job.status = ProvisioningJob.Status.RUNNING
-        job.started_at = timezone.now()
-        job.save(update_fields=["status", "started_at"])
+        if worker_lost:
+            outcome = StepResult.failure(
+                ReasonCode.WORKER_LOST,
+                "The attempt did not finish; its worker stopped.",
+                transient=True,
+            )
+        else:
+            job.status = ProvisioningJob.Status.RUNNING
+            job.started_at = timezone.now()
+            job.save(update_fields=["status", "started_at"])
+    if worker_lost:
+        # A transient failure like any other: retried, or routed to the exception queue.
+        return _attempt_finish(job.pk, outcome)
 
     done = set(
         ProvisioningStep.objects.filter(
@@ -206,6 +219,18 @@ def activation_attempt_run(job_id: int) -> ProvisioningJob:
     return _attempt_finish(job.pk, outcome)
 
 
+def _attempt_lost(job: ProvisioningJob) -> bool:
+    """The attempt's message came again while the job is marked running. Within the lease a
+    worker may still be on it: come back when the lease is over (raises ``RetryLater``).
+    After it, its worker died (Celery's time limit would have stopped it by then): True."""
+    assert job.started_at is not None
+    over = job.started_at + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    now = timezone.now()
+    if now < over:
+        raise RetryLater((over - now).total_seconds(), f"attempt {job.attempt} is running")
+    return True
+
+
 def _auto_attempts_in_series(order: Order) -> int:
     """Attempts since the last one a person (or the first submission) started."""
     count = 0
@@ -222,6 +247,7 @@ def _attempt_finish(job_id: int, outcome: StepResult) -> ProvisioningJob:
         if job.status != ProvisioningJob.Status.RUNNING:
             return job  # the reaper gave up on it meanwhile; its decision stands
         order = order_services.order_lock(job.order_id)
+        outbox_work_done()  # the outcome and the message's completion commit together
         job.finished_at = timezone.now()
         if outcome.ok:
             job.status = ProvisioningJob.Status.SUCCEEDED
@@ -534,66 +560,3 @@ def exception_case_follow_cancellation(order: Order, event: OrderEvent) -> None:
             note=event.reason or "Order cancelled.",
             source=EventSource(event.source),
         )
-
-
-def jobs_reap_stalled(*, now: datetime.datetime | None = None) -> int:
-    """Attempts left running by a worker that died are failed as WORKER_LOST (transient), so
-    they are retried or routed to the exception queue like any other failure."""
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=settings.PROVISIONING_JOB_STALL_SECONDS)
-    stalled = ProvisioningJob.objects.filter(
-        status=ProvisioningJob.Status.RUNNING, started_at__lt=cutoff
-    ).values_list("pk", flat=True)
-    reaped = 0
-    for pk in list(stalled):
-        _attempt_finish(
-            pk,
-            StepResult.failure(
-                ReasonCode.WORKER_LOST,
-                "The attempt did not finish; its worker stopped.",
-                transient=True,
-            ),
-        )
-        reaped += 1
-    return reaped
-
-
-def provisioning_recover_stuck_work(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """The sweeper for provisioning work that went missing after the broker accepted it (a
-    worker that died holding the message, a broker restarted without persistence):
-    stalled attempts are failed and retried, attempts that never started and submitted orders
-    nobody picked up are queued again. Tasks are idempotent, so a late original is harmless."""
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=settings.STUCK_WORK_AFTER_SECONDS)
-    requeued_jobs = 0
-    for job_pk in list(
-        ProvisioningJob.objects.filter(
-            status=ProvisioningJob.Status.PENDING,
-            created_at__lt=cutoff,
-            order__status=OrderStatus.PROVISIONING,
-        ).values_list("pk", flat=True)
-    ):
-        with transaction.atomic():
-            job = ProvisioningJob.objects.select_for_update().select_related("order").get(pk=job_pk)
-            if job.status == ProvisioningJob.Status.PENDING:
-                outbox_enqueue(ACTIVATION_TASK, order=job.order, job_id=job.pk)
-                requeued_jobs += 1
-    requeued_orders = 0
-    for order_pk in list(
-        Order.objects.filter(status=OrderStatus.SUBMITTED, updated_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
-    ):
-        with transaction.atomic():
-            order = order_services.order_lock(order_pk)
-            if order.status == OrderStatus.SUBMITTED:
-                outbox_enqueue(FULFIL_TASK, order=order)
-                requeued_orders += 1
-    counts = {
-        "reaped_jobs": jobs_reap_stalled(now=now),
-        "requeued_jobs": requeued_jobs,
-        "requeued_orders": requeued_orders,
-    }
-    if any(counts.values()):
-        logger.warning("provisioning sweeper recovered stuck work: %s", counts)
-    return counts

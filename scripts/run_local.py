@@ -39,7 +39,13 @@ DEMO_SIGN_INS = [
     ("admin", "superuser: the Django admin"),
 ]
 
-COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m", "run": "\033[1m"}
+COLOURS = {
+    "web": "\033[36m",
+    "worker": "\033[35m",
+    "housekeeping": "\033[34m",
+    "beat": "\033[33m",
+    "run": "\033[1m",
+}
 RESET = "\033[0m"
 
 
@@ -170,6 +176,31 @@ def child_commands(port: int, var_dir: Path) -> dict[str, list[str]]:
             "--without-heartbeat",
             "--concurrency",
             "2",
+            "-Q",
+            "celery",
+            "-n",
+            "worker@%h",
+        ],
+        # The due dispatcher and recovery on a worker of their own: they never wait behind
+        # the backlog they are there to clear.
+        "housekeeping": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "warning",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "--concurrency",
+            "1",
+            "-Q",
+            "housekeeping",
+            "-n",
+            "housekeeping@%h",
         ],
         "beat": [
             python,
@@ -228,7 +259,7 @@ def main() -> int:
 
     children: list[Child] = []
     for name, argv in child_commands(port, var_dir).items():
-        ready_text = " ready." if name == "worker" else ""
+        ready_text = " ready." if name == "worker" else ""  # housekeeping logs warnings only
         children.append(Child(name, argv, env=env, out=out, ready_text=ready_text))
         out.line("run", f"started {name} (pid {children[-1].process.pid})")
 

@@ -43,13 +43,13 @@ def _details(n: int, area: ServiceArea) -> CustomerDetails:
 
 
 def _settle(timeout: float) -> tuple[bool, Counter[str], int]:
-    """Wait until no order is in flight and every outbox message has been sent."""
+    """Wait until no order is in flight and every outbox message is done."""
     deadline = time.monotonic() + timeout
     while True:
         by_status = Counter(
             dict(Order.objects.order_by().values_list("status").annotate(n=Count("pk")))
         )
-        pending = OutboxMessage.objects.filter(dispatched_at__isnull=True).count()
+        pending = OutboxMessage.objects.filter(completed_at__isnull=True).count()
         settled = not any(by_status.get(s) for s in IN_FLIGHT) and pending == 0
         if settled or time.monotonic() > deadline:
             return settled, by_status, pending
@@ -57,7 +57,7 @@ def _settle(timeout: float) -> tuple[bool, Counter[str], int]:
 
 
 def _stuck_summary(by_status: Counter[str], pending: int) -> str:
-    lines = [f"orders by status: {dict(by_status)}; undispatched outbox messages: {pending}"]
+    lines = [f"orders by status: {dict(by_status)}; outbox messages not done: {pending}"]
     for order in Order.objects.filter(status__in=IN_FLIGHT)[:15]:
         last = order.events.order_by("-created_at", "-id").first()
         lines.append(f"  {order.pk} {order.status} ({order.service_area.exchange}); last: {last}")

@@ -210,15 +210,38 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# No task runs longer than this (its worker process is killed): a message started longer ago
+# than OUTBOX_LEASE_SECONDS and not completed has no worker left on it.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=90)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
+# Housekeeping (the due dispatcher, recovery, releasing scheduled orders) has its own queue and
+# its own worker: it must never wait behind the backlog it is there to clear.
+OUTBOX_HOUSEKEEPING_QUEUE = env.str("OUTBOX_HOUSEKEEPING_QUEUE", default="housekeeping")
+CELERY_TASK_ROUTES = {
+    name: {"queue": OUTBOX_HOUSEKEEPING_QUEUE}
+    for name in (
+        "orders.outbox_dispatch_due",
+        "orders.outbox_recover",
+        "orders.outbox_purge_completed",
+        "orders.release_due_orders",
+    )
+}
+
+
+def _every(task: str, seconds: float) -> dict[str, object]:
+    # A beat message not taken within its period is dropped: the next one does the same job.
+    return {"task": task, "schedule": seconds, "options": {"expires": max(seconds, 5.0)}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "orders.outbox_sweep", "schedule": 15.0},
-    "release-scheduled-orders": {"task": "orders.release_due_orders", "schedule": 60.0},
-    "provisioning-recover-stuck-work": {
-        "task": "provisioning.recover_stuck_work",
-        "schedule": 60.0,
-    },
-    "billing-recover-stuck-work": {"task": "billing.recover_stuck_work", "schedule": 60.0},
-    "tmf-hub-deliver-due": {"task": "tmf.deliver_due_events", "schedule": 15.0},
+    "outbox-dispatch-due": _every(
+        "orders.outbox_dispatch_due", env.float("OUTBOX_DISPATCH_EVERY_SECONDS", default=1.0)
+    ),
+    "outbox-recover": _every(
+        "orders.outbox_recover", env.float("OUTBOX_RECOVER_EVERY_SECONDS", default=10.0)
+    ),
+    "outbox-purge-completed": _every("orders.outbox_purge_completed", 3600.0),
+    "release-scheduled-orders": _every("orders.release_due_orders", 60.0),
 }
 
 # --- TM Forum Open APIs (tmf) ----------------------------------------------------------------
@@ -274,8 +297,20 @@ TMF_HUB_BLOCKED_NETWORKS = env.list(
 )
 
 # --- Domain -------------------------------------------------------------------------------
-# Outbox rows not dispatched after this long (broker down at commit time) are re-sent.
-OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=10)
+# The outbox (orders.outbox): work stays on record until it is done.
+# A message started this long ago and not completed lost its worker (more than the task
+# hard time limit, so no worker can still be on it); recovery hands it over again.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
+# A message handed to the broker this long ago, not started, and not among those the broker
+# still holds in its queue, was lost by the broker; recovery hands it over again.
+OUTBOX_LOST_AFTER_SECONDS = env.int("OUTBOX_LOST_AFTER_SECONDS", default=20)
+# A task that fails is tried again after base * 2^(tries-1) seconds, capped; a defect (not a
+# database, broker or declared transient error) is given up after OUTBOX_MAX_ATTEMPTS tries.
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=5.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=600.0)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# Completed messages are kept this long (to look at in the admin), then deleted.
+OUTBOX_KEEP_COMPLETED_DAYS = env.int("OUTBOX_KEEP_COMPLETED_DAYS", default=14)
 # The adapter that talks to the network. The simulator stands in for the real network.
 PROVISIONING_NETWORK_ADAPTER = env.str(
     "PROVISIONING_NETWORK_ADAPTER",
@@ -287,11 +322,6 @@ NETWORK_SIMULATOR_RULES = env.json("NETWORK_SIMULATOR_RULES", default=None)
 # Automatic attempts (with exponential backoff) before a transient failure becomes an exception.
 PROVISIONING_MAX_AUTO_ATTEMPTS = env.int("PROVISIONING_MAX_AUTO_ATTEMPTS", default=3)
 PROVISIONING_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_RETRY_BACKOFF_SECONDS", default=30)
-# Work queued this long ago with nothing to show for it (the broker lost the message after
-# accepting it) is queued again by the sweepers; tasks are idempotent.
-STUCK_WORK_AFTER_SECONDS = env.int("STUCK_WORK_AFTER_SECONDS", default=300)
-# A job running longer than this is treated as lost (worker died) and re-attempted.
-PROVISIONING_JOB_STALL_SECONDS = env.int("PROVISIONING_JOB_STALL_SECONDS", default=600)
 # Phone numbers of this country are stored in national form (see orders.services.normalize_phone).
 PHONE_COUNTRY_CODE = env.str("PHONE_COUNTRY_CODE", default="44")
 # Working days quoted to the customer when an order needs the provisioning team by hand.

@@ -54,12 +54,17 @@ class CeleryWorker:
         concurrency: int = 2,
         cwd: Path = ROOT,
         extra_args: tuple[str, ...] = (),
+        queues: tuple[str, ...] = ("celery", "housekeeping"),
+        beat_schedule: Path | None = None,
     ) -> None:
         self.env = dict(env)
         self.log_path = log_path
         self.concurrency = concurrency
         self.cwd = cwd
         self.extra_args = extra_args
+        self.queues = queues
+        # With a schedule file the worker also runs beat (-B): the housekeeping ticks.
+        self.beat_schedule = beat_schedule
         self.hostname = f"test-{uuid.uuid4().hex[:8]}@%h"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -83,6 +88,9 @@ class CeleryWorker:
             "--without-heartbeat",
             "-n",
             self.hostname,
+            "-Q",
+            ",".join(self.queues),
+            *(("-B", "-s", str(self.beat_schedule)) if self.beat_schedule else ()),
             *self.extra_args,
         ]
 
@@ -121,6 +129,14 @@ class CeleryWorker:
         raise WorkerError(
             f"Celery worker not ready after {timeout:.0f} s.\n--- worker log ---\n{self.log_tail()}"
         )
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group: no shutdown, nothing acknowledged."""
+        process = self.process
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
     def stop(self, *, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:
         """Stop the worker and its pool children; returns the main process's exit code."""
@@ -220,20 +236,10 @@ def tasks_not_eager(app: Any) -> Iterator[None]:
         app.conf.task_always_eager = original
 
 
-_worker_key = pytest.StashKey[CeleryWorker]()
-
-
-@pytest.fixture
-def celery_worker_process(
-    request: pytest.FixtureRequest, transactional_db: None, tmp_path: Path
-) -> Iterator[CeleryWorker]:
-    """A running Celery worker on the test database; stopped (by PID) after the test.
-
-    Depends on ``transactional_db`` so that the worker sees committed data and is stopped
-    before pytest-django empties the tables.
-    """
-    if request.node.get_closest_marker("worker") is None:
-        pytest.fail("Tests using celery_worker_process must be marked @pytest.mark.worker.")
+def worker_environment(stack: contextlib.ExitStack, **extra: str) -> dict[str, str]:
+    """The environment of a worker on the test database and the test's broker. Entered on
+    ``stack``: tasks published instead of run eagerly, and on the filesystem broker a fresh
+    broker folder (so a `make run` worker sharing ``var/`` never takes the test's messages)."""
     from django.conf import settings
     from django.db import connection
 
@@ -248,25 +254,48 @@ def celery_worker_process(
         "CELERY_BROKER_URL": broker_url,
         "VAR_DIR": str(settings.VAR_DIR),
         "PYTHONUNBUFFERED": "1",
+        **extra,
     }
+    if broker_url.startswith("filesystem://"):
+        folder = Path(tempfile.mkdtemp(prefix="test-broker-", dir=Path(settings.VAR_DIR).resolve()))
+        stack.callback(shutil.rmtree, folder, ignore_errors=True)
+        stack.enter_context(filesystem_broker_folder(app, folder))
+        env["CELERY_BROKER_DIR"] = str(folder)
+    stack.enter_context(tasks_not_eager(app))
+    return env
+
+
+def start_or_fail(worker: CeleryWorker) -> CeleryWorker:
+    failure = ""
+    try:
+        worker.start()
+    except WorkerError as exc:
+        failure = str(exc)
+    if failure:  # outside the except block: the log is the message, not a chained trace
+        pytest.fail(failure, pytrace=False)
+    return worker
+
+
+_worker_key = pytest.StashKey[CeleryWorker]()
+
+
+@pytest.fixture
+def celery_worker_process(
+    request: pytest.FixtureRequest, transactional_db: None, tmp_path: Path
+) -> Iterator[CeleryWorker]:
+    """A running Celery worker on the test database; stopped (by PID) after the test.
+
+    Depends on ``transactional_db`` so that the worker sees committed data and is stopped
+    before pytest-django empties the tables.
+    """
+    if request.node.get_closest_marker("worker") is None:
+        pytest.fail("Tests using celery_worker_process must be marked @pytest.mark.worker.")
     with contextlib.ExitStack() as stack:
-        if broker_url.startswith("filesystem://"):
-            folder = Path(
-                tempfile.mkdtemp(prefix="test-broker-", dir=Path(settings.VAR_DIR).resolve())
-            )
-            stack.callback(shutil.rmtree, folder, ignore_errors=True)
-            stack.enter_context(filesystem_broker_folder(app, folder))
-            env["CELERY_BROKER_DIR"] = str(folder)
-        stack.enter_context(tasks_not_eager(app))
-        worker = CeleryWorker(env=env, log_path=tmp_path / "celery-worker.log")
+        worker = CeleryWorker(
+            env=worker_environment(stack), log_path=tmp_path / "celery-worker.log"
+        )
         request.node.stash[_worker_key] = worker
-        failure = ""
-        try:
-            worker.start()
-        except WorkerError as exc:
-            failure = str(exc)
-        if failure:  # outside the except block: the log is the message, not a chained trace
-            pytest.fail(failure, pytrace=False)
+        start_or_fail(worker)
         stack.callback(worker.stop)
         yield worker
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing.models import BillingAccount
 from orders.models import Order, OrderEvent
+from orders.outbox import RetryLater
 from orders.roles import Role
 from orders.services import order_cancel
 from orders.states import EventSource, OrderStatus
@@ -29,7 +30,6 @@ from provisioning.services import (
     exception_case_resolve_override,
     exception_case_retry,
     fulfilment_start,
-    jobs_reap_stalled,
 )
 from tests.factories import UserFactory, submit_order
 
@@ -483,11 +483,11 @@ def test_attempt_that_comes_up_after_the_order_was_cancelled_is_not_run(
     assert order.status == OrderStatus.CANCELLED
 
 
-def test_job_left_running_by_a_dead_worker_is_reaped_and_the_order_retried(
+def test_job_left_running_by_a_dead_worker_fails_as_worker_lost_when_its_message_comes_again(
     plan, serviceable_area, settings, run_committed
 ):
     # Given an attempt that started an hour ago and whose worker died
-    settings.PROVISIONING_JOB_STALL_SECONDS = 600
+    settings.OUTBOX_LEASE_SECONDS = 150
     order = submit_order(plan=plan, area=serviceable_area).order
     job = fulfilment_start(order.pk)
     ProvisioningJob.objects.filter(pk=job.pk).update(
@@ -501,8 +501,8 @@ def test_job_left_running_by_a_dead_worker_is_reaped_and_the_order_retried(
         status=ProvisioningJob.Status.RUNNING,
         started_at=timezone.now(),
     )
-    # When the reaper runs
-    assert run_committed(jobs_reap_stalled) == 1
+    # When the outbox's recovery hands its message over again
+    run_committed(activation_attempt_run, job.pk)
     # Then the stalled attempt is failed as WORKER_LOST and retried automatically
     job.refresh_from_db()
     order.refresh_from_db()
@@ -517,6 +517,10 @@ def test_job_left_running_by_a_dead_worker_is_reaped_and_the_order_retried(
         ProvisioningJob.Status.SUCCEEDED,
     )
     assert order.status == OrderStatus.COMPLETED
-    # ... while an attempt still within the window is left to its worker
+    # ... while a copy of the message of an attempt still within its lease is put off until
+    # the lease is over, and the attempt is left to its worker
+    with pytest.raises(RetryLater) as later:
+        run_committed(activation_attempt_run, fresh.pk)
+    assert 140 < later.value.seconds <= 150
     fresh.refresh_from_db()
     assert fresh.status == ProvisioningJob.Status.RUNNING

@@ -14,7 +14,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OutboxMessage
+from orders.outbox import outbox_dispatch_due
 from tests.tmf.conftest import TMF622, ApiCaller
 from tests.tmf.hub_listener import Listener, running_listener
 from tmf.hub.delivery import Result, deliveries_replay, delivery_send, retry_delay
@@ -69,6 +70,42 @@ def publish_quietly(order: Order, event_type: str = "ProductOrderStateChangeEven
             resource={"id": order.pk},
             order=order,
         )
+
+
+def test_the_next_try_is_work_on_record_sent_by_the_outbox_when_due(
+    subscriber,
+    listener,
+    place_order,
+    plan,
+    serviceable_area,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    # Given a listener that is down when an event is first sent
+    settings.TMF_HUB_RETRY_BASE_SECONDS = 10
+    register(subscriber, listener.url, query=CREATE_ONLY)
+    listener.down()
+    order = place_order(plan=plan, area=serviceable_area, email="pat@example.com")
+    delivery = EventDelivery.objects.get(order=order)
+    # Then the first try's message is done, and the next try is a message of its own, on
+    # record, waiting for its time (no sweep has to find the delivery)
+    tries = OutboxMessage.objects.filter(task_name="tmf.deliver_event", order=order).order_by("pk")
+    assert [m.state for m in tries] == ["completed", "waiting"]
+    next_try = tries[1]
+    assert next_try.kwargs["delivery_id"] == delivery.pk
+    assert abs((next_try.not_before - delivery.next_attempt_at).total_seconds()) < 1
+    assert outbox_dispatch_due() == 0  # not due yet
+    # When its time comes and the listener is back
+    listener.up()
+    make_due(delivery)
+    OutboxMessage.objects.filter(pk=next_try.pk).update(not_before=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox_dispatch_due() == 1
+    # Then the outbox's due dispatcher alone delivers it
+    delivery.refresh_from_db()
+    assert delivery.status == EventDelivery.Status.DELIVERED
+    next_try.refresh_from_db()
+    assert next_try.state == "completed"
 
 
 def test_a_listener_that_is_down_then_failing_gets_the_event_in_the_end(

@@ -1,11 +1,11 @@
-"""Sending notifications to listeners: tries, retries with backoff, the due sweep, replays.
+"""Sending notifications to listeners: tries, retries with backoff, catching up, replays.
 
 One try of a delivery is three steps, so no database transaction stays open while a listener
 takes its time:
 
 1. **claim** (short transaction, row locked): only a pending delivery that is due, of a listener
    still registered, is claimed; the claim counts the attempt and pushes ``next_attempt_at``
-   out by a lease, so a second worker (a duplicate task message, the due sweep) skips it;
+   out by a lease, so a second worker (a duplicate task message, a catch-up) skips it;
 2. **send**: ``POST`` the stored body bytes to the callback, signed, with
    ``settings.TMF_HUB_TIMEOUT_SECONDS``; redirects are not followed;
 3. **record** (short transaction): a ``DeliveryAttempt`` row; a 2xx answer is delivered;
@@ -13,14 +13,17 @@ takes its time:
    ``TMF_HUB_RETRY_BASE_SECONDS * 2^(attempts-1)`` (capped at ``TMF_HUB_RETRY_MAX_SECONDS``,
    up to 10% earlier at random so listeners that failed together are not retried together),
    until ``TMF_HUB_MAX_ATTEMPTS`` tries have failed: then it is failed, for a person to replay
-   from the admin.
+   from the admin. Each try is an outbox message (orders.outbox): the record of a try and the
+   message for the next one commit together, and the outbox's due dispatcher hands the next
+   one to a worker when its time comes.
 
-A worker that dies mid-send leaves the claim to expire; the due sweep then tries again. So
-delivery is at least once: listeners deduplicate on ``X-Event-Id``.
+A worker that dies mid-send leaves the claim to expire and its message uncompleted; the
+outbox's recovery hands the message over again. So delivery is at least once: listeners
+deduplicate on ``X-Event-Id``.
 
 Order per listener is kept where it is cheap to keep, without letting one event a listener
-rejects hold back all the others: new events are sent at once; the due sweep sends oldest
-first and stops at a listener's first failure within a sweep; when a listener answers again,
+rejects hold back all the others: new events are sent at once; a catch-up sends oldest
+first and stops at a listener's first failure; when a listener answers again,
 its backlog (events waiting out a backoff) is brought forward and sent oldest first. Every
 event carries ``eventTime`` for listeners that need a strict order.
 
@@ -42,7 +45,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orders.outbox import BROKER_ERRORS, outbox_enqueue
+from orders.outbox import outbox_enqueue
+from orders.outbox.work import outbox_work_done
 from tmf.hub.callbacks import blocked_reason
 from tmf.hub.publish import DELIVER_TASK, SIGNATURE_HEADER, may_receive_events, signature
 from tmf.models import DeliveryAttempt, EventDelivery
@@ -50,6 +54,7 @@ from tmf.models import DeliveryAttempt, EventDelivery
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "order-to-activation-event-hub/1"
+CATCH_UP_TASK = "tmf.deliver_due_events"
 # A task message (countdown) may arrive a moment before the time the row says.
 DUE_TOLERANCE = datetime.timedelta(seconds=1)
 # How much of a listener's answer is kept in the log.
@@ -232,10 +237,15 @@ def _record(claim: Claim, answer: Answer, *, replay: bool) -> Result:
             delivery.next_attempt_at = now + delay
             fields.append("next_attempt_at")
             result = Result.RETRY
-            delivery_id = delivery.pk
-            seconds = delay.total_seconds()
-            transaction.on_commit(lambda: _schedule(delivery_id, countdown=seconds))
+            # The next try is work of its own, on record from now until it is done.
+            outbox_enqueue(
+                DELIVER_TASK,
+                order=delivery.order,
+                countdown=delay.total_seconds(),
+                delivery_id=delivery.pk,
+            )
         delivery.save(update_fields=fields)
+        outbox_work_done()  # this try's record and its message's completion commit together
     if result is Result.FAILED:
         logger.warning(
             "hub: gave up on %s %s to %s after %d tries: %s",
@@ -254,17 +264,6 @@ def _record(claim: Claim, answer: Answer, *, replay: bool) -> Result:
             answer.error,
         )
     return result
-
-
-def _schedule(delivery_id: int, *, countdown: float) -> None:
-    """Ask a worker for the next try at its time. Only for promptness: the due sweep finds
-    the delivery anyway, so a broker that is down now loses nothing."""
-    from tmf.tasks import deliver_event
-
-    try:
-        deliver_event.apply_async(kwargs={"delivery_id": delivery_id}, countdown=countdown)
-    except BROKER_ERRORS as exc:
-        logger.warning("hub: could not schedule delivery %s (%s); the sweep will", delivery_id, exc)
 
 
 # --- a listener that answers again gets its backlog -------------------------------------------
@@ -310,13 +309,10 @@ def delivery_send_and_catch_up(delivery_id: int, *, replay: bool = False) -> Res
             .values_list("subscription_id", flat=True)
             .first()
         )
-        if subscription_id and backlog_bring_forward(subscription_id):
-            from tmf.tasks import deliver_due_events
-
-            try:
-                deliver_due_events.apply_async(kwargs={"subscription_id": subscription_id})
-            except BROKER_ERRORS as exc:
-                logger.warning("hub: could not queue the catch-up of %s: %s", subscription_id, exc)
+        if subscription_id:
+            with transaction.atomic():
+                if backlog_bring_forward(subscription_id):
+                    outbox_enqueue(CATCH_UP_TASK, subscription_id=subscription_id)
     return result
 
 

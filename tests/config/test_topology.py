@@ -1,0 +1,35 @@
+"""The runtime topology (`make run` and docker-compose.yml): housekeeping has a worker of its
+own, so recovery and the due dispatcher never queue behind the backlog they clear."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from scripts.run_local import child_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _queues(argv: list[str]) -> str:
+    for flag in ("-Q", "--queues"):
+        if flag in argv:
+            return argv[argv.index(flag) + 1]
+    for arg in argv:
+        if arg.startswith("--queues="):
+            return arg.removeprefix("--queues=")
+    return "(default)"
+
+
+def test_make_run_starts_a_housekeeping_worker_beside_the_work_worker(tmp_path):
+    commands = child_commands(8000, tmp_path)
+    assert _queues(commands["worker"]) == "celery"
+    assert _queues(commands["housekeeping"]) == "housekeeping"
+    assert "beat" in commands["beat"]
+
+
+def test_compose_runs_a_housekeeping_worker_beside_the_work_workers():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert _queues(services["worker"]["command"]) == "celery"
+    assert _queues(services["housekeeping"]["command"]) == "housekeeping"
