@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from celery import current_app
+from celery.exceptions import Retry
 from django.db import OperationalError as DatabaseError
 from django.db import transaction
 from django.utils import timezone
@@ -263,3 +264,49 @@ def test_enqueue_outside_a_transaction_is_refused():
     assert not transaction.get_connection().in_atomic_block
     with pytest.raises(RuntimeError, match="inside the transaction"):
         outbox_enqueue(FULFIL_TASK, order_id="K7QM3XPA9Z")
+
+
+@pytest.mark.django_db
+def test_a_task_that_cannot_reach_the_database_asks_celery_to_retry_it_with_backoff(
+    plan, serviceable_area, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given an order whose billing message is on record, not yet run
+    from orders.outbox import work
+
+    task = current_app.tasks[START_BILLING_TASK]
+    monkeypatch.setattr(task, "apply_async", lambda *a, **k: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = submit_order(plan=plan, area=serviceable_area).order
+    message = OutboxMessage.objects.get(order=order, task_name=START_BILLING_TASK)
+    monkeypatch.undo()
+    # When it arrives while the database is unreachable (it cannot even be marked started)
+    real_begin = work._begin
+
+    def begin_during_outage(message_id):
+        raise DatabaseError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    asked: list[dict] = []
+
+    def retry(**kwargs):
+        asked.append(kwargs)
+        return Retry(when=kwargs["countdown"])
+
+    monkeypatch.setattr(work, "_begin", begin_during_outage)
+    monkeypatch.setattr(task, "retry", retry)
+    result = task.apply(
+        kwargs=message.kwargs, task_id=task_id_for(message.pk), retries=2, throw=False
+    )
+    # Then it is not acknowledged as failed and dropped: Celery is asked to retry it, without
+    # a limit, after a backoff that grows with its retries (5 s * 2^2)
+    assert result.state == "RETRY"
+    assert [(a["countdown"], a["max_retries"]) for a in asked] == [(20.0, None)]
+    message.refresh_from_db()
+    assert message.state == "queued"
+    # When the retry comes with the database back, the work is done once
+    monkeypatch.setattr(work, "_begin", real_begin)
+    with django_capture_on_commit_callbacks(execute=True):
+        task.apply(kwargs=message.kwargs, task_id=task_id_for(message.pk))
+    message.refresh_from_db()
+    assert message.state == "completed"
+    assert BillingAccount.objects.filter(order=order).count() == 1
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
