@@ -393,6 +393,9 @@ class OutboxMessage(models.Model):
     send_attempts = models.PositiveIntegerField(default=0, help_text="Times handed to the broker.")
     started_at = models.DateTimeField(null=True, blank=True, help_text="Last taken by a worker.")
     attempts = models.PositiveIntegerField(default=0, help_text="Times a worker took it.")
+    started_by = models.CharField(
+        max_length=200, blank=True, help_text="The worker (node name) that took it last."
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(
         null=True, blank=True, help_text="Given up after OUTBOX_MAX_ATTEMPTS failures."

@@ -25,6 +25,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="outboxmessage",
+            name="started_by",
+            field=models.CharField(
+                blank=True,
+                help_text="The worker (node name) that took it last.",
+                max_length=200,
+            ),
+        ),
+        migrations.AddField(
+            model_name="outboxmessage",
             name="attempts",
             field=models.PositiveIntegerField(default=0, help_text="Times a worker took it."),
         ),

@@ -25,9 +25,12 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
+from typing import Any
 
 from celery import current_app
+from celery.signals import worker_ready
 from django.conf import settings
+from django.db import close_old_connections
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -118,6 +121,41 @@ def outbox_recover(*, now: datetime.datetime | None = None) -> dict[str, int]:
     if requeued:
         logger.warning("outbox recovery: %d lost message(s) sent again", requeued)
     return {"lost": requeued, "dispatched": outbox_dispatch_due()}
+
+
+def outbox_recover_from_restart(worker: str, *, booted_at: datetime.datetime) -> int:
+    """A worker started under ``worker``'s node name: what a previous worker of that name
+    started and never completed (it was killed) is lost now, without waiting for the lease.
+    Node names are unique among running workers, so no live worker is on those messages."""
+    if not worker:
+        return 0
+    requeued = OutboxMessage.objects.filter(
+        started_by=worker,
+        started_at__lt=booted_at,
+        started_at__gte=F("dispatched_at"),
+        dispatched_at__isnull=False,
+        completed_at__isnull=True,
+        failed_at__isnull=True,
+    ).update(
+        dispatched_at=None,
+        not_before=timezone.now(),
+        last_error=f"recovery: {worker} restarted before finishing it, sent again",
+    )
+    if requeued:
+        logger.warning("outbox: %d message(s) left by %s's last run sent again", requeued, worker)
+    return requeued
+
+
+@worker_ready.connect(dispatch_uid="orders.outbox.recover_from_restart")
+def _worker_ready(sender: Any = None, **kwargs: Any) -> None:
+    hostname = str(getattr(sender, "hostname", "") or "")
+    try:
+        if outbox_recover_from_restart(hostname, booted_at=timezone.now()):
+            outbox_dispatch_due()
+    except Exception:  # never keep a worker from starting; recovery's lease still covers it
+        logger.exception("outbox: could not look for work left by %s's last run", hostname)
+    finally:
+        close_old_connections()
 
 
 def outbox_purge_completed(*, now: datetime.datetime | None = None, batch: int = 5000) -> int:

@@ -98,7 +98,7 @@ def retry_delay(attempt: int) -> float:
 
 
 # --- the steps ---------------------------------------------------------------------------------
-def _begin(message_id: int) -> int | None:
+def _begin(message_id: int, *, worker: str = "") -> int | None:
     """Mark the message started; its attempt number, or None for a copy to ignore."""
     now = timezone.now()
     started = (
@@ -106,7 +106,7 @@ def _begin(message_id: int) -> int | None:
             pk=message_id, completed_at__isnull=True, failed_at__isnull=True
         )
         .filter(Q(dispatched_at__isnull=False) | Q(not_before__lte=now + DUE_TOLERANCE))
-        .update(started_at=now, attempts=F("attempts") + 1)
+        .update(started_at=now, attempts=F("attempts") + 1, started_by=worker[:200])
     )
     if not started:
         return None
@@ -169,7 +169,7 @@ def _run_message(
     task: OutboxTask, message_id: int, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     try:
-        attempt = _begin(message_id)
+        attempt = _begin(message_id, worker=str(task.request.hostname or ""))
     except DATABASE_ERRORS as exc:
         _retry_through_broker(task, exc)
     if attempt is None:

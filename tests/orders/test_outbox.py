@@ -282,7 +282,7 @@ def test_a_task_that_cannot_reach_the_database_asks_celery_to_retry_it_with_back
     # When it arrives while the database is unreachable (it cannot even be marked started)
     real_begin = work._begin
 
-    def begin_during_outage(message_id):
+    def begin_during_outage(message_id, **kwargs):
         raise DatabaseError("connection to server at 127.0.0.1 failed: Connection refused")
 
     asked: list[dict] = []

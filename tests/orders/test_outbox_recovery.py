@@ -174,3 +174,27 @@ def test_completed_messages_are_purged_after_the_keep_period(
         now=later(86400 * (settings.OUTBOX_KEEP_COMPLETED_DAYS + 1))
     )
     assert purged == done
+
+
+def test_a_worker_that_restarts_sends_again_at_once_what_its_last_run_left_unfinished(
+    plan, serviceable_area, lossy_broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given a worker named worker@host took an order's fulfilment and was killed
+    lossy_broker(FULFIL_TASK)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = submit_order(plan=plan, area=serviceable_area).order
+    message = OutboxMessage.objects.get(order=order, task_name=FULFIL_TASK)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        started_at=timezone.now(), attempts=1, started_by="worker@host"
+    )
+    monkeypatch.undo()
+    # When another worker starts, nothing of worker@host's is touched
+    assert recovery.outbox_recover_from_restart("other@host", booted_at=later(1)) == 0
+    # When worker@host itself starts again, well within the lease
+    assert recovery.outbox_recover_from_restart("worker@host", booted_at=later(1)) == 1
+    # Then the message is sent again at once and the order goes through
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recovery.outbox_dispatch_due() == 1
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == ("completed", 2)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
