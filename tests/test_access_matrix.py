@@ -215,6 +215,8 @@ password_reset_complete                        200  200  200  200  200  200  200
 account_activate                               200  200  200  200  200  200  200  200  200
 account_activate_done                          200  200  200  200  200  200  200  200  200
 track_order                                    200  200  200  200  200  200  200  200  200
+# the tracking result's live status: only with the signed token its page was given (a header)
+track_live                                     404  404  404  404  404  404  404  404  404
 # landing, and the customer's own pages: only the owner sees the order (others: missing)
 portal:home                                    in   go   go   go   go   go   go   go   go
 portal:my_orders                               in   200  200  200  200  200  200  200  200
