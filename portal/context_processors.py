@@ -20,6 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         {
             # Order search is support's window; other staff reach orders from their own lists.
             "support": Role.SUPPORT in roles or user.is_superuser,
+            # The open-ticket queue opens for whoever may answer tickets.
+            "support_queue": user.has_perm("support.change_supportticket"),
             "customer": Role.CUSTOMER in roles,
             "admin": user.is_staff,
         }

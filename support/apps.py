@@ -8,6 +8,8 @@ class SupportConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from support.models import SupportTicket
+        from support.models import SupportTicket, TicketAnswer
 
         auditlog.register(SupportTicket)
+        # Who answered what is audited; the e-mail task's delivery mark is not a person's act.
+        auditlog.register(TicketAnswer, exclude_fields=["emailed_at"])
