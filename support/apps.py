@@ -8,6 +8,7 @@ class SupportConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from support import tasks  # noqa: F401  (registers the Celery tasks in every process)
         from support.models import SupportTicket, TicketAnswer
 
         auditlog.register(SupportTicket)
