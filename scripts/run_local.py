@@ -38,7 +38,7 @@ DEMO_SIGN_INS = [
     ("provisioning", "provisioning staff: orders in the back office"),
     ("lead", "provisioning lead: the exception queue"),
     ("billing", "billing analyst: billing accounts"),
-    ("support", "support agent: order search"),
+    ("support", "support agent: order search, open tickets"),
     ("customer", "customer: my orders (one live, one being activated)"),
     ("customer2", "customer: my orders (a failed activation, a future-dated order)"),
     ("admin", "superuser: the Django admin"),
