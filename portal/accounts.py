@@ -451,6 +451,7 @@ def track_order(request: HttpRequest) -> HttpResponse:
         **tracking_context(order),
         "live_version": selectors.order_last_event_id(order),
         "live_token": track_live_token(order),
+        "live_hours": max(1, settings.TRACKING_LIVE_SECONDS // 3600),
     }
     return render(request, "portal/track_result.html", context)
 
@@ -477,12 +478,10 @@ def track_live_token(order: Order) -> str:
 
 
 def track_live_order(token: str) -> Order | None:
-    """The order ``token`` (from ``track_live_token``) names, or None when the token is forged,
-    altered or expired, or its order and postcode no longer match."""
-    try:
-        claims = signing.loads(token, salt=TRACK_LIVE_SALT)
-    except signing.BadSignature:
-        return None
+    """The order ``token`` (from ``track_live_token``) names; None when the token, though
+    ours, has expired or its order and postcode no longer match. Raises signing.BadSignature
+    for a token we never issued (made up or altered)."""
+    claims = signing.loads(token, salt=TRACK_LIVE_SALT)
     if not isinstance(claims, dict) or int(claims.get("e", 0)) <= _clock():
         return None
     return (
@@ -497,16 +496,22 @@ def track_live_order(token: str) -> Order | None:
 def track_live(request: HttpRequest) -> HttpResponse:
     """The tracking result's status fragment, polled like the signed-in pages (orders.live: 204
     while nothing changed). The token travels in a header, never in the URL, so it stays out
-    of access logs and Referer headers. A token that does not check out counts as a failed
-    lookup for the client's address, under the tracking page's limit."""
+    of access logs and Referer headers. A token we never issued counts as a failed lookup for
+    the client's address, under the tracking page's limit; one of ours that ran out answers 410
+    and counts nothing (a page left open must not lock its visitor out)."""
     token = request.headers.get("X-Live-Token", "")
-    order = track_live_order(token) if token else None
-    if order is None:
-        if token and not rate_limit_take(tracking_ip_limit(), client_ip(request) or "unknown"):
+    if not token:
+        return HttpResponse(status=404)
+    try:
+        order = track_live_order(token)
+    except signing.BadSignature:
+        if not rate_limit_take(tracking_ip_limit(), client_ip(request) or "unknown"):
             response = HttpResponse(status=429)
             response["Retry-After"] = str(tracking_ip_limit().seconds_left(now=_clock()))
             return response
         return HttpResponse(status=404)
+    if order is None:
+        return HttpResponse(status=410)
     return live_fragment_response(
         request, order, template="portal/_tracking.html", context=lambda: tracking_context(order)
     )

@@ -13,6 +13,12 @@
     var token = el.getAttribute("data-live-token");
     if (token) { headers["X-Live-Token"] = token; }
     var busy = false;
+    var timer = null;
+    function stop() {
+      clearInterval(timer);
+      document.removeEventListener("visibilitychange", poll);
+      el.setAttribute("data-live-stopped", "true");
+    }
     function poll() {
       if (busy || document.hidden) { return; }
       busy = true;
@@ -22,6 +28,9 @@
         headers: headers,
         cache: "no-store"
       }).then(function (response) {
+        // Gone (a tracking token that ran out) or not, or no longer, ours to see: asking again
+        // will not change that.
+        if ([403, 404, 410].indexOf(response.status) !== -1) { stop(); return; }
         if (response.status === 200) {
           var next = response.headers.get("X-Live-Version");
           return response.text().then(function (html) {
@@ -33,7 +42,7 @@
       }).catch(function () { /* offline for a moment: the next poll tries again */ })
         .then(function () { busy = false; });
     }
-    setInterval(poll, interval);
+    timer = setInterval(poll, interval);
     document.addEventListener("visibilitychange", poll);
   }
 

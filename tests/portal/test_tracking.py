@@ -296,9 +296,16 @@ def test_the_token_stops_working_after_its_time(client, clock, manual_order, set
     token = live_token_of(track(client, manual_order.pk, "IV1 1AA"))
     clock["t"] += 3599
     assert poll(client, token).status_code == 200
-    # When the hour has passed, then it opens nothing
+    # When the hour has passed, then it opens nothing: the page is told it is gone
     clock["t"] += 2
-    assert poll(client, token).status_code == 404
+    expired = poll(client, token)
+    assert expired.status_code == 410
+    assert "Being set up" not in expired.content.decode()
+    # ... and a page left open polling with it never locks its visitor out of tracking
+    settings.TRACKING_MAX_FAILURES_PER_IP = 3
+    for _ in range(10):
+        assert poll(client, token).status_code == 410
+    assert track(client, manual_order.pk, "IV1 1AA").status_code == 200
 
 
 def test_the_token_stops_working_when_the_postcode_no_longer_matches(client, manual_order):
@@ -307,7 +314,7 @@ def test_the_token_stops_working_when_the_postcode_no_longer_matches(client, man
     # When the order's service postcode is corrected to another one
     Order.objects.filter(pk=manual_order.pk).update(service_postcode="IV11AB")
     # Then the token no longer follows the order (the visitor proved the old postcode only)
-    assert poll(client, token).status_code == 404
+    assert poll(client, token).status_code == 410
 
 
 def test_bad_tokens_count_against_the_address_like_failed_lookups(clock, manual_order, settings):
