@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0007_customer_contact_event"),
         ("support", "0001_support_ticket"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
