@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Every step sees the port: the local settings point the links in e-mails at it (SITE_URL).
+export PORT
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -25,7 +27,7 @@ demo: migrate
 	$(BIN)/python manage.py load_demo_data
 
 run: demo
-	PORT=$(PORT) $(BIN)/python scripts/run_local.py
+	$(BIN)/python scripts/run_local.py
 
 test: install
 	$(BIN)/python -m pytest

@@ -13,6 +13,19 @@ from orders.models import Plan, postcode_looks_valid
 from orders.services import CustomerDetails, normalize_phone
 
 PHONE_HELP = "Mobile or landline, digits with optional leading +."
+# Plans have no one-time charge: billing starts when the line goes live and charges the first
+# month for the days left in it (billing.services.first_period).
+PLAN_HELP = (
+    "Nothing is due today. Billing starts when the line goes live; the first bill covers only "
+    "the days left in that month."
+)
+
+
+class PlanChoiceField(forms.ModelChoiceField):
+    """The plans with what the customer pays beside each one, so the rep can quote them."""
+
+    def label_from_instance(self, obj: Plan) -> str:  # type: ignore[override]
+        return f"{obj} · {obj.monthly_price} {obj.currency} a month · nothing due today"
 
 
 class OrderEntryForm(forms.Form):
@@ -26,11 +39,12 @@ class OrderEntryForm(forms.Form):
     address_line2 = forms.CharField(label="Address line 2", max_length=120, required=False)
     city = forms.CharField(label="Town or city", max_length=60)
     postcode = forms.CharField(label="Postcode", max_length=10)
-    plan = forms.ModelChoiceField(
+    plan = PlanChoiceField(
         label="Plan",
         queryset=Plan.objects.filter(is_active=True),
         widget=forms.RadioSelect,
         empty_label=None,
+        help_text=PLAN_HELP,
     )
     requested_activation_date = forms.DateField(
         label="Activation date",

@@ -42,4 +42,5 @@ urlpatterns = [
         name="account_activate_done",
     ),
     path("track/", accounts.track_order, name="track_order"),
+    path("track/live/", accounts.track_live, name="track_live"),
 ]

@@ -5,7 +5,9 @@
   stops working once used and after PASSWORD_RESET_TIMEOUT.
 - Password reset for anyone who forgot, answering the same whether or not the address is known.
 - Tracking one order by order ID + postcode, with no account: failed lookups are counted per
-  client address and per order ID, so neither IDs nor postcodes can be found by trying.
+  client address and per order ID, so neither IDs nor postcodes can be found by trying. The
+  result page then follows the order by itself with a signed, time-limited token naming the
+  order and the postcode the visitor proved (never the bare order ID).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -37,10 +40,11 @@ from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from orders import order_id as order_ids
 from orders import selectors
+from orders.live import live_fragment_response
 from orders.models import Customer, Order, normalize_postcode
 from orders.outbox import current_message_id, outbox_enqueue
 from orders.roles import Role
@@ -48,6 +52,7 @@ from orders.roles import Role
 logger = logging.getLogger(__name__)
 
 INVITATION_TASK = "portal.send_customer_invitation"
+TRACK_LIVE_SALT = "portal.accounts.track-live"
 PASSWORD_RESET_TASK = "portal.send_password_reset"  # noqa: S105  (a task name)
 # Overridden by tests to move time on; everything here reads the clock through it.
 _clock: Callable[[], float] = time.time
@@ -454,9 +459,70 @@ def track_order(request: HttpRequest) -> HttpResponse:
     assert order is not None  # FOUND always carries the order
     context = {
         "form": form,
+        **tracking_context(order),
+        "live_version": selectors.order_last_event_id(order),
+        "live_token": track_live_token(order),
+        "live_hours": max(1, settings.TRACKING_LIVE_SECONDS // 3600),
+    }
+    return render(request, "portal/track_result.html", context)
+
+
+def tracking_context(order: Order) -> dict[str, Any]:
+    """What the customer's status fragment (portal/_tracking.html) shows, in customer words."""
+    return {
         "order": order,
         "label": selectors.customer_status_label(order),
         "estimated_activation": selectors.estimated_activation_date(order),
         "timeline": selectors.customer_timeline(order),
     }
-    return render(request, "portal/track_result.html", context)
+
+
+def track_live_token(order: Order) -> str:
+    """A token that lets the page it is given to follow ``order`` for TRACKING_LIVE_SECONDS.
+
+    Signed with SECRET_KEY: it cannot be made up or changed, and it names the order AND the
+    postcode the visitor proved, so it stops working if either no longer match."""
+    expires = int(_clock()) + settings.TRACKING_LIVE_SECONDS
+    return signing.dumps(
+        {"o": order.pk, "p": order.service_postcode, "e": expires}, salt=TRACK_LIVE_SALT
+    )
+
+
+def track_live_order(token: str) -> Order | None:
+    """The order ``token`` (from ``track_live_token``) names; None when the token, though
+    ours, has expired or its order and postcode no longer match. Raises signing.BadSignature
+    for a token we never issued (made up or altered)."""
+    claims = signing.loads(token, salt=TRACK_LIVE_SALT)
+    if not isinstance(claims, dict) or int(claims.get("e", 0)) <= _clock():
+        return None
+    return (
+        Order.objects.select_related("plan")
+        .filter(pk=str(claims.get("o", "")), service_postcode=str(claims.get("p", "")))
+        .first()
+    )
+
+
+@never_cache
+@require_GET
+def track_live(request: HttpRequest) -> HttpResponse:
+    """The tracking result's status fragment, polled like the signed-in pages (orders.live: 204
+    while nothing changed). The token travels in a header, never in the URL, so it stays out
+    of access logs and Referer headers. A token we never issued counts as a failed lookup for
+    the client's address, under the tracking page's limit; one of ours that ran out answers 410
+    and counts nothing (a page left open must not lock its visitor out)."""
+    token = request.headers.get("X-Live-Token", "")
+    if not token:
+        return HttpResponse(status=404)
+    try:
+        order = track_live_order(token)
+    except signing.BadSignature:
+        if not rate_limit_take(tracking_ip_limit(), client_ip(request) or "unknown"):
+            response = HttpResponse(status=429)
+            response["Retry-After"] = str(tracking_ip_limit().seconds_left(now=_clock()))
+            return response
+        return HttpResponse(status=404)
+    if order is None:
+        return HttpResponse(status=410)
+    return live_fragment_response(
+        request, order, template="portal/_tracking.html", context=lambda: tracking_context(order)
+    )

@@ -10,8 +10,9 @@ from portal.worklists import WORKLIST_PERMISSIONS
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the navigation bar may show: only what the user's roles may use. A worklist's link
     shows exactly when its page would open (the same permissions)."""
-    user = request.user
-    if not user.is_authenticated:
+    # No user on a request refused before the authentication middleware (the 400 page).
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {"nav": {}, "live_poll_ms": settings.LIVE_STATUS_POLL_MS}
     roles = roles_of(user)
     nav = {name: user.has_perms(perms) for name, perms in WORKLIST_PERMISSIONS.items()}
@@ -19,6 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         {
             # Order search is support's window; other staff reach orders from their own lists.
             "support": Role.SUPPORT in roles or user.is_superuser,
+            # The open-ticket queue opens for whoever may answer tickets.
+            "support_queue": user.has_perm("support.change_supportticket"),
             "customer": Role.CUSTOMER in roles,
             "admin": user.is_staff,
         }

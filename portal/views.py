@@ -14,6 +14,7 @@ from orders.access import order_get_for_user, own_orders
 from orders.live import live_fragment_response
 from orders.models import Order
 from orders.roles import Role, primary_role
+from portal.accounts import tracking_context
 from support import selectors as support_selectors
 from support.forms import ContactForm
 from support.services import TicketRefused, ticket_open
@@ -63,15 +64,6 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/my_orders.html", {"orders": orders})
 
 
-def _tracking_context(order: Order) -> dict:
-    return {
-        "order": order,
-        "label": selectors.customer_status_label(order),
-        "estimated_activation": selectors.estimated_activation_date(order),
-        "timeline": selectors.customer_timeline(order),
-    }
-
-
 def _own_order(request: HttpRequest, order_id: str) -> Order:
     # Only the customer's own orders, whatever other roles the user holds: this page speaks
     # to the customer, in customer words.
@@ -81,7 +73,7 @@ def _own_order(request: HttpRequest, order_id: str) -> Order:
 def _order_page(
     request: HttpRequest, order: Order, *, form: ContactForm, status: int = 200
 ) -> HttpResponse:
-    context = _tracking_context(order)
+    context = tracking_context(order)
     context["live_url"] = reverse("portal:order_live", kwargs={"order_id": order.pk})
     context["live_version"] = selectors.order_last_event_id(order)
     context["contact_form"] = form
@@ -126,5 +118,5 @@ def order_contact(request: HttpRequest, order_id: str) -> HttpResponse:
 def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
     order = _own_order(request, order_id)
     return live_fragment_response(
-        request, order, template="portal/_tracking.html", context=lambda: _tracking_context(order)
+        request, order, template="portal/_tracking.html", context=lambda: tracking_context(order)
     )

@@ -26,6 +26,11 @@ WEB_READY_TIMEOUT_SECONDS = 90.0
 # The banner waits this long at most for the worker's "ready." line, so it is not scrolled away
 # by the worker's start-up output.
 WORKER_READY_GRACE_SECONDS = 20.0
+# ... and then for the children's output to pause this long (the worker finishing the demo's
+# queued work, the e-mails' one line each), so that the banner is the last thing on screen;
+# at most START_OUTPUT_SETTLE_MAX_SECONDS after the web answers.
+START_OUTPUT_QUIET_SECONDS = 2.0
+START_OUTPUT_SETTLE_MAX_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
 
 DEMO_SIGN_INS = [
@@ -33,7 +38,7 @@ DEMO_SIGN_INS = [
     ("provisioning", "provisioning staff: orders in the back office"),
     ("lead", "provisioning lead: the exception queue"),
     ("billing", "billing analyst: billing accounts"),
-    ("support", "support agent: order search"),
+    ("support", "support agent: order search, open tickets"),
     ("customer", "customer: my orders (one live, one being activated)"),
     ("customer2", "customer: my orders (a failed activation, a future-dated order)"),
     ("admin", "superuser: the Django admin"),
@@ -57,6 +62,7 @@ class Output:
         self.lock = threading.Lock()
         self.colour = stream.isatty() and not os.environ.get("NO_COLOR")
         self.width = max(len(name) for name in COLOURS)
+        self.last_line_at = time.monotonic()
 
     def line(self, name: str, text: str) -> None:
         label = f"{name:<{self.width}} |"
@@ -65,6 +71,11 @@ class Output:
         with self.lock:
             self.stream.write(f"{label} {text}\n")
             self.stream.flush()
+            self.last_line_at = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last line."""
+        return time.monotonic() - self.last_line_at
 
 
 class Child:
@@ -158,6 +169,20 @@ def banner(port: int, var_dir: Path | None = None) -> str:
     )
 
 
+def child_env(port: int, environ: dict[str, str]) -> dict[str, str]:
+    """The children's environment: local settings, and links in e-mails pointing at ``port``
+    unless SITE_URL says where people reach the site (a proxy in front, another host name)."""
+    env = {
+        **environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "PYTHONUNBUFFERED": "1",
+        "PORT": str(port),
+    }
+    if not env.get("SITE_URL"):
+        env["SITE_URL"] = f"http://{HOST}:{port}"
+    return env
+
+
 def child_commands(port: int, var_dir: Path) -> dict[str, list[str]]:
     python = sys.executable
     return {
@@ -243,11 +268,7 @@ def main() -> int:
     if not port_is_free(port):
         out.line("run", f"Port {port} on {HOST} is in use. Try: PORT=8080 make run")
         return 2
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = child_env(port, dict(os.environ))
 
     stop_requests: list[int] = []
 
@@ -265,6 +286,7 @@ def main() -> int:
 
     announced = False
     started = time.monotonic()
+    web_answered_at: float | None = None
     status = 0
     while True:
         if stop_requests:
@@ -277,9 +299,20 @@ def main() -> int:
             status = code if code and code > 0 else 1
             break
         if not announced:
-            waited = time.monotonic() - started
+            now = time.monotonic()
+            waited = now - started
             workers_ready = all(c.ready.is_set() for c in children)
-            if port_answers(port) and (workers_ready or waited > WORKER_READY_GRACE_SECONDS):
+            if web_answered_at is None and port_answers(port):
+                web_answered_at = now
+            settled = (
+                out.quiet_for() >= START_OUTPUT_QUIET_SECONDS
+                or now - (web_answered_at or now) > START_OUTPUT_SETTLE_MAX_SECONDS
+            )
+            if (
+                web_answered_at is not None
+                and (workers_ready or waited > WORKER_READY_GRACE_SECONDS)
+                and settled
+            ):
                 announced = True
                 out.stream.write(banner(port, var_dir))
                 out.stream.flush()

@@ -8,6 +8,9 @@ class SupportConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from support.models import SupportTicket
+        from support import tasks  # noqa: F401  (registers the Celery tasks in every process)
+        from support.models import SupportTicket, TicketAnswer
 
         auditlog.register(SupportTicket)
+        # Who answered what is audited; the e-mail task's delivery mark is not a person's act.
+        auditlog.register(TicketAnswer, exclude_fields=["emailed_at"])

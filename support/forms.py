@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from support.models import MESSAGE_MAX_LENGTH, SupportTicket
+from support.models import ANSWER_MAX_LENGTH, MESSAGE_MAX_LENGTH, SupportTicket
 
 
 class ContactForm(forms.Form):
@@ -13,4 +13,16 @@ class ContactForm(forms.Form):
         max_length=MESSAGE_MAX_LENGTH,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+class TicketAnswerForm(forms.Form):
+    """Support's answer to a ticket, from the order view."""
+
+    message = forms.CharField(
+        label="Answer",
+        max_length=ANSWER_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The customer reads this on their order page and gets it by e-mail.",
     )

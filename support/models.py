@@ -9,6 +9,7 @@ from django.utils import timezone
 from orders.models import Customer, Order
 
 MESSAGE_MAX_LENGTH = 2000
+ANSWER_MAX_LENGTH = 4000
 
 
 class SupportTicket(models.Model):
@@ -46,7 +47,38 @@ class SupportTicket(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["order", "status"])]
+        indexes = [
+            models.Index(fields=["order", "status"]),
+            # Support's queue of open tickets, oldest first, paged by (created_at, id): small
+            # (open tickets only) whatever the number of tickets ever written.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(status="open"),
+                name="support_ticket_open_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.get_subject_display()} ({self.get_status_display()})"
+
+
+class TicketAnswer(models.Model):
+    """Support's answer to a ticket. The customer reads it on their order page and gets it by
+    e-mail, once (``emailed_at`` records that the e-mail went)."""
+
+    ticket = models.ForeignKey(SupportTicket, on_delete=models.PROTECT, related_name="answers")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    message = models.TextField(max_length=ANSWER_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Answer {self.pk} to ticket {self.ticket_id}"

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
 from orders import events
 from orders.models import Order
-from support.models import SupportTicket
+from orders.outbox import outbox_enqueue
+from support.models import SupportTicket, TicketAnswer
+
+logger = logging.getLogger(__name__)
+TICKET_ANSWER_EMAIL_TASK = "support.send_ticket_answer"
 
 MAX_OPEN_TICKETS_PER_ORDER = 5
 
@@ -62,3 +73,55 @@ def ticket_set_status(ticket: SupportTicket, *, status: str, actor: User) -> Sup
             locked.status = new_status
             locked.save(update_fields=["status", "updated_at"])
     return locked
+
+
+def ticket_answer(*, ticket: SupportTicket, actor: User, message: str) -> TicketAnswer:
+    """Record support's answer to ``ticket``, mark the ticket answered and queue one e-mail to
+    the customer with the answer, in one transaction: the e-mail leaves only if the answer is
+    recorded, and it is queued once per answer.
+
+    The caller has checked that ``actor`` may see the ticket's order (orders.access) and holds
+    support.change_supportticket. The answer is audited with its author (django-auditlog)."""
+    with transaction.atomic():
+        locked = SupportTicket.objects.select_for_update().get(pk=ticket.pk)
+        answer = TicketAnswer.objects.create(ticket=locked, author=actor, message=message)
+        if locked.status != SupportTicket.Status.ANSWERED:
+            locked.status = SupportTicket.Status.ANSWERED
+            locked.save(update_fields=["status", "updated_at"])
+        outbox_enqueue(TICKET_ANSWER_EMAIL_TASK, order=locked.order, answer_id=answer.pk)
+    return answer
+
+
+def ticket_answer_email_send(*, answer_id: int) -> bool:
+    """E-mail the customer support's answer ``answer_id``. Idempotent: the answer's row is
+    locked while the e-mail goes and marked sent in the same transaction, so a repeated or
+    concurrent run sends nothing more. True when this run sent it."""
+    with transaction.atomic():
+        answer = (
+            TicketAnswer.objects.select_for_update()
+            .filter(pk=answer_id, emailed_at__isnull=True)
+            .first()
+        )
+        if answer is None:
+            return False
+        ticket = SupportTicket.objects.select_related("order", "customer").get(pk=answer.ticket_id)
+        order, customer = ticket.order, ticket.customer
+        context = {
+            "customer_name": customer.name,
+            "order_display_id": order.display_id,
+            "ticket_subject": ticket.get_subject_display(),
+            "answer": answer.message,
+            "order_url": settings.SITE_URL
+            + reverse("portal:order_detail", kwargs={"order_id": order.pk}),
+        }
+        subject = render_to_string("emails/ticket_answer_subject.txt", context)
+        send_mail(
+            " ".join(subject.split()),  # one line: a newline in a subject is a header injection
+            render_to_string("emails/ticket_answer.txt", context),
+            settings.DEFAULT_FROM_EMAIL,
+            [customer.email],
+        )
+        answer.emailed_at = timezone.now()
+        answer.save(update_fields=["emailed_at"])
+    logger.info("order %s: answer %s to ticket %s e-mailed", order.pk, answer.pk, ticket.pk)
+    return True

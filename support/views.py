@@ -16,13 +16,15 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.selectors import billing_account_for
 from orders import order_id as order_ids
 from orders import selectors
-from orders.access import order_get_for_user, orders_visible_to
+from orders.access import order_get_for_user, orders_visible_to, restrict_by_order
 from orders.live import live_fragment_response
 from orders.models import Order
 from orders.services import normalize_phone
 from provisioning.selectors import order_exception_cases, order_provisioning_jobs
+from support.forms import TicketAnswerForm
 from support.models import SupportTicket
-from support.selectors import order_tickets
+from support.selectors import QueueKey, open_tickets_queue, order_tickets
+from support.services import ticket_answer as ticket_answer_record
 from support.services import ticket_set_status
 
 SEARCH_LIMIT = 25
@@ -83,6 +85,7 @@ def _order_context(order: Order) -> dict:
         "cases": order_exception_cases(order),
         "billing_account": billing_account_for(order),
         "tickets": order_tickets(order),
+        "answer_form": TicketAnswerForm(),
     }
 
 
@@ -125,4 +128,36 @@ def ticket_status(request: HttpRequest, ticket_id: int) -> HttpResponse:
         messages.success(
             request, f"Contact {ticket.pk} is now {SupportTicket.Status(status).label.lower()}."
         )
+    return redirect("support:order", order_id=ticket.order_id)
+
+
+@login_required
+@permission_required("support.change_supportticket", raise_exception=True)
+@require_GET
+def ticket_queue(request: HttpRequest) -> HttpResponse:
+    """Support's worklist: open tickets, oldest first, to answer from the order view."""
+    page = open_tickets_queue(request.user, after=QueueKey.parse(request.GET.get("after", "")))
+    return render(
+        request,
+        "support/queue.html",
+        {"tickets": page.tickets, "next_key": page.next_key, "paged": "after" in request.GET},
+    )
+
+
+@login_required
+@permission_required("support.change_supportticket", raise_exception=True)
+@require_POST
+def ticket_answer(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Answer a customer's ticket: they see it on their order page and get it by e-mail."""
+    visible = restrict_by_order(SupportTicket.objects.all(), request.user)
+    ticket = get_object_or_404(visible, pk=ticket_id)
+    form = TicketAnswerForm(request.POST)
+    if form.is_valid():
+        ticket_answer_record(
+            ticket=ticket, actor=cast(User, request.user), message=form.cleaned_data["message"]
+        )
+        messages.success(request, f"Answer sent to the customer for contact {ticket.pk}.")
+    else:
+        errors = "; ".join(str(error) for error in form.errors.get("message", []))
+        messages.error(request, f"The answer was not sent: {errors}")
     return redirect("support:order", order_id=ticket.order_id)

@@ -24,6 +24,7 @@ from orders.roles import Role
 from orders.services import CustomerDetails, OrderSubmission, order_submit
 from orders.states import EventSource, OrderStatus
 from provisioning.models import ExceptionCase, ProvisioningJob, ReasonCode
+from support.models import SupportTicket
 
 _unique = count(1)
 
@@ -165,6 +166,19 @@ class BillingAccountFactory(factory.django.DjangoModelFactory):
     first_period_amount = factory.LazyAttribute(
         lambda b: first_period(b.start_date, b.monthly_price)[1]
     )
+
+
+class SupportTicketFactory(factory.django.DjangoModelFactory):
+    """A customer's ticket written directly (``support.services.ticket_open`` is the real
+    road, limited to a few open tickets per order): for worklists of many tickets."""
+
+    class Meta:
+        model = SupportTicket
+
+    order = factory.SubFactory(OrderFactory)
+    customer = factory.LazyAttribute(lambda t: t.order.customer)
+    subject = SupportTicket.Subject.ACTIVATION_DATE
+    message = factory.Sequence(lambda n: f"Message {n}: when will my line work?")
 
 
 def customer_details(**overrides: str) -> CustomerDetails:

@@ -215,6 +215,8 @@ password_reset_complete                        200  200  200  200  200  200  200
 account_activate                               200  200  200  200  200  200  200  200  200
 account_activate_done                          200  200  200  200  200  200  200  200  200
 track_order                                    200  200  200  200  200  200  200  200  200
+# the tracking result's live status: only with the signed token its page was given (a header)
+track_live                                     404  404  404  404  404  404  404  404  404
 # landing, and the customer's own pages: only the owner sees the order (others: missing)
 portal:home                                    in   go   go   go   go   go   go   go   go
 portal:my_orders                               in   200  200  200  200  200  200  200  200
@@ -240,6 +242,9 @@ support:search                                 in   200  200  200  200  200  403
 support:order                                  in   200  200  200  200  200  403  403  200
 support:order_live                             in   200  200  200  200  200  403  403  200
 support:ticket_status                          in   403  403  403  403  405  403  403  405
+support:ticket_answer                          in   403  403  403  403  405  403  403  405
+# support's worklist of open tickets: only for who may answer them (customers never)
+support:queue                                  in   403  403  403  403  200  403  403  200
 # TM Forum APIs: for registered client systems with a bearer token (tmf.auth); a signed-in
 # person's session is no credential there (401 for everyone). The OpenAPI document and its
 # browsable view are public; an unknown path under an API is a TMF 404.
@@ -309,6 +314,7 @@ portal:confirm_activation                      in   403  go   go   403  403  403
 portal:lead_assign                             in   403  403  go   403  403  403  403  go
 portal:lead_retry                              in   403  403  go   403  403  403  403  go
 support:ticket_status                          in   403  403  403  403  go   403  403  go
+support:ticket_answer                          in   403  403  403  403  go   403  403  go
 admin:orders_order_change                      adm  adm  403  403  403  adm  adm  adm  403
 admin:orders_order_override                    adm  adm  403  200  403  adm  adm  adm  200
 admin:provisioning_exceptioncase_change        adm  adm  403  403  403  adm  adm  adm  403

@@ -176,6 +176,8 @@ AXES_USERNAME_CALLABLE = "portal.accounts.sign_in_username"
 TRACKING_WINDOW_SECONDS = env.int("TRACKING_WINDOW_SECONDS", default=15 * 60)
 TRACKING_MAX_FAILURES_PER_IP = env.int("TRACKING_MAX_FAILURES_PER_IP", default=10)
 TRACKING_MAX_FAILURES_PER_ORDER = env.int("TRACKING_MAX_FAILURES_PER_ORDER", default=5)
+# How long a tracking result page keeps following its order by itself (its signed token).
+TRACKING_LIVE_SECONDS = env.int("TRACKING_LIVE_SECONDS", default=2 * 3600)
 # Password-reset e-mails sent per address per tracking window, at most (the form answers the
 # same either way: it never tells whether an address is known).
 PASSWORD_RESET_MAX_PER_EMAIL = env.int("PASSWORD_RESET_MAX_PER_EMAIL", default=3)

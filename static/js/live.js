@@ -1,5 +1,7 @@
 // Live status: any element with data-live-url re-renders itself when the order changes.
-// The server answers 204 while nothing happened since our version (one cheap query).
+// The server answers 204 while nothing happened since our version (one cheap query). A page
+// without a sign-in (order tracking) carries a signed token for its order in data-live-token,
+// sent as a header so that it never appears in a URL.
 (function () {
   "use strict";
   var body = document.body;
@@ -7,16 +9,28 @@
 
   function watch(el) {
     var url = el.getAttribute("data-live-url");
+    var headers = { "X-Requested-With": "fetch" };
+    var token = el.getAttribute("data-live-token");
+    if (token) { headers["X-Live-Token"] = token; }
     var busy = false;
+    var timer = null;
+    function stop() {
+      clearInterval(timer);
+      document.removeEventListener("visibilitychange", poll);
+      el.setAttribute("data-live-stopped", "true");
+    }
     function poll() {
       if (busy || document.hidden) { return; }
       busy = true;
       var version = el.getAttribute("data-live-version") || "0";
       fetch(url + "?since=" + encodeURIComponent(version), {
         credentials: "same-origin",
-        headers: { "X-Requested-With": "fetch" },
+        headers: headers,
         cache: "no-store"
       }).then(function (response) {
+        // Gone (a tracking token that ran out) or not, or no longer, ours to see: asking again
+        // will not change that.
+        if ([403, 404, 410].indexOf(response.status) !== -1) { stop(); return; }
         if (response.status === 200) {
           var next = response.headers.get("X-Live-Version");
           return response.text().then(function (html) {
@@ -28,7 +42,7 @@
       }).catch(function () { /* offline for a moment: the next poll tries again */ })
         .then(function () { busy = false; });
     }
-    setInterval(poll, interval);
+    timer = setInterval(poll, interval);
     document.addEventListener("visibilitychange", poll);
   }
 

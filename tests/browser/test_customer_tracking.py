@@ -64,3 +64,32 @@ def test_us02_customer_page_shows_activation_without_a_reload(
     assert {"MANUAL_AREA", "MANUAL_OVERRIDE"} <= set(internal)
     shown = [item for item in internal if item in text]
     assert shown == []
+
+
+def test_the_tracking_page_without_a_sign_in_follows_the_order_by_itself(
+    page, place_order, plan, manual_area, lead_user
+):
+    # Given a new customer, from the link in their invitation, tracking an order that waits for
+    # the provisioning team, with the order ID and postcode (no account)
+    order = place_order(plan=plan, area=manual_area, email="newbie@example.com")
+    page.goto(f"/track/?order_id={order.display_id}")
+    page.get_by_label("Postcode of the service address").fill("IV1 1AA")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Track").click()
+    status = page.get_by_test_id("order-status")
+    expect(status).to_have_text("Being set up by our team")
+    page.evaluate("window.__sameDocument = true")
+
+    # When the line is activated by hand (billing then completes the order)
+    order_confirm_manual_activation(
+        order,
+        actor=lead_user,
+        reason="Engineer jumpered the line at the Inverness exchange.",
+        source=EventSource.ADMIN,
+    )
+
+    # Then the open page shows it by itself, in the same document, in customer words
+    expect(status).to_have_text("Active", timeout=LIVE_UPDATE_TIMEOUT_MS)
+    expect(page.locator(".timeline")).to_contain_text("Your internet service is live.")
+    assert page.evaluate("window.__sameDocument") is True
+    assert "Inverness" not in page.locator("main").inner_text()

@@ -121,7 +121,7 @@ def test_us01_the_same_form_sent_twice_at_once_makes_one_order(
     page.get_by_role("main").get_by_role("link", name="New order").click()
     fill_customer(page, name="Jane Doe", email="jane@example.com", phone="07700 900123")
     fill_address(page, line1="1 High Street", city="London", postcode="SW1A 1AA")
-    page.get_by_label(str(plan), exact=True).check()
+    page.get_by_label(str(plan)).check()
 
     # When the browser sends it twice at the same moment (what a double submit through a
     # slow network looks like to the server: two requests in flight with one form token)
@@ -140,3 +140,19 @@ def test_us01_the_same_form_sent_twice_at_once_makes_one_order(
     assert landed == [f"{live_server.url}/sales/orders/{order.pk}/"] * 2
     page.goto(landed[0])
     expect(page.get_by_test_id("order-id")).to_have_text(order.display_id)
+
+
+def test_the_rep_can_quote_every_plan_before_submitting(page, sales_user, plan, plan_factory):
+    # Given a 50 Mbps plan at 22.00 GBP besides Fibre 500 at 35.00 GBP
+    basic = plan_factory(download_mbps=50, price="22.00")
+    # When the sales rep opens the order form
+    sign_in(page, sales_user.username)
+    page.goto("/sales/orders/new/")
+    # Then each plan shows its monthly price, and what is due today, beside its choice
+    expect(page.get_by_label(str(plan))).to_be_visible()
+    plan_choice = page.locator("label", has=page.get_by_label(str(plan)))
+    expect(plan_choice).to_contain_text("35.00 GBP a month")
+    expect(plan_choice).to_contain_text("nothing due today")
+    basic_choice = page.locator("label", has=page.get_by_label(str(basic)))
+    expect(basic_choice).to_contain_text("22.00 GBP a month")
+    expect(page.locator("#field-plan")).to_contain_text("first bill covers only the days left")

@@ -13,7 +13,8 @@ from django.test import Client
 
 from orders import order_id as order_ids
 from orders.models import Order
-from orders.states import OrderStatus
+from orders.services import order_confirm_manual_activation
+from orders.states import EventSource, OrderStatus
 from portal import accounts
 from portal.accounts import (
     RateLimit,
@@ -233,6 +234,100 @@ def test_tracking_needs_the_csrf_token(manual_order):
     client = Client(enforce_csrf_checks=True)
     # Then the lookup is refused
     assert track(client, manual_order.pk, "IV1 1AA").status_code == 403
+
+
+# --- the result page follows the order by itself ----------------------------------------------
+LIVE = "/track/live/"
+
+
+def live_token_of(response) -> str:
+    token = response.context["live_token"]
+    assert token
+    return token
+
+
+def poll(client: Client, token: str, since: int | str = 0):
+    return client.get(LIVE, {"since": since}, headers={"X-Live-Token": token})
+
+
+def test_the_result_page_gets_the_new_status_on_its_next_poll(
+    client, manual_order, lead_user, django_capture_on_commit_callbacks
+):
+    # Given the tracking result of an order waiting for the provisioning team, open at its version
+    found = track(client, manual_order.pk, "IV1 1AA")
+    token, version = live_token_of(found), found.context["live_version"]
+    assert poll(client, token, version).status_code == 204
+    # When the line is activated by hand (billing then completes the order)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_confirm_manual_activation(
+            manual_order,
+            actor=lead_user,
+            reason="Engineer at the Inverness exchange.",
+            source=EventSource.ADMIN,
+        )
+    # Then the page's next poll brings the new status, in customer words only
+    update = poll(client, token, version)
+    assert update.status_code == 200
+    assert int(update["X-Live-Version"]) > version
+    html = update.content.decode()
+    assert "Active" in html
+    assert "Your internet service is live." in html
+    assert "Inverness" not in html
+    assert "no-store" in update["Cache-Control"]
+
+
+def test_the_live_status_needs_the_token_the_result_page_was_given(client, manual_order):
+    # Given a visitor who proved ID + postcode for one order
+    token = live_token_of(track(client, manual_order.pk, "IV1 1AA"))
+    # When someone asks for the live status with no token, the bare order ID, or an altered token
+    forged = accounts.signing.dumps({"o": manual_order.pk, "p": "IV11AA", "e": 2**40})
+    for attempt in ("", manual_order.pk, token[:-1] + ("A" if token[-1] != "A" else "B"), forged):
+        response = poll(fresh_client(), attempt)
+        # Then nothing about the order is given
+        assert response.status_code == 404, attempt
+        assert "Being set up" not in response.content.decode()
+    # ... and the order ID in the URL is no way in either
+    assert fresh_client().get(LIVE, {"order_id": manual_order.pk}).status_code == 404
+
+
+def test_the_token_stops_working_after_its_time(client, clock, manual_order, settings):
+    # Given a token given out now, valid for an hour
+    settings.TRACKING_LIVE_SECONDS = 3600
+    token = live_token_of(track(client, manual_order.pk, "IV1 1AA"))
+    clock["t"] += 3599
+    assert poll(client, token).status_code == 200
+    # When the hour has passed, then it opens nothing: the page is told it is gone
+    clock["t"] += 2
+    expired = poll(client, token)
+    assert expired.status_code == 410
+    assert "Being set up" not in expired.content.decode()
+    # ... and a page left open polling with it never locks its visitor out of tracking
+    settings.TRACKING_MAX_FAILURES_PER_IP = 3
+    for _ in range(10):
+        assert poll(client, token).status_code == 410
+    assert track(client, manual_order.pk, "IV1 1AA").status_code == 200
+
+
+def test_the_token_stops_working_when_the_postcode_no_longer_matches(client, manual_order):
+    # Given a token for the order at IV1 1AA
+    token = live_token_of(track(client, manual_order.pk, "IV1 1AA"))
+    # When the order's service postcode is corrected to another one
+    Order.objects.filter(pk=manual_order.pk).update(service_postcode="IV11AB")
+    # Then the token no longer follows the order (the visitor proved the old postcode only)
+    assert poll(client, token).status_code == 410
+
+
+def test_bad_tokens_count_against_the_address_like_failed_lookups(clock, manual_order, settings):
+    # Given an address allowed 3 failures in the window
+    settings.TRACKING_MAX_FAILURES_PER_IP = 3
+    client = fresh_client()
+    for n in range(3):
+        assert poll(client, f"made-up-{n}").status_code == 404
+    # When it tries again, then it is paused like the tracking form
+    refused = poll(client, "made-up-again")
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert track(client, manual_order.pk, "IV1 1AA").status_code == 429
 
 
 # --- the limiter ---------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def test_superuser_lands_on_the_back_office(client: Client, django_user_model) -
         ("provisioning_user", {"portal:provisioning_home"}),
         ("lead_user", {"portal:lead_home", "portal:provisioning_home", "admin:index"}),
         ("billing_user", {"portal:billing_home"}),
-        ("support_user", {"support:search"}),
+        ("support_user", {"support:search", "support:queue"}),
         ("customer_user", {"portal:my_orders"}),
     ],
 )

@@ -27,6 +27,8 @@ from orders.services import CustomerDetails, order_cancel, order_submit
 from orders.states import EventSource
 from provisioning.models import ProvisioningJob
 from provisioning.services import activation_attempt_run, fulfilment_start
+from support.models import SupportTicket
+from support.services import ticket_open
 from tmf.clients import api_client_create
 
 PASSWORD = "demo"  # noqa: S105  (demo accounts only; never loaded in production)
@@ -188,6 +190,13 @@ class Command(BaseCommand):
             city="Faultybridge",
         )
         run_to_activation(failed)
+        # ... who has written to support about it: the first entry in support's open tickets.
+        ticket_open(
+            order=failed,
+            customer_user=users["customer2"],
+            subject=SupportTicket.Subject.ACTIVATION_DATE,
+            message="My order says delayed. When will my line work?",
+        )
         submit(
             "Chris Customer",
             "customer2@isp.example",
