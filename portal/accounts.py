@@ -31,11 +31,9 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.cache import cache
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -46,7 +44,8 @@ from orders import order_id as order_ids
 from orders import selectors
 from orders.live import live_fragment_response
 from orders.models import Customer, Order, normalize_postcode
-from orders.outbox import current_message_id, outbox_enqueue
+from orders.notifications import email_send
+from orders.outbox import outbox_enqueue
 from orders.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -222,26 +221,6 @@ def account_link(user: User, *, url_name: str) -> str:
     return settings.SITE_URL + path
 
 
-def _send(*, template: str, context: dict[str, Any], to: str) -> None:
-    context = {**context, "site_url": settings.SITE_URL}
-    subject = render_to_string(f"emails/{template}_subject.txt", context)
-    body = render_to_string(f"emails/{template}.txt", context)
-    headers = {}
-    message_id = current_message_id()
-    if message_id is not None:
-        # One Message-ID per outbox message: should a crash between the mail server's
-        # acceptance and our commit ever send it twice, mail clients show it once.
-        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-        headers["Message-ID"] = f"<outbox-{message_id}@{domain}>"
-    EmailMessage(
-        " ".join(subject.split()),  # one line: a newline in a subject is a header injection
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [to],
-        headers=headers,
-    ).send()
-
-
 # --- invitations ------------------------------------------------------------------------------
 def customer_invitation_queue(*, customer: Customer, order: Order) -> None:
     """Queue the invitation for a customer taken on with ``order``, in the caller's
@@ -288,7 +267,7 @@ def customer_account_invite(*, customer_id: int, order_id: str) -> bool:
             customer.save(update_fields=["user"])
     order = Order.objects.filter(pk=order_id).select_related("plan").first()
     display_id = order.display_id if order else order_ids.display(order_id)
-    _send(
+    email_send(
         template="customer_invitation",
         context={
             "customer_name": customer.name,
@@ -334,7 +313,7 @@ def password_reset_send(*, user_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email:
         return False
-    _send(
+    email_send(
         template="password_reset",
         context={
             "username": user.get_username(),

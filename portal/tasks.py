@@ -4,13 +4,10 @@ Each e-mail is sent inside the transaction that holds its outbox message's lock 
 completed (orders.outbox.work), so a message handed over twice sends one e-mail; a mail server
 that is down or refuses for a moment is tried again with backoff."""
 
-from smtplib import SMTPException
-
+from orders.notifications import MAIL_ERRORS
 from orders.outbox import outbox_task
 from orders.system_actors import SystemComponent
 from portal import accounts
-
-MAIL_ERRORS = (SMTPException, ConnectionError, TimeoutError)
 
 
 @outbox_task(

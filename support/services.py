@@ -6,14 +6,13 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from orders import events
 from orders.models import Order
+from orders.notifications import email_send
 from orders.outbox import outbox_enqueue
 from support.models import SupportTicket, TicketAnswer
 
@@ -114,13 +113,7 @@ def ticket_answer_email_send(*, answer_id: int) -> bool:
             "order_url": settings.SITE_URL
             + reverse("portal:order_detail", kwargs={"order_id": order.pk}),
         }
-        subject = render_to_string("emails/ticket_answer_subject.txt", context)
-        send_mail(
-            " ".join(subject.split()),  # one line: a newline in a subject is a header injection
-            render_to_string("emails/ticket_answer.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            [customer.email],
-        )
+        email_send(template="ticket_answer", context=context, to=customer.email)
         answer.emailed_at = timezone.now()
         answer.save(update_fields=["emailed_at"])
     logger.info("order %s: answer %s to ticket %s e-mailed", order.pk, answer.pk, ticket.pk)
