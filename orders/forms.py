@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from orders.eligibility import serviceability_check
-from orders.models import Plan, postcode_looks_valid
-from orders.services import CustomerDetails, normalize_phone
+from orders.models import Customer, Plan, postcode_looks_valid
+from orders.services import CustomerDetails, PhoneMatch, normalize_phone
 
 PHONE_HELP = "Mobile or landline, digits with optional leading +."
+# The rep's answer to "is this the same customer?" when only the phone number matched.
+NEW_CUSTOMER = "new"
 
 
 class OrderEntryForm(forms.Form):
@@ -38,6 +42,9 @@ class OrderEntryForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Leave empty to activate as soon as possible.",
     )
+    # Offered (with choices) only when the phone number is an existing customer's and the
+    # e-mail nobody's: households share numbers, so the rep confirms, never the system.
+    same_customer = forms.CharField(label="Same customer", required=False, widget=forms.RadioSelect)
     # One token per rendered form: a double click or a re-post submits the same token, and the
     # service returns the order it already took instead of creating a second one.
     submission_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
@@ -48,6 +55,32 @@ class OrderEntryForm(forms.Form):
         if not 7 <= len(digits) <= 15:
             raise forms.ValidationError("Enter a phone number of 7 to 15 digits.")
         return phone
+
+    def clean_same_customer(self) -> str:
+        value = self.cleaned_data.get("same_customer") or ""
+        if value and value != NEW_CUSTOMER and not (value.isascii() and value.isdigit()):
+            raise forms.ValidationError("Choose one of the customers listed, or a new customer.")
+        return value
+
+    def customer_choice(self) -> dict[str, Any]:
+        """``order_submit``'s ``phone_match`` and ``same_customer`` for the rep's answer."""
+        value = self.cleaned_data.get("same_customer") or ""
+        if value == NEW_CUSTOMER:
+            return {"phone_match": PhoneMatch.NEW_CUSTOMER, "same_customer": None}
+        return {"phone_match": PhoneMatch.ASK, "same_customer": int(value) if value else None}
+
+    def offer_customers(self, candidates: Sequence[Customer], message: str) -> None:
+        """Ask the rep, next to the phone field, whether the order is for one of
+        ``candidates`` (customers with the typed phone number) or for a new customer."""
+        field = self.fields["same_customer"]
+        field.widget.choices = [
+            (
+                str(c.pk),
+                f"Yes, for {c.name} ({c.email}, {c.address_line1}, {c.city} {c.postcode})",
+            )
+            for c in candidates
+        ] + [(NEW_CUSTOMER, "No, a new customer with the details typed above")]
+        self.add_error("same_customer", message)
 
     def clean_postcode(self) -> str:
         postcode = " ".join(self.cleaned_data["postcode"].upper().split())

@@ -166,6 +166,25 @@ def test_new_customer_with_an_existing_customers_email_reuses_that_customer(
     assert created["relatedParty"][0]["id"] == str(customer.pk)
 
 
+def test_a_new_customer_sharing_an_existing_customers_phone_is_a_new_customer(
+    api_writer, plan, manual_area
+):
+    # Given a customer, and an order from a CRM for someone else with the same phone number
+    jane = CustomerFactory(name="Jane Doe", email="jane@example.com", phone="07700900123")
+    party = new_customer_party(name="John Doe", email="john@example.com", phone="+447700900123")
+
+    # When it is placed
+    created = api_writer.post(
+        ORDERS, order_body(postcode=manual_area.postcode, party=party), format="json"
+    )
+
+    # Then the order is the new customer's, with the details sent, and not Jane's
+    assert created.status_code == 201, created.json()
+    john = Customer.objects.get(pk=created.json()["relatedParty"][0]["id"])
+    assert (john.name, john.email) == ("John Doe", "john@example.com")
+    assert not jane.orders.exists()
+
+
 # --- what happens next (after commit) -------------------------------------------------------------
 def _place_and_fetch(caller, capture, body):
     with capture(execute=True):
