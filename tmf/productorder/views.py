@@ -108,7 +108,10 @@ ORDER_FILTERS = {
 
 def product_orders(request: Request) -> QuerySet[Order]:
     """The orders this client may see through the API."""
-    queryset = Order.objects.select_related("plan", "customer").filter(tmf_deletion__isnull=True)
+    # service_area: the expected completion date depends on it (orders.selectors).
+    queryset = Order.objects.select_related("plan", "customer", "service_area").filter(
+        tmf_deletion__isnull=True
+    )
     return restrict_orders(with_cancellation_reason(queryset), request.user)  # type: ignore[arg-type]
 
 
