@@ -19,16 +19,22 @@ PHONE_HELP = "Mobile or landline, digits with optional leading +."
 NEW_CUSTOMER = "new"
 
 
+def up_to(limit: int) -> str:
+    return f"Up to {limit} characters."
+
+
 class OrderEntryForm(forms.Form):
     """Customer, contact, service address and plan on one page. Every problem is reported
     next to its field; the address is checked for serviceability before the order is taken."""
 
-    name = forms.CharField(label="Customer name", max_length=120)
+    name = forms.CharField(label="Customer name", max_length=120, help_text=up_to(120))
     email = forms.EmailField(label="E-mail", max_length=254)
     phone = forms.CharField(label="Phone", max_length=20, help_text=PHONE_HELP)
-    address_line1 = forms.CharField(label="Service address", max_length=120)
-    address_line2 = forms.CharField(label="Address line 2", max_length=120, required=False)
-    city = forms.CharField(label="Town or city", max_length=60)
+    address_line1 = forms.CharField(label="Service address", max_length=120, help_text=up_to(120))
+    address_line2 = forms.CharField(
+        label="Address line 2", max_length=120, required=False, help_text=up_to(120)
+    )
+    city = forms.CharField(label="Town or city", max_length=60, help_text=up_to(60))
     postcode = forms.CharField(label="Postcode", max_length=10)
     plan = forms.ModelChoiceField(
         label="Plan",
@@ -55,6 +61,17 @@ class OrderEntryForm(forms.Form):
         if not 7 <= len(digits) <= 15:
             raise forms.ValidationError("Enter a phone number of 7 to 15 digits.")
         return phone
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # A browser silently cuts what is typed or pasted at maxlength; the limit is said
+            # beside the field instead, and a longer value is refused with its length.
+            field.widget.attrs.pop("maxlength", None)
+            if isinstance(field, forms.CharField) and field.max_length:
+                field.error_messages["max_length"] = (
+                    f"At most {field.max_length} characters: this has %(show_value)d."
+                )
 
     def clean_same_customer(self) -> str:
         value = self.cleaned_data.get("same_customer") or ""

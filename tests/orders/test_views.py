@@ -134,6 +134,23 @@ def test_us01_same_customer_address_and_plan_still_open_is_flagged_not_duplicate
     assert "already open" in response.content.decode()
 
 
+def test_us01_a_name_over_the_limit_is_refused_with_the_limit_not_cut(
+    sales_client, plan, serviceable_area
+):
+    # Given the form, which says the limit beside the field and lets the browser send it all
+    form_page = sales_client.get(reverse("orders:new")).content.decode()
+    assert "Up to 120 characters." in form_page
+    assert 'maxlength="120"' not in form_page
+
+    # When a 5,000-character name is submitted
+    response = sales_client.post(reverse("orders:new"), form_data(plan, name="N" * 5000))
+
+    # Then nothing is taken, and the error beside the name gives the limit and the length
+    assert Order.objects.count() == 0
+    assert response.context["form"].errors["name"] == ["At most 120 characters: this has 5000."]
+    assert 'id="id_name_error"' in response.content.decode()
+
+
 def test_us01_existing_customer_is_found_by_email_or_phone_not_retyped(
     sales_client, plan, serviceable_area, manual_area
 ):
