@@ -98,19 +98,16 @@ class OrderSubmission:
     customer_created: bool
 
 
-def customer_find(*, email: str = "", phone: str = "") -> Customer | None:
-    """An existing customer with this e-mail (preferred) or phone number."""
-    if email:
-        found = (
-            Customer.objects.annotate(email_ci=Lower("email"))
-            .filter(email_ci=normalize_email(email))
-            .first()
-        )
-        if found:
-            return found
-    if phone:
-        return Customer.objects.filter(phone=normalize_phone(phone)).order_by("created_at").first()
-    return None
+def customer_find(*, email: str) -> Customer | None:
+    """The customer with this e-mail address (case and surrounding spaces aside), if any. Not
+    by phone: a household shares a number (see customers_sharing_phone)."""
+    if not email.strip():
+        return None
+    return (
+        Customer.objects.annotate(email_ci=Lower("email"))
+        .filter(email_ci=normalize_email(email))
+        .first()
+    )
 
 
 # How many customers sharing one number are offered to the person taking an order.
