@@ -162,6 +162,11 @@ def _customer_for(
     if phone_match is PhoneMatch.ASK:
         candidates = customers_sharing_phone(phone)
         if candidates:
+            # A concurrent first order for this e-mail may have committed its customer between
+            # the two lookups (each statement sees the latest commits): that is no phone match.
+            existing = customer_find(email=details.email)
+            if existing is not None:
+                return existing, False
             raise CustomerUnconfirmed(candidates)
     customer = Customer.objects.create(
         name=details.name.strip(),

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from orders import services
 from orders.models import Customer, Order, OrderEvent, OutboxMessage
 from orders.services import (
     CustomerUnconfirmed,
@@ -21,7 +22,7 @@ from orders.services import (
     orders_release_due,
 )
 from orders.states import EventSource, OrderStatus
-from tests.factories import PlanFactory, ServiceAreaFactory, submit_order
+from tests.factories import CustomerFactory, PlanFactory, ServiceAreaFactory, submit_order
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +222,31 @@ def test_a_confirmation_naming_a_customer_without_that_number_asks_again(plan, m
             phone_match=PhoneMatch.ASK,
             same_customer=other.pk,
         )
+
+
+def test_a_customer_committed_between_the_email_and_phone_lookups_is_an_email_match(
+    plan, manual_area, monkeypatch
+):
+    # Given a concurrent first order for the same person that commits its customer just after
+    # this order looked the e-mail up, before it looks the phone number up
+    real_sharing_phone = services.customers_sharing_phone
+
+    def the_twin_commits_first(phone):
+        CustomerFactory(name="Jane Doe", email="jane@example.com", phone=phone)
+        return real_sharing_phone(phone)
+
+    monkeypatch.setattr(services, "customers_sharing_phone", the_twin_commits_first)
+    # When this order is taken by a rep (who would be asked on a phone-only match)
+    submission = submit_order(
+        plan=plan,
+        area=manual_area,
+        email="Jane@Example.com",
+        phone="07700 900123",
+        phone_match=PhoneMatch.ASK,
+    )
+    # Then it is hers (the same e-mail), with no question asked
+    assert submission.order.customer.email == "jane@example.com"
+    assert Customer.objects.count() == 1
 
 
 def test_unserviceable_postcode_is_refused_at_the_postcode_field(plan):
