@@ -137,10 +137,16 @@ class CustomerUnconfirmed(OrderError):
     customer (``PhoneMatch.NEW_CUSTOMER``). ``candidates`` are the customers with that number."""
 
     def __init__(self, candidates: list[Customer]) -> None:
-        message = (
-            "This phone number belongs to an existing customer, the e-mail address to nobody. "
-            "Choose whether the order is for that customer or for a new one."
-        )
+        if len(candidates) == 1:
+            message = (
+                "This phone number belongs to an existing customer, the e-mail address to "
+                "nobody. Choose whether the order is for that customer or for a new one."
+            )
+        else:
+            message = (
+                f"This phone number belongs to {len(candidates)} customers, the e-mail address "
+                "to nobody. Choose whether the order is for one of them or for a new customer."
+            )
         super().__init__(message, field_errors={"same_customer": message})
         self.candidates = candidates
 
