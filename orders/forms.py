@@ -55,13 +55,6 @@ class OrderEntryForm(forms.Form):
     # service returns the order it already took instead of creating a second one.
     submission_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    def clean_phone(self) -> str:
-        phone = normalize_phone(self.cleaned_data["phone"])
-        digits = phone.lstrip("+")
-        if not 7 <= len(digits) <= 15:
-            raise forms.ValidationError("Enter a phone number of 7 to 15 digits.")
-        return phone
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
@@ -72,6 +65,13 @@ class OrderEntryForm(forms.Form):
                 field.error_messages["max_length"] = (
                     f"At most {field.max_length} characters: this has %(show_value)d."
                 )
+
+    def clean_phone(self) -> str:
+        phone = normalize_phone(self.cleaned_data["phone"])
+        digits = phone.lstrip("+")
+        if not 7 <= len(digits) <= 15:
+            raise forms.ValidationError("Enter a phone number of 7 to 15 digits.")
+        return phone
 
     def clean_same_customer(self) -> str:
         value = self.cleaned_data.get("same_customer") or ""
