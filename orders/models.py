@@ -118,7 +118,8 @@ class ServiceArea(models.Model):
 
 
 class Customer(models.Model):
-    """A residential customer: found again by e-mail or phone, never typed twice."""
+    """A residential customer: found again by e-mail address, never typed twice. A phone
+    number may be a household's, so it is only ever a suggestion (orders.services)."""
 
     name = models.CharField(max_length=120)
     email = models.EmailField()

@@ -29,8 +29,23 @@ def add_working_days(start: datetime.date, days: int) -> datetime.date:
     return current
 
 
+def activation_promise(
+    *, automated: bool, start: datetime.date, requested: datetime.date | None = None
+) -> datetime.date:
+    """The one rule for the day we tell a customer their line will be live, for an order whose
+    work starts on ``start`` (the day it was taken, or the day a held order is released):
+    that day where the network activates by itself, the manual lead time later (in working
+    days) where our team sets the line up; never before the requested date, nor today."""
+    today = timezone.localdate()
+    earliest = (
+        start if automated else add_working_days(start, settings.MANUAL_PROVISIONING_LEAD_DAYS)
+    )
+    return max(earliest, requested or earliest, today)
+
+
 def estimated_activation_date(order: Order) -> datetime.date | None:
-    """What we promise the customer. None when there is nothing to promise."""
+    """What we promise the customer (``activation_promise`` for the order as it stands).
+    None when there is nothing to promise."""
     today = timezone.localdate()
     requested = order.requested_activation_date
     if order.activated_at is not None:
@@ -38,15 +53,17 @@ def estimated_activation_date(order: Order) -> datetime.date | None:
     status = order.status
     if status in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
         return None
-    if status == OrderStatus.SCHEDULED:
-        return requested
-    if status == OrderStatus.AWAITING_MANUAL:
-        submitted = timezone.localdate(order.submitted_at)
-        quoted = add_working_days(submitted, settings.MANUAL_PROVISIONING_LEAD_DAYS)
-        return max(quoted, requested or quoted, today)
     if status == OrderStatus.EXCEPTION:
         return max(add_working_days(today, 1), requested or today)
-    return max(today, requested or today)
+    submitted = timezone.localdate(order.submitted_at)
+    if status == OrderStatus.AWAITING_MANUAL:
+        return activation_promise(automated=False, start=submitted, requested=requested)
+    if status == OrderStatus.PROVISIONING:
+        return activation_promise(automated=True, start=today, requested=requested)
+    # Received or held until its date: the area decides how it will be set up.
+    start = requested if status == OrderStatus.SCHEDULED and requested else submitted
+    automated = order.service_area.auto_provisioning
+    return activation_promise(automated=automated, start=start, requested=requested)
 
 
 def customer_status_label(order: Order) -> str:

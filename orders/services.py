@@ -5,6 +5,7 @@ Side effects leave only through the outbox, after commit."""
 from __future__ import annotations
 
 import datetime
+import enum
 import logging
 import re
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from django_fsm import can_proceed
 
 from orders import events
 from orders.eligibility import serviceability_check
-from orders.models import Customer, Order, OrderEvent, Plan, normalize_postcode
+from orders.models import Customer, Order, OrderEvent, Plan, ServiceArea, normalize_postcode
 from orders.roles import Role
 from orders.signals import (
     customer_registered,
@@ -97,25 +98,82 @@ class OrderSubmission:
     customer_created: bool
 
 
-def customer_find(*, email: str = "", phone: str = "") -> Customer | None:
-    """An existing customer with this e-mail (preferred) or phone number."""
-    if email:
-        found = (
-            Customer.objects.annotate(email_ci=Lower("email"))
-            .filter(email_ci=normalize_email(email))
-            .first()
-        )
-        if found:
-            return found
-    if phone:
-        return Customer.objects.filter(phone=normalize_phone(phone)).order_by("created_at").first()
-    return None
+def customer_find(*, email: str) -> Customer | None:
+    """The customer with this e-mail address (case and surrounding spaces aside), if any. Not
+    by phone: a household shares a number (see customers_sharing_phone)."""
+    if not email.strip():
+        return None
+    return (
+        Customer.objects.annotate(email_ci=Lower("email"))
+        .filter(email_ci=normalize_email(email))
+        .first()
+    )
 
 
-def _customer_for(details: CustomerDetails) -> tuple[Customer, bool]:
-    existing = customer_find(email=details.email, phone=details.phone)
+# How many customers sharing one number are offered to the person taking an order.
+PHONE_MATCH_LIMIT = 5
+
+
+def customers_sharing_phone(phone: str) -> list[Customer]:
+    """The customers (oldest first, at most PHONE_MATCH_LIMIT) whose number is ``phone``,
+    however it is spelt. A household shares a number: these are suggestions, never matches."""
+    return list(
+        Customer.objects.filter(phone=normalize_phone(phone)).order_by("created_at", "pk")[
+            :PHONE_MATCH_LIMIT
+        ]
+    )
+
+
+class PhoneMatch(enum.Enum):
+    """What ``order_submit`` does when the phone number, and not the e-mail, is a customer's."""
+
+    ASK = "ask"  # refuse with CustomerUnconfirmed: the person taking the order decides
+    NEW_CUSTOMER = "new"  # a new customer with the typed details (a channel nobody can ask)
+
+
+class CustomerUnconfirmed(OrderError):
+    """The e-mail is nobody's but the phone number is an existing customer's: the person
+    taking the order must say whether it is for them (``same_customer``) or for a new
+    customer (``PhoneMatch.NEW_CUSTOMER``). ``candidates`` are the customers with that number."""
+
+    def __init__(self, candidates: list[Customer]) -> None:
+        if len(candidates) == 1:
+            message = (
+                "This phone number belongs to an existing customer, the e-mail address to "
+                "nobody. Choose whether the order is for that customer or for a new one."
+            )
+        else:
+            message = (
+                f"This phone number belongs to {len(candidates)} customers, the e-mail address "
+                "to nobody. Choose whether the order is for one of them or for a new customer."
+            )
+        super().__init__(message, field_errors={"same_customer": message})
+        self.candidates = candidates
+
+
+def _customer_for(
+    details: CustomerDetails, *, phone_match: PhoneMatch, same_customer: int | None
+) -> tuple[Customer, bool]:
+    """The order's customer: the one with this e-mail (normalised, exact); else the one the
+    person confirmed, if it still has this phone number; else a new customer, unless the
+    number is a customer's and ``phone_match`` says to ask. Never merges on a phone alone."""
+    existing = customer_find(email=details.email)
     if existing is not None:
         return existing, False
+    phone = normalize_phone(details.phone)
+    if same_customer is not None:
+        confirmed = Customer.objects.filter(pk=same_customer, phone=phone).first()
+        if confirmed is not None:
+            return confirmed, False
+    if phone_match is PhoneMatch.ASK:
+        candidates = customers_sharing_phone(phone)
+        if candidates:
+            # A concurrent first order for this e-mail may have committed its customer between
+            # the two lookups (each statement sees the latest commits): that is no phone match.
+            existing = customer_find(email=details.email)
+            if existing is not None:
+                return existing, False
+            raise CustomerUnconfirmed(candidates)
     customer = Customer.objects.create(
         name=details.name.strip(),
         email=normalize_email(details.email),
@@ -128,6 +186,10 @@ def _customer_for(details: CustomerDetails) -> tuple[Customer, bool]:
     return customer, True
 
 
+# Attempts at taking one order when a concurrent one wins a unique constraint first.
+SUBMIT_ATTEMPTS = 3
+
+
 def order_submit(
     *,
     customer: CustomerDetails,
@@ -137,11 +199,20 @@ def order_submit(
     submitted_by: User | None,
     idempotency_key: str | None = None,
     external_id: str = "",
+    phone_match: PhoneMatch = PhoneMatch.NEW_CUSTOMER,
+    same_customer: int | None = None,
 ) -> OrderSubmission:
     """Take an order. Guarantees: the same idempotency key never yields a second order; an open
     order for the same customer, address and plan raises DuplicateOrder; an unserviceable
     address raises NotServiceable; on success the order is 'submitted' (or 'scheduled' when
-    future-dated) with its history row, and activation is queued after commit."""
+    future-dated) with its history row, and activation is queued after commit.
+
+    The customer is the one with this e-mail address (normalised); a phone number alone never
+    attaches the order to someone: with ``phone_match`` ASK it raises CustomerUnconfirmed until
+    the person names the customer (``same_customer``) or asks for a new one (NEW_CUSTOMER).
+    Concurrent submissions are settled by the unique constraints: the one that loses sees what
+    the winner committed and answers from it (its order for the same key, DuplicateOrder, or
+    its own order for the customer the winner created). Nothing is half-written."""
     if idempotency_key:
         prior = Order.objects.filter(idempotency_key=idempotency_key).first()
         if prior is not None:
@@ -161,80 +232,109 @@ def order_submit(
         message = "The requested activation date is in the past."
         raise OrderError(message, field_errors={"requested_activation_date": message})
 
-    try:
-        with transaction.atomic():
-            cust, customer_created = _customer_for(customer)
-            postcode = normalize_postcode(customer.postcode)
-            line1 = customer.address_line1.strip()
-            open_duplicate = Order.objects.filter(
-                customer=cust,
-                plan=plan,
-                service_postcode=postcode,
-                service_address_line1=line1,
-                status__in=OPEN_STATES,
-            ).first()
-            if open_duplicate is not None:
-                if idempotency_key and open_duplicate.idempotency_key == idempotency_key:
-                    # Our own twin (same key) committed while we waited for the write lock.
-                    return OrderSubmission(
-                        order=open_duplicate, created=False, customer_created=False
-                    )
-                raise DuplicateOrder(open_duplicate)
-            order = Order.objects.create(
-                customer=cust,
-                plan=plan,
-                service_address_line1=line1,
-                service_address_line2=customer.address_line2.strip(),
-                service_city=customer.city.strip(),
-                service_postcode=postcode,
-                service_area=check.area,
-                monthly_price=plan.monthly_price,
-                currency=plan.currency,
-                requested_activation_date=requested_activation_date,
-                channel=channel,
-                submitted_by=submitted_by
-                if submitted_by and submitted_by.is_authenticated
-                else None,
-                idempotency_key=idempotency_key or None,
-                external_id=external_id,
-            )
-            event = events.status_changed(
-                order=order,
-                from_status="",
-                to_status=OrderStatus.SUBMITTED,
-                actor=submitted_by,
-                source=channel,
-                reason="Order submitted." + (" New customer." if customer_created else ""),
-            )
-            order_status_changed.send(sender=Order, order=order, event=event)
-            if customer_created:
-                customer_registered.send(sender=Customer, customer=cust, order=order)
-            if requested_activation_date and requested_activation_date > today:
-                order = _apply(
-                    order,
-                    "schedule",
-                    actor=submitted_by,
-                    source=channel,
-                    reason=f"Held until {requested_activation_date.isoformat()}.",
+    for _attempt in range(SUBMIT_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                submission = _order_take(
+                    customer=customer,
+                    plan=plan,
+                    area=check.area,
+                    requested_activation_date=requested_activation_date,
+                    channel=channel,
+                    submitted_by=submitted_by,
+                    idempotency_key=idempotency_key,
+                    external_id=external_id,
+                    phone_match=phone_match,
+                    same_customer=same_customer,
+                    today=today,
                 )
-            else:
-                order_due_for_activation.send(sender=Order, order=order)
-    except IntegrityError:
-        # A concurrent twin won the race (same idempotency key, or same open order).
-        if idempotency_key:
-            prior = Order.objects.filter(idempotency_key=idempotency_key).first()
-            if prior is not None:
-                return OrderSubmission(order=prior, created=False, customer_created=False)
-        twin = Order.objects.filter(
-            customer__email__iexact=customer.email,
-            plan=plan,
-            service_postcode=normalize_postcode(customer.postcode),
-            status__in=OPEN_STATES,
-        ).first()
-        if twin is not None:
-            raise DuplicateOrder(twin) from None
-        raise
-    logger.info("order %s submitted via %s", order.pk, channel)
+        except IntegrityError:
+            # A concurrent twin won a unique constraint (the key, the customer's e-mail, the
+            # open order) and has committed; this attempt was rolled back whole. The next one
+            # sees the winner's rows and answers from them.
+            if idempotency_key:
+                prior = Order.objects.filter(idempotency_key=idempotency_key).first()
+                if prior is not None:
+                    return OrderSubmission(order=prior, created=False, customer_created=False)
+            logger.info("order submission lost a race (attempt %s); retrying", _attempt + 1)
+            continue
+        if submission.created:
+            logger.info("order %s submitted via %s", submission.order.pk, channel)
+        return submission
+    raise OrderConflict(
+        "Another order for this customer was being taken at the same moment. Submit again."
+    )
+
+
+def _order_take(
+    *,
+    customer: CustomerDetails,
+    plan: Plan,
+    area: ServiceArea | None,
+    requested_activation_date: datetime.date | None,
+    channel: EventSource,
+    submitted_by: User | None,
+    idempotency_key: str | None,
+    external_id: str,
+    phone_match: PhoneMatch,
+    same_customer: int | None,
+    today: datetime.date,
+) -> OrderSubmission:
+    """One attempt of order_submit, inside the caller's transaction."""
+    cust, customer_created = _customer_for(
+        customer, phone_match=phone_match, same_customer=same_customer
+    )
+    postcode = normalize_postcode(customer.postcode)
+    line1 = customer.address_line1.strip()
+    open_duplicate = Order.objects.filter(
+        customer=cust,
+        plan=plan,
+        service_postcode=postcode,
+        service_address_line1=line1,
+        status__in=OPEN_STATES,
+    ).first()
+    if open_duplicate is not None:
+        if idempotency_key and open_duplicate.idempotency_key == idempotency_key:
+            # Our own twin (same key) committed while we waited for the write lock.
+            return OrderSubmission(order=open_duplicate, created=False, customer_created=False)
+        raise DuplicateOrder(open_duplicate)
+    order = Order.objects.create(
+        customer=cust,
+        plan=plan,
+        service_address_line1=line1,
+        service_address_line2=customer.address_line2.strip(),
+        service_city=customer.city.strip(),
+        service_postcode=postcode,
+        service_area=area,
+        monthly_price=plan.monthly_price,
+        currency=plan.currency,
+        requested_activation_date=requested_activation_date,
+        channel=channel,
+        submitted_by=submitted_by if submitted_by and submitted_by.is_authenticated else None,
+        idempotency_key=idempotency_key or None,
+        external_id=external_id,
+    )
+    event = events.status_changed(
+        order=order,
+        from_status="",
+        to_status=OrderStatus.SUBMITTED,
+        actor=submitted_by,
+        source=channel,
+        reason="Order submitted." + (" New customer." if customer_created else ""),
+    )
+    order_status_changed.send(sender=Order, order=order, event=event)
+    if customer_created:
+        customer_registered.send(sender=Customer, customer=cust, order=order)
+    if requested_activation_date and requested_activation_date > today:
+        order = _apply(
+            order,
+            "schedule",
+            actor=submitted_by,
+            source=channel,
+            reason=f"Held until {requested_activation_date.isoformat()}.",
+        )
+    else:
+        order_due_for_activation.send(sender=Order, order=order)
     return OrderSubmission(order=order, created=True, customer_created=customer_created)
 
 

@@ -7,6 +7,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +18,15 @@ from orders.access import customers_visible_to, order_get_for_user
 from orders.eligibility import serviceability_check
 from orders.forms import OrderEntryForm
 from orders.live import live_fragment_response
-from orders.services import DuplicateOrder, OrderError, customer_find, order_submit
+from orders.models import Customer
+from orders.services import (
+    CustomerUnconfirmed,
+    DuplicateOrder,
+    OrderError,
+    customer_find,
+    customers_sharing_phone,
+    order_submit,
+)
 from orders.states import EventSource
 
 
@@ -35,7 +44,13 @@ def order_new(request: HttpRequest) -> HttpResponse:
                 channel=EventSource.SALES_PORTAL,
                 submitted_by=cast(User, request.user),  # login_required
                 idempotency_key=f"sales-form:{form.cleaned_data['submission_token']}",
+                **form.customer_choice(),
             )
+        except CustomerUnconfirmed as exc:
+            visible = customers_visible_to(request.user).filter(
+                pk__in=[c.pk for c in exc.candidates]
+            )
+            form.offer_customers([c for c in exc.candidates if c in visible], exc.message)
         except DuplicateOrder as exc:
             form.add_error(None, exc.message)
             return render(
@@ -78,28 +93,39 @@ def serviceability(request: HttpRequest) -> JsonResponse:
 @permission_required("orders.add_order", raise_exception=True)
 @require_GET
 def customer_lookup(request: HttpRequest) -> JsonResponse:
-    """Find an existing customer by e-mail or phone so the rep doesn't type them again."""
+    """Find an existing customer so the rep doesn't type them again: by e-mail, the one
+    customer with it (``match`` "email"); by phone, every customer with that number
+    (``match`` "phone"), for the rep to confirm which one, if any, is on the line. A household
+    shares a number, so a phone match never fills the form by itself."""
     query = request.GET.get("q", "").strip()
-    customer = None
-    if query:
-        found = customer_find(email=query) if "@" in query else customer_find(phone=query)
-        if found is not None and customers_visible_to(request.user).filter(pk=found.pk).exists():
-            customer = found
-    if customer is None:
+    visible = customers_visible_to(request.user).annotate(order_count=Count("orders"))
+    if not query:
+        found: list[Customer] = []
+    elif "@" in query:
+        customer = customer_find(email=query)
+        found = list(visible.filter(pk=customer.pk)) if customer is not None else []
+    else:
+        sharing = [c.pk for c in customers_sharing_phone(query)]
+        found = list(visible.filter(pk__in=sharing).order_by("created_at", "pk"))
+    if not found:
         return JsonResponse({"found": False})
     return JsonResponse(
         {
             "found": True,
-            "customer": {
-                "name": customer.name,
-                "email": customer.email,
-                "phone": customer.phone,
-                "address_line1": customer.address_line1,
-                "address_line2": customer.address_line2,
-                "city": customer.city,
-                "postcode": customer.postcode,
-            },
-            "orders": customer.orders.count(),
+            "match": "email" if "@" in query else "phone",
+            "customers": [
+                {
+                    "name": c.name,
+                    "email": c.email,
+                    "phone": c.phone,
+                    "address_line1": c.address_line1,
+                    "address_line2": c.address_line2,
+                    "city": c.city,
+                    "postcode": c.postcode,
+                    "orders": c.order_count,  # type: ignore[attr-defined]
+                }
+                for c in found
+            ],
         }
     )
 

@@ -402,7 +402,9 @@ def order_track(*, order_id: str, postcode: str, client: str) -> TrackResult:
             return TrackResult(TrackOutcome.LIMITED, retry_after=limit.seconds_left(now=now))
         taken.append((limit, key))
     order = (
-        Order.objects.select_related("plan").filter(pk=order_id, service_postcode=postcode).first()
+        Order.objects.select_related("plan", "service_area")
+        .filter(pk=order_id, service_postcode=postcode)
+        .first()
     )
     if order is None:
         return TrackResult(TrackOutcome.NOT_FOUND)

@@ -47,7 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _customer_orders(request: HttpRequest):  # type: ignore[no-untyped-def]
     # The orders the user owns (orders.access: the one restriction path), whatever staff roles
     # they also hold: these pages speak to the customer.
-    return own_orders(request.user).select_related("plan")
+    return own_orders(request.user).select_related("plan", "service_area")
 
 
 @login_required

@@ -28,10 +28,14 @@ After-commit work (outbox -> eager Celery) runs inside
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 
 from orders.models import Customer, Plan, ServiceArea, Technology
 from orders.roles import Role
@@ -135,3 +139,25 @@ def customer_account(customer_user: User) -> Customer:
     return CustomerFactory(
         name="Cat Customer", email="cat.customer@example.com", user=customer_user
     )
+
+
+# --- concurrency ------------------------------------------------------------------------------
+@pytest.fixture
+def run_in_threads() -> Callable[..., list[Any]]:
+    """``run_in_threads(f, g, ...)`` calls each function in its own thread at once (each with
+    its own database connection, closed afterwards) and returns their results in order; an
+    exception in a thread is raised here. Use with ``django_db(transaction=True)``: the threads
+    see only what is committed."""
+
+    def run(*calls: Callable[[], Any]) -> list[Any]:
+        def in_thread(call: Callable[[], Any]) -> Any:
+            try:
+                return call()
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            futures = [pool.submit(in_thread, call) for call in calls]
+            return [future.result(timeout=60) for future in futures]
+
+    return run

@@ -21,7 +21,7 @@ from billing.models import BillingAccount
 from billing.services import first_period
 from orders.models import Customer, Order, OrderEvent, Plan, ServiceArea, Technology
 from orders.roles import Role
-from orders.services import CustomerDetails, OrderSubmission, order_submit
+from orders.services import CustomerDetails, OrderSubmission, PhoneMatch, order_submit
 from orders.states import EventSource, OrderStatus
 from provisioning.models import ExceptionCase, ProvisioningJob, ReasonCode
 from support.models import SupportTicket
@@ -205,6 +205,8 @@ def submit_order(
     channel: EventSource = EventSource.SALES_PORTAL,
     submitted_by: User | None = None,
     idempotency_key: str | None = None,
+    phone_match: PhoneMatch = PhoneMatch.NEW_CUSTOMER,
+    same_customer: int | None = None,
     **customer: str,
 ) -> OrderSubmission:
     """Take an order through ``orders.services.order_submit``.
@@ -225,4 +227,6 @@ def submit_order(
         channel=channel,
         submitted_by=submitted_by,
         idempotency_key=idempotency_key,
+        phone_match=phone_match,
+        same_customer=same_customer,
     )

@@ -11,11 +11,32 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
+
+
+# While the database cannot be reached, every answer says to come back after this long.
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """``exc`` says the database could not be reached or used (connecting, a dropped
+    connection, a server shutting down), not that a request was wrong: an outage."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def database_unavailable_body() -> dict[str, Any]:
+    return error_body(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "Service unavailable",
+        "The service cannot reach its database just now. Try again in "
+        f"{DATABASE_RETRY_AFTER_SECONDS} seconds.",
+    )
 
 
 class TmfError(exceptions.APIException):
@@ -147,6 +168,13 @@ def tmf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             headers["Retry-After"] = str(int(exc.wait) + 1)
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+    elif is_database_unavailable(exc):
+        logger.warning("database unavailable in a TMF API view: %s", exc)
+        return Response(
+            database_unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     else:
         logger.exception("unhandled error in a TMF API view", exc_info=exc)
         http_status, code, reason = 500, "INTERNAL_ERROR", "Internal error"

@@ -37,22 +37,50 @@
   byId("check-address").addEventListener("click", checkAddress);
   postcode.addEventListener("change", checkAddress);
 
-  // Existing customer: fill the form instead of typing it again.
+  // Existing customer: fill the form instead of typing it again. An e-mail names one customer
+  // and fills the form; a phone number may be a whole household's, so its customers are only
+  // offered, and the rep chooses who is on the line (or types a new customer).
   var lookup = byId("customer-lookup");
   var lookupResult = byId("customer-lookup-result");
+  var lookupChoices = byId("customer-lookup-choices");
+  var FIELDS = ["name", "email", "phone", "address_line1", "address_line2", "city", "postcode"];
+  function describe(c) {
+    return c.name + " (" + c.orders + " earlier order" + (c.orders === 1 ? "" : "s") + ")";
+  }
+  function fill(c) {
+    FIELDS.forEach(function (key) {
+      var input = byId("id_" + key);
+      if (input) { input.value = c[key] || ""; }
+    });
+    lookupChoices.textContent = "";
+    lookupResult.textContent = "Found " + describe(c) + ". Details filled in.";
+    checkAddress();
+    byId("id_name").focus();
+  }
+  function offer(customers) {
+    lookupChoices.textContent = "";
+    customers.forEach(function (c) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = "Use " + c.name + ", " + c.email + ", " + c.address_line1 + ", " + c.postcode;
+      button.addEventListener("click", function () { fill(c); });
+      item.appendChild(button);
+      lookupChoices.appendChild(item);
+    });
+    lookupResult.textContent = customers.length + " customer" + (customers.length === 1 ? " has" : "s have") +
+      " this phone number. Households share numbers: ask who is ordering, then choose, or type a new customer below.";
+    var first = lookupChoices.querySelector("button");
+    if (first) { first.focus(); }
+  }
   function findCustomer() {
     var q = lookup.value.trim();
     if (!q) { return; }
     getJSON(form.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(q)).then(function (data) {
+      lookupChoices.textContent = "";
       if (!data.found) { lookupResult.textContent = "No existing customer found: enter the details below."; return; }
-      var c = data.customer;
-      ["name", "email", "phone", "address_line1", "address_line2", "city", "postcode"].forEach(function (key) {
-        var input = byId("id_" + key);
-        if (input) { input.value = c[key] || ""; }
-      });
-      lookupResult.textContent = "Found " + c.name + " (" + data.orders + " earlier order" + (data.orders === 1 ? "" : "s") + "). Details filled in.";
-      checkAddress();
-    });
+      if (data.match === "email") { fill(data.customers[0]); } else { offer(data.customers); }
+    }).catch(function () { lookupResult.textContent = "Could not look the customer up just now."; });
   }
   byId("customer-lookup-button").addEventListener("click", findCustomer);
   lookup.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); findCustomer(); } });

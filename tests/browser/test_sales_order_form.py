@@ -11,6 +11,7 @@ from billing.models import BillingAccount
 from orders.models import Customer, Order
 from orders.states import OrderStatus
 from tests.browser.conftest import sign_in
+from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -156,3 +157,43 @@ def test_the_rep_can_quote_every_plan_before_submitting(page, sales_user, plan, 
     basic_choice = page.locator("label", has=page.get_by_label(str(basic)))
     expect(basic_choice).to_contain_text("22.00 GBP a month")
     expect(page.locator("#field-plan")).to_contain_text("first bill covers only the days left")
+
+
+def test_us01_a_phone_only_match_is_confirmed_by_the_rep_with_the_keyboard(
+    page, sales_user, plan, manual_area
+):
+    # Given Jane, a customer, and her partner John ordering with the same phone number
+    jane = CustomerFactory(name="Jane Doe", email="jane@example.com", phone="07700900123")
+    sign_in(page, sales_user.username)
+    page.get_by_role("main").get_by_role("link", name="New order").click()
+
+    # When the rep looks the number up
+    page.get_by_label("Existing customer? Find by e-mail or phone").fill("07700 900123")
+    page.get_by_role("button", name="Find").click()
+    # Then Jane is offered, not filled in
+    expect(page.get_by_role("button", name=re.compile(r"^Use Jane Doe"))).to_be_visible()
+    expect(page.get_by_label("Customer name", exact=True)).to_have_value("")
+
+    # When the rep types John's own details instead and submits
+    fill_customer(page, name="John Doe", email="john@example.com", phone="07700 900123")
+    fill_address(page, line1="1 Loch Road", city="Inverness", postcode=manual_area.postcode)
+    page.get_by_label(str(plan)).check()
+    page.get_by_role("button", name="Submit order").click()
+
+    # Then the form asks, beside the phone, whether the order is Jane's; nothing is taken yet
+    question = page.locator("#field-same_customer")
+    expect(question.locator(".field-error")).to_contain_text("belongs to an existing customer")
+    expect(page.locator("#error-summary a[href='#field-same_customer']")).to_be_visible()
+    assert Order.objects.count() == 0
+
+    # When the rep answers "a new customer" with the keyboard alone and submits
+    question.get_by_role("radio", name=re.compile(r"Yes, for Jane Doe")).focus()
+    page.keyboard.press("ArrowDown")
+    expect(question.get_by_role("radio", name=re.compile(r"No, a new customer"))).to_be_checked()
+    page.keyboard.press("Enter")
+
+    # Then the order is John's, a new customer, and Jane has none
+    expect(page).to_have_url(re.compile(r"/sales/orders/[0-9A-Z]{10}/$"))
+    order = Order.objects.get()
+    assert (order.customer.name, order.customer.email) == ("John Doe", "john@example.com")
+    assert not jane.orders.exists()

@@ -8,18 +8,21 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from orders import services
 from orders.models import Customer, Order, OrderEvent, OutboxMessage
 from orders.services import (
+    CustomerUnconfirmed,
     DuplicateOrder,
     NotServiceable,
     OrderConflict,
     OrderError,
+    PhoneMatch,
     order_cancel,
     order_confirm_manual_activation,
     orders_release_due,
 )
 from orders.states import EventSource, OrderStatus
-from tests.factories import PlanFactory, ServiceAreaFactory, submit_order
+from tests.factories import CustomerFactory, PlanFactory, ServiceAreaFactory, submit_order
 
 pytestmark = pytest.mark.django_db
 
@@ -147,16 +150,102 @@ def test_existing_customer_is_found_by_email_in_any_case(plan, manual_area):
     assert Customer.objects.count() == 1
 
 
-def test_existing_customer_is_found_by_phone_when_the_email_is_new(plan, manual_area):
-    first = submit_order(plan=plan, area=manual_area, phone="+44 7700 900123")
+def test_a_phone_number_alone_never_attaches_the_order_to_its_customer(plan, manual_area):
+    # Given a customer, and a household member who orders with the same phone number
+    first = submit_order(plan=plan, area=manual_area, name="Jane Doe", phone="+44 7700 900123")
+    # When the second person orders with their own name, e-mail and address
+    second = submit_order(
+        plan=plan,
+        area=manual_area,
+        name="John Doe",
+        email="john.doe@example.com",
+        phone="+44-7700-900-123",
+        address_line1="9 Other Road",
+    )
+    # Then the order is theirs, with what they typed, and not in the first customer's orders
+    assert second.customer_created is True
+    john = second.order.customer
+    assert (john.name, john.email, john.address_line1) == (
+        "John Doe",
+        "john.doe@example.com",
+        "9 Other Road",
+    )
+    assert list(first.order.customer.orders.all()) == [first.order]
+
+
+def test_a_phone_only_match_is_put_to_the_person_taking_the_order(plan, manual_area):
+    # Given a customer with this phone number and another e-mail
+    first = submit_order(plan=plan, area=manual_area, phone="07700 900123")
+    before = Order.objects.count(), Customer.objects.count()
+    # When an order for a new e-mail and the same number asks on a phone-only match
+    with pytest.raises(CustomerUnconfirmed) as asked:
+        submit_order(
+            plan=plan,
+            area=manual_area,
+            email="new.address@example.com",
+            phone="+44 7700 900123",
+            phone_match=PhoneMatch.ASK,
+        )
+    # Then it names the customer(s) with that number, on the choice to make; nothing written
+    assert asked.value.candidates == [first.order.customer]
+    assert set(asked.value.field_errors) == {"same_customer"}
+    assert (Order.objects.count(), Customer.objects.count()) == before
+
+
+def test_a_confirmed_phone_match_orders_for_that_customer(plan, manual_area):
+    # Given a customer with this phone number, confirmed by the rep as the one ordering
+    first = submit_order(plan=plan, area=manual_area, phone="07700 900123")
+    # When the order is submitted for them with the e-mail they gave today
     second = submit_order(
         plan=plan,
         area=manual_area,
         email="new.address@example.com",
-        phone="+44-7700-900-123",
+        phone="07700 900123",
         address_line1="9 Other Road",
+        phone_match=PhoneMatch.ASK,
+        same_customer=first.order.customer_id,
     )
+    # Then it is that customer's order, at the address typed
+    assert second.customer_created is False
     assert second.order.customer_id == first.order.customer_id
+    assert second.order.service_address_line1 == "9 Other Road"
+
+
+def test_a_confirmation_naming_a_customer_without_that_number_asks_again(plan, manual_area):
+    other = submit_order(plan=plan, area=manual_area, phone="07700 111111").order.customer
+    submit_order(plan=plan, area=manual_area, phone="07700 900123")
+    with pytest.raises(CustomerUnconfirmed):
+        submit_order(
+            plan=plan,
+            area=manual_area,
+            phone="07700 900123",
+            phone_match=PhoneMatch.ASK,
+            same_customer=other.pk,
+        )
+
+
+def test_a_customer_committed_between_the_email_and_phone_lookups_is_an_email_match(
+    plan, manual_area, monkeypatch
+):
+    # Given a concurrent first order for the same person that commits its customer just after
+    # this order looked the e-mail up, before it looks the phone number up
+    real_sharing_phone = services.customers_sharing_phone
+
+    def the_twin_commits_first(phone):
+        CustomerFactory(name="Jane Doe", email="jane@example.com", phone=phone)
+        return real_sharing_phone(phone)
+
+    monkeypatch.setattr(services, "customers_sharing_phone", the_twin_commits_first)
+    # When this order is taken by a rep (who would be asked on a phone-only match)
+    submission = submit_order(
+        plan=plan,
+        area=manual_area,
+        email="Jane@Example.com",
+        phone="07700 900123",
+        phone_match=PhoneMatch.ASK,
+    )
+    # Then it is hers (the same e-mail), with no question asked
+    assert submission.order.customer.email == "jane@example.com"
     assert Customer.objects.count() == 1
 
 

@@ -1,12 +1,17 @@
 """US-01 Sales order entry, through the sales pages."""
 
+import threading
 import uuid
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
+from orders import services
 from orders.models import Customer, Order, OrderEvent
 from orders.states import OrderStatus
+from tests.factories import CustomerFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -129,15 +134,33 @@ def test_us01_same_customer_address_and_plan_still_open_is_flagged_not_duplicate
     assert "already open" in response.content.decode()
 
 
+def test_us01_a_name_over_the_limit_is_refused_with_the_limit_not_cut(
+    sales_client, plan, serviceable_area
+):
+    # Given the form, which says the limit beside the field and lets the browser send it all
+    form_page = sales_client.get(reverse("orders:new")).content.decode()
+    assert "Up to 120 characters." in form_page
+    assert 'maxlength="120"' not in form_page
+
+    # When a 5,000-character name is submitted
+    response = sales_client.post(reverse("orders:new"), form_data(plan, name="N" * 5000))
+
+    # Then nothing is taken, and the error beside the name gives the limit and the length
+    assert Order.objects.count() == 0
+    assert response.context["form"].errors["name"] == ["At most 120 characters: this has 5000."]
+    assert 'id="id_name_error"' in response.content.decode()
+
+
 def test_us01_existing_customer_is_found_by_email_or_phone_not_retyped(
     sales_client, plan, serviceable_area, manual_area
 ):
     sales_client.post(reverse("orders:new"), form_data(plan, postcode=manual_area.postcode))
     by_email = sales_client.get(reverse("orders:customer_lookup"), {"q": "JANE@example.com"})
     by_phone = sales_client.get(reverse("orders:customer_lookup"), {"q": "+44 7700-900123"})
-    assert by_email.json()["found"] is True
-    assert by_email.json()["customer"]["name"] == "Jane Doe"
-    assert by_phone.json()["customer"]["email"] == "jane@example.com"
+    assert by_email.json()["match"] == "email"
+    assert [c["name"] for c in by_email.json()["customers"]] == ["Jane Doe"]
+    assert by_phone.json()["match"] == "phone"
+    assert [c["email"] for c in by_phone.json()["customers"]] == ["jane@example.com"]
     assert sales_client.get(reverse("orders:customer_lookup"), {"q": "x@y.z"}).json() == {
         "found": False
     }
@@ -145,6 +168,61 @@ def test_us01_existing_customer_is_found_by_email_or_phone_not_retyped(
     sales_client.post(reverse("orders:new"), form_data(plan, address_line1="9 Other Road"))
     assert Customer.objects.count() == 1
     assert Order.objects.count() == 2
+
+
+def test_us01_lookup_by_phone_offers_every_customer_sharing_the_number(sales_client, plan):
+    # Given two people of one household with one phone number
+    CustomerFactory(name="Jane Doe", email="jane@example.com", phone="07700900123")
+    CustomerFactory(name="John Doe", email="john@example.com", phone="07700900123")
+    # When the rep looks the number up
+    found = sales_client.get(reverse("orders:customer_lookup"), {"q": "07700 900123"}).json()
+    # Then both are offered to choose from, none picked for the rep
+    assert found["match"] == "phone"
+    assert [c["name"] for c in found["customers"]] == ["Jane Doe", "John Doe"]
+
+
+def test_us01_phone_only_match_is_put_to_the_rep_next_to_the_phone(
+    sales_client, plan, serviceable_area
+):
+    # Given a customer with this phone number, and an order typed for a new e-mail
+    jane = CustomerFactory(name="Jane Doe", email="jane@example.com", phone="07700900123")
+    data = form_data(plan, name="John Doe", email="john@example.com", phone="07700 900123")
+
+    # When the rep submits
+    response = sales_client.post(reverse("orders:new"), data)
+
+    # Then nothing is taken yet: the form asks whether it is Jane's order, beside the phone
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert Order.objects.count() == 0
+    assert 'href="#field-same_customer"' in page
+    assert 'id="id_same_customer_error"' in page
+    assert f'value="{jane.pk}"' in page and "Yes, for Jane Doe (jane@example.com" in page
+    assert 'value="new"' in page
+
+
+def test_us01_rep_confirms_the_same_customer_or_a_new_one(sales_client, plan, serviceable_area):
+    jane = CustomerFactory(name="Jane Doe", email="jane@example.com", phone="07700900123")
+    typed = {"name": "John Doe", "email": "john@example.com", "phone": "07700 900123"}
+
+    # When the rep answers "a new customer"
+    sales_client.post(reverse("orders:new"), form_data(plan, **typed, same_customer="new"))
+    # Then the order is John's, a new customer with the details typed
+    john_order = Order.objects.get()
+    assert (john_order.customer.name, john_order.customer.email) == ("John Doe", "john@example.com")
+
+    # When, for another order, the rep answers "yes, Jane"
+    sales_client.post(
+        reverse("orders:new"),
+        form_data(
+            plan,
+            **{**typed, "email": "j.doe@example.com"},
+            address_line1="2 High Street",
+            same_customer=str(jane.pk),
+        ),
+    )
+    # Then that order is Jane's
+    assert jane.orders.count() == 1
 
 
 def test_us01_address_is_checked_for_serviceability_before_submit(
@@ -185,3 +263,89 @@ def test_sales_order_page_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(12):
         response = sales_client.get(url)
     assert response.status_code == 200
+
+
+# --- two first orders at the same moment --------------------------------------------------------
+@pytest.fixture
+def both_looked_up(monkeypatch):
+    """Holds each of two concurrent submissions right after its first customer lookup until
+    the other has made its own, so both decide on the customer before either commits. Only
+    where two writers can be inside their transactions at once: SQLite's IMMEDIATE
+    transactions queue the second writer before it reads, so there they run one by one."""
+    if connection.vendor == "sqlite":
+        return
+    both = threading.Barrier(2, timeout=30)
+    seen = threading.local()
+    real_find = services.customer_find
+
+    def find_then_wait(**kwargs):
+        found = real_find(**kwargs)
+        if not getattr(seen, "once", False):
+            seen.once = True
+            both.wait()
+        return found
+
+    monkeypatch.setattr(services, "customer_find", find_then_wait)
+
+
+def _signed_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_us01_two_first_orders_for_one_new_email_at_once_are_both_taken(
+    sales_user, plan, serviceable_area, run_in_threads, both_looked_up
+):
+    # Given two reps taking orders at once for one new customer: the same e-mail typed in
+    # two spellings, two lines at two street addresses of one postcode
+    gigabit = PlanFactory(download_mbps=900, name="Fibre 900")
+    first = form_data(plan, email="Jane@Example.com", address_line1="1 High Street")
+    second = form_data(gigabit, email="jane@example.com ", address_line1="2 High Street")
+    reps = [_signed_in(sales_user), _signed_in(sales_user)]
+
+    # When both submit at the same moment
+    answers = run_in_threads(
+        lambda: reps[0].post(reverse("orders:new"), first),
+        lambda: reps[1].post(reverse("orders:new"), second),
+    )
+
+    # Then both orders are taken, for one customer (whoever committed first created it)
+    assert [a.status_code for a in answers] == [302, 302]
+    assert Customer.objects.count() == 1
+    assert sorted(Order.objects.values_list("service_address_line1", flat=True)) == [
+        "1 High Street",
+        "2 High Street",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_us01_the_same_order_twice_at_once_for_a_phone_matched_customer_is_one_order(
+    sales_user, plan, manual_area, run_in_threads, both_looked_up
+):
+    # Given a customer found by phone, confirmed by two reps taking the same order at once
+    jane = CustomerFactory(name="Jane Doe", email="jane@example.com", phone="07700900123")
+    # (in an area of manual provisioning, so that the first order is still open)
+    data = {
+        "email": "j.doe@example.com",
+        "phone": "07700 900123",
+        "postcode": manual_area.postcode,
+        "same_customer": str(jane.pk),
+    }
+    reps = [_signed_in(sales_user), _signed_in(sales_user)]
+
+    # When both submit at the same moment (two forms: two submission tokens)
+    answers = run_in_threads(
+        lambda: reps[0].post(reverse("orders:new"), form_data(plan, **data)),
+        lambda: reps[1].post(reverse("orders:new"), form_data(plan, **data)),
+    )
+
+    # Then one order is taken for her, and the other rep is shown it as already open
+    assert sorted(a.status_code for a in answers) == [200, 302]
+    [refused] = [a for a in answers if a.status_code == 200]
+    order = Order.objects.get()
+    assert order.customer_id == jane.pk
+    assert f"Order {order.display_id}" in refused.content.decode()
+    assert "already open" in refused.content.decode()
+    assert Customer.objects.count() == 1

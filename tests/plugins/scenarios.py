@@ -49,7 +49,7 @@ def place_order(django_capture_on_commit_callbacks, sales_user):
                 customer=CustomerDetails(
                     name=extra.pop("name", "Pat Example"),
                     email=email,
-                    # One phone per e-mail: intake also finds customers by phone.
+                    # One phone per e-mail, so each scenario customer is told apart by phone too.
                     phone=extra.pop("phone", f"07700{zlib.crc32(email.encode()) % 1000000:06d}"),
                     address_line1="1 Test Street",
                     city="Testville",

@@ -99,6 +99,30 @@ def test_street_number_name_and_type_make_the_street_line(api_writer, plan, manu
     assert Order.objects.get(pk=created["id"]).service_address_line1 == "7 Castle Street"
 
 
+def test_a_name_longer_than_the_limit_is_refused_naming_the_field_and_the_limit(
+    api_writer, plan, manual_area
+):
+    party = new_customer_party(name="N" * 5000)
+
+    error = post_refused(api_writer, order_body(postcode=manual_area.postcode, party=party))
+
+    assert "120 characters" in error["fieldErrors"]["relatedParty[0].name"]
+
+
+def test_a_street_line_longer_than_the_limit_is_refused_not_cut(api_writer, plan, manual_area):
+    # Given a street number, name and type that fit one by one but not together
+    body = order_body(postcode=manual_area.postcode)
+    item(body)["product"]["place"][0].update(
+        {"streetNr": "12", "streetName": "S" * 115, "streetType": "Street"}
+    )
+
+    # When it is sent, then it is refused with the limit, instead of stored cut at 120
+    error = post_refused(api_writer, body)
+
+    message = error["fieldErrors"]["productOrderItem[0].product.place[0].streetName"]
+    assert "at most 120 characters" in message
+
+
 def test_external_id_is_kept_and_filterable(api_writer, plan, manual_area):
     created = api_writer.post(
         ORDERS, order_body(postcode=manual_area.postcode, externalId="CRM-4711"), format="json"
@@ -164,6 +188,25 @@ def test_new_customer_with_an_existing_customers_email_reuses_that_customer(
 
     assert Customer.objects.count() == 1
     assert created["relatedParty"][0]["id"] == str(customer.pk)
+
+
+def test_a_new_customer_sharing_an_existing_customers_phone_is_a_new_customer(
+    api_writer, plan, manual_area
+):
+    # Given a customer, and an order from a CRM for someone else with the same phone number
+    jane = CustomerFactory(name="Jane Doe", email="jane@example.com", phone="07700900123")
+    party = new_customer_party(name="John Doe", email="john@example.com", phone="+447700900123")
+
+    # When it is placed
+    created = api_writer.post(
+        ORDERS, order_body(postcode=manual_area.postcode, party=party), format="json"
+    )
+
+    # Then the order is the new customer's, with the details sent, and not Jane's
+    assert created.status_code == 201, created.json()
+    john = Customer.objects.get(pk=created.json()["relatedParty"][0]["id"])
+    assert (john.name, john.email) == ("John Doe", "john@example.com")
+    assert not jane.orders.exists()
 
 
 # --- what happens next (after commit) -------------------------------------------------------------

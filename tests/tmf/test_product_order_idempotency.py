@@ -3,12 +3,16 @@ duplicate-order rule for requests without a key."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from rest_framework.test import APIClient
 
 from orders.models import Order
 from orders.states import OrderStatus
 from tests.factories import PlanFactory
 from tests.tmf.product_order_bodies import ORDERS, new_customer_party, order_body, post_refused
+from tmf.productorder.views import ProductOrderList
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +136,40 @@ def test_a_different_offering_for_the_same_customer_and_address_is_not_a_duplica
 
     assert other.status_code == 201
     assert Order.objects.filter(status=OrderStatus.SUBMITTED).count() == 2
+
+
+# --- twins: the same key at the same moment ---------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_twins_with_one_key_give_one_order_and_the_loser_is_a_replay(
+    make_api_client, plan, manual_area, run_in_threads, monkeypatch
+):
+    # Given two copies of one request (same Idempotency-Key, same body), each past the check
+    # for an earlier answer before either has committed
+    writer = make_api_client("read", "create", name="crm")
+    body = order_body(postcode=manual_area.postcode)
+    both_checked = threading.Barrier(2, timeout=30)
+    checked = threading.local()
+    real_replay = ProductOrderList._replay
+
+    def replay_then_wait_for_the_twin(self, *args, **kwargs):
+        answer = real_replay(self, *args, **kwargs)
+        if not getattr(checked, "once", False):
+            checked.once = True
+            both_checked.wait()
+        return answer
+
+    monkeypatch.setattr(ProductOrderList, "_replay", replay_then_wait_for_the_twin)
+
+    def post():
+        caller = APIClient()
+        caller.credentials(HTTP_AUTHORIZATION=f"Bearer {writer.token}")
+        return caller.post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY="crm-twin-1")
+
+    # When both are sent at once
+    answers = run_in_threads(post, post)
+
+    # Then both answer 201 with the one order, and exactly one of them says it is a replay
+    assert [a.status_code for a in answers] == [201, 201], [a.content for a in answers]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert Order.objects.count() == 1
+    assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]

@@ -13,10 +13,12 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from orders.forms import OrderEntryForm
-from orders.models import Plan, ServiceArea
-from orders.selectors import add_working_days
-from tests.factories import PlanFactory, ServiceAreaFactory
-from tests.tmf.conftest import TMF620, TMF679, ApiCaller
+from orders.models import Order, Plan, ServiceArea
+from orders.selectors import add_working_days, estimated_activation_date
+from orders.services import order_route_to_manual
+from orders.states import EventSource
+from tests.factories import PlanFactory, ServiceAreaFactory, submit_order
+from tests.tmf.conftest import TMF620, TMF622, TMF679, ApiCaller
 from tests.tmf.schema import assert_each_valid, assert_valid
 from tmf.common import iso
 from tmf.models import ProductOfferingQualification
@@ -138,6 +140,31 @@ def test_a_manual_area_qualifies_with_the_manual_lead_time(
     assert fibre["qualificationItemResult"] == "qualified"
     expected = add_working_days(timezone.localdate(), 4)
     assert fibre["expectedActivationDate"] == iso(expected)
+
+
+@pytest.mark.parametrize("area_name", ["manual_area", "serviceable_area"])
+def test_the_qualified_date_is_the_date_an_order_taken_there_is_promised(
+    plan: Plan, api_all: ApiCaller, request: pytest.FixtureRequest, area_name: str
+) -> None:
+    # Given an address, qualified through TMF679
+    area: ServiceArea = request.getfixturevalue(area_name)
+    qualified = by_offering(asked(api_all, area.postcode))["fibre-500"]["expectedActivationDate"]
+
+    # When an order for it is taken there (its activation not started yet)
+    order = submit_order(plan=plan, area=area).order
+    received = estimated_activation_date(order)
+    in_tmf622 = api_all.get(f"{TMF622}/productOrder/{order.pk}").json()["expectedCompletionDate"]
+
+    # Then the order pages, the TMF622 order and the qualification promise the same day
+    assert iso(received) == qualified
+    assert in_tmf622 == qualified
+
+    # ... and still once the order waits for the team where the network is not automated
+    if not area.auto_provisioning:
+        order_route_to_manual(
+            order, reason_code="NOT_AUTOMATED", reason="Manual area.", source=EventSource.API
+        )
+        assert iso(estimated_activation_date(Order.objects.get(pk=order.pk))) == qualified
 
 
 def test_an_area_too_slow_for_the_plan_says_so_and_qualifies_the_plans_it_can_carry(

@@ -141,6 +141,9 @@ the item's `product.place` (role `installationAddress`, GeographicAddress attrib
 streetName, locality, city, postcode, country). `relatedParty` names the customer: `id` of an
 existing customer, or a new customer's `name` with `contactMedium` (an `email` medium with
 `characteristic.emailAddress`, a `phone`/`mobile` medium with `characteristic.phoneNumber`).
+A new customer whose e-mail address is an existing customer's orders as that customer; a phone
+number alone never does (households share numbers): it is a new customer. The customer's name
+is at most 120 characters, the street line (streetNr, streetName and streetType) 120.
 `requestedStartDate` on a later day holds the order (state `pending`) until then. The address is
 checked with the same eligibility rules as the sales form. The answer's `id` is the shared order
 ID; `Location` equals `href`. Send `Idempotency-Key` to make retries safe.

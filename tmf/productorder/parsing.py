@@ -36,6 +36,7 @@ from tmf.reading import read_array, read_object, read_text
 
 SERVER_SET = ("id", "href", "orderDate", "state", "completionDate")
 MAX_EXTERNAL_ID = 100
+MAX_STREET_LINE = 120  # orders.Order.service_address_line1
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,12 @@ def _address(place: dict[str, Any], path: str, problems: Problems) -> ServiceAdd
     ) or _text(place, "name", path, problems)
     if not street:
         problems.add(f"{path}.streetName", "The street address is required.")
+    elif len(street) > MAX_STREET_LINE:
+        problems.add(
+            f"{path}.streetName",
+            f"The street line (streetNr, streetName and streetType together) is at most "
+            f"{MAX_STREET_LINE} characters: this one has {len(street)}.",
+        )
     city = _text(place, "city", path, problems, required=True, max_length=60)
     line2 = _text(place, "locality", path, problems)
     country = _text(place, "country", path, problems, max_length=60)
@@ -115,7 +122,7 @@ def _address(place: dict[str, Any], path: str, problems: Problems) -> ServiceAdd
         problems.add(f"{path}.postcode", "Not a postcode: give a full UK postcode, e.g. SW1A 1AA.")
     if len(problems) != before:
         return None
-    return ServiceAddress(line1=street[:120], line2=line2, city=city, postcode=postcode)
+    return ServiceAddress(line1=street, line2=line2, city=city, postcode=postcode)
 
 
 def _place(product: dict[str, Any], path: str, problems: Problems) -> ServiceAddress | None:

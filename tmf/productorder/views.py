@@ -63,6 +63,7 @@ from tmf.productorder.representation import (
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_IDEMPOTENCY_KEY = 200
 CLOSED_STATES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
 # Where order_submit's field names point in a TMF622 body.
@@ -107,7 +108,10 @@ ORDER_FILTERS = {
 
 def product_orders(request: Request) -> QuerySet[Order]:
     """The orders this client may see through the API."""
-    queryset = Order.objects.select_related("plan", "customer").filter(tmf_deletion__isnull=True)
+    # service_area: the expected completion date depends on it (orders.selectors).
+    queryset = Order.objects.select_related("plan", "customer", "service_area").filter(
+        tmf_deletion__isnull=True
+    )
     return restrict_orders(with_cancellation_reason(queryset), request.user)  # type: ignore[arg-type]
 
 
@@ -210,6 +214,9 @@ class ProductOrderList(TmfView):
                     idempotency_key=_order_key(client, key) if key else None,
                     external_id=draft.external_id,
                 )
+                # The loser of a race with its twin (same key) gets the twin's order from
+                # order_submit: it answers as a replay, like a retry that came later.
+                replayed = not submission.created
                 if key is not None:
                     record, made = IdempotencyRecord.objects.get_or_create(
                         client=client,
@@ -218,6 +225,7 @@ class ProductOrderList(TmfView):
                     )
                     if not made and record.request_hash != fingerprint:
                         raise _key_reused(key)
+                    replayed = replayed or not made
         except DuplicateOrder as exc:
             # The existing order's ID only for a client that may read orders.
             which = f"open order {exc.existing.pk}" if client.has_scope("read") else "an open order"
@@ -236,6 +244,8 @@ class ProductOrderList(TmfView):
                 if replay is not None:
                     return replay
             raise
+        if replayed:
+            return _created(request, submission.order, **{REPLAYED_HEADER: "true"})
         return _created(request, submission.order)
 
     def _replay(self, request: Request, client: Any, key: str, fingerprint: str) -> Response | None:
@@ -248,7 +258,7 @@ class ProductOrderList(TmfView):
             return None
         if record.request_hash != fingerprint:
             raise _key_reused(key)
-        return _created(request, record.order, **{"Idempotent-Replayed": "true"})
+        return _created(request, record.order, **{REPLAYED_HEADER: "true"})
 
 
 def _order_key(client: Any, key: str) -> str:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from orders.eligibility import Serviceability, serviceability_check
 from orders.models import Plan, normalize_postcode
-from orders.selectors import add_working_days
+from orders.selectors import activation_promise
 from tmf.catalog.representation import offering_path
 from tmf.common import drop_empty, iso
 from tmf.models import ApiClient, ProductOfferingQualification, TaskState
@@ -38,13 +37,10 @@ class UnavailabilityReason(models.TextChoices):
 
 
 def expected_activation_date(check: Serviceability) -> datetime.date:
-    """What an order taken now could promise (as orders.selectors.estimated_activation_date
-    does for a new order): today where activation is automatic, after the manual lead time
-    in working days where the network is not automated."""
-    today = timezone.localdate()
-    if check.area is not None and not check.area.auto_provisioning:
-        return add_working_days(today, settings.MANUAL_PROVISIONING_LEAD_DAYS)
-    return today
+    """What an order taken now at the checked address would be promised: the rule of
+    orders.selectors.activation_promise, as the order's own pages apply it."""
+    automated = check.area is None or check.area.auto_provisioning
+    return activation_promise(automated=automated, start=timezone.localdate())
 
 
 def _reason(code: UnavailabilityReason, label: str) -> dict[str, str]:
