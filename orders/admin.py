@@ -26,6 +26,7 @@ from orders.admin_helpers import (
     OrderIdSearchMixin,
     ReadOnlyAdmin,
     ReadOnlyTabularInline,
+    ScaledChangeList,
     SelectedRowsActionMixin,
     order_link,
     refusal_message,
@@ -154,13 +155,14 @@ class CustomerOrderInline(ReadOnlyTabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ScaledChangeList):
     """Contact details are editable (kept in intake's normal forms); orders are not."""
 
     change_form_template = "admin/backoffice_change_form.html"
     form = CustomerForm
     list_display = ("name", "email", "phone", "postcode", "created_at")
     search_fields = ("name", "email", "phone")
+    ordering = ("name", "pk")
     readonly_fields = ("user", "created_at")
     inlines = (CustomerOrderInline,)
 
@@ -224,10 +226,9 @@ class OrderAdmin(
     order_id_search_field = "pk"
     list_display = ("display_id", "customer_name", "plan", "status", "channel", "submitted_at")
     list_select_related = ("customer", "plan")
-    list_filter = ("status", "channel", "plan", "service_area__technology")
+    list_filter = ("status", "submitted_at", "channel", "plan", "service_area__technology")
     search_fields = ("^id", "customer__name", "customer__email", "customer__phone")
-    date_hierarchy = "submitted_at"
-    ordering = ("-submitted_at",)
+    ordering = ("-submitted_at", "-pk")
     actions = ("confirm_manual_activation",)
     inlines = (OrderEventInline,)
     fieldsets = (

@@ -15,6 +15,7 @@ from orders.access import restrict_orders
 from orders.eligibility import EligibilityReason
 from orders.events import CUSTOMER_EVENT_TEXT
 from orders.models import Order, OrderEvent
+from orders.paging import BadCursor, bounded_count, keyset_page
 from orders.states import CUSTOMER_LABEL, OrderStatus
 
 T = TypeVar("T")
@@ -95,31 +96,52 @@ def order_detail_queryset() -> QuerySet[Order]:
 # --- worklists ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Worklist(Generic[T]):
-    """The first ``len(items)`` rows of a list of ``total``: pages never load an unbounded list."""
+    """One page of a list: ``items`` (at most the page's limit), ``total`` (exact when
+    ``total_exact``, else "more than COUNT_CAP") and ``next_cursor``, the key to ask for the
+    page after this one (None on the last page). Pages never load an unbounded list."""
 
     items: list[T]
     total: int
+    next_cursor: str | None = None
+    total_exact: bool = True
+    # Links to the next and to the first page, set by the view that knows the request.
+    next_url: str = ""
+    first_url: str = ""
 
     @property
     def truncated(self) -> bool:
         return self.total > len(self.items)
 
+    @property
+    def total_label(self) -> str:
+        return str(self.total) if self.total_exact else f"more than {self.total - 1}"
 
-def worklist(queryset: QuerySet, *, limit: int) -> Worklist:  # type: ignore[type-arg]
-    """``queryset`` cut to ``limit`` rows, with the full count (two queries)."""
-    items = list(queryset[:limit])
-    total = len(items) if len(items) < limit else queryset.count()
-    return Worklist(items=items, total=total)
+
+def worklist(queryset: QuerySet, *, limit: int, after: str | None = None) -> Worklist:  # type: ignore[type-arg]
+    """``queryset`` (ordered by plain fields ending in a unique one) paged by its sort key:
+    ``limit`` rows after the ``after`` cursor, and the count of the whole list up to
+    ``paging.COUNT_CAP``. Two queries at most, each an index range. A cursor that is not one
+    of this list's starts from the top."""
+    try:
+        page = keyset_page(queryset, limit=limit, after=after)
+    except BadCursor:
+        page = keyset_page(queryset, limit=limit)
+    if after is None and page.next_cursor is None:
+        return Worklist(items=page.items, total=len(page.items))
+    total, exact = bounded_count(queryset)
+    return Worklist(items=page.items, total=total, next_cursor=page.next_cursor, total_exact=exact)
 
 
 def with_latest_status_event(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """``queryset`` annotated from each order's newest status event: ``status_since`` (when it
-    entered its current status), ``status_reason_code`` and ``status_reason``. One query."""
+    """``queryset`` annotated with ``status_since`` (when it entered its current status: the
+    stored ``status_changed_at``, which lists sort on by index) and, from each order's newest
+    status event, ``status_reason_code`` and ``status_reason``. One query; the subqueries run
+    only for the rows a page returns when its order is the index's."""
     latest = OrderEvent.objects.filter(
         order=OuterRef("pk"), kind=OrderEvent.Kind.STATUS_CHANGED
     ).order_by("-created_at", "-id")
     return queryset.annotate(
-        status_since=Subquery(latest.values("created_at")[:1]),
+        status_since=F("status_changed_at"),
         status_reason_code=Subquery(latest.values("reason_code")[:1]),
         status_reason=Subquery(latest.values("reason")[:1]),
     )
@@ -139,6 +161,10 @@ SALES_FIXABLE_REASONS = frozenset({EligibilityReason.INCOMPLETE_PAYLOAD.value})
 # A rejection is the rep's to explain to the customer (another plan, another address); after
 # this long it is history, not work.
 REJECTION_FOLLOW_UP = datetime.timedelta(days=30)
+# The statuses those can be in (what order_submitted_by_status_idx narrows a rep's orders to).
+SALES_TROUBLE_STATES = sorted(
+    {OrderStatus.REJECTED, OrderStatus.AWAITING_MANUAL, OrderStatus.EXCEPTION}
+)
 
 
 def sales_orders_submitted_by(
@@ -153,7 +179,11 @@ def sales_orders_submitted_by(
 
 
 def sales_orders_needing_information(
-    user: User | AnonymousUser, *, now: datetime.datetime | None = None, limit: int = 50
+    user: User | AnonymousUser,
+    *,
+    now: datetime.datetime | None = None,
+    limit: int = 50,
+    after: str | None = None,
 ) -> Worklist[Order]:
     """Orders ``user`` took that wait on them, oldest trouble first:
 
@@ -168,6 +198,7 @@ def sales_orders_needing_information(
     mine = restrict_orders(Order.objects.filter(submitted_by_id=user.pk), user)
     queryset = (
         with_latest_status_event(mine)
+        .filter(status__in=SALES_TROUBLE_STATES)
         .filter(
             Q(status=OrderStatus.REJECTED, closed_at__gte=now - REJECTION_FOLLOW_UP)
             | Q(
@@ -176,6 +207,6 @@ def sales_orders_needing_information(
             )
         )
         .select_related("customer", "plan")
-        .order_by(F("status_since").asc(), "pk")
+        .order_by("status_changed_at", "pk")
     )
-    return worklist(queryset, limit=limit)
+    return worklist(queryset, limit=limit, after=after)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from orders.access import restrict_by_order, restrict_orders
@@ -50,7 +50,9 @@ def order_exception_cases(order: Order) -> list[ExceptionCase]:
 
 
 # --- the provisioning worklist ----------------------------------------------------------------
-def manual_pool_orders(user: User | AnonymousUser, *, limit: int = 100) -> Worklist[Order]:
+def manual_pool_orders(
+    user: User | AnonymousUser, *, limit: int = 100, after: str | None = None
+) -> Worklist[Order]:
     """Orders waiting in the manual provisioning pool that ``user`` may see, longest waiting
     first. ``status_since`` is when each entered the pool, ``status_reason_code`` and
     ``status_reason`` say why it was not automated."""
@@ -59,13 +61,16 @@ def manual_pool_orders(user: User | AnonymousUser, *, limit: int = 100) -> Workl
     )
     return worklist(
         queryset.select_related("customer", "plan", "service_area").order_by(
-            F("status_since").asc(), "pk"
+            "status_changed_at", "pk"
         ),
         limit=limit,
+        after=after,
     )
 
 
-def activations_in_progress(user: User | AnonymousUser, *, limit: int = 100) -> Worklist[Order]:
+def activations_in_progress(
+    user: User | AnonymousUser, *, limit: int = 100, after: str | None = None
+) -> Worklist[Order]:
     """Orders being activated, longest running first. Each carries ``status_since`` (activation
     started) and its newest attempt: ``attempt_number``, ``attempt_status``, ``attempt_trigger``
     and ``attempt_created_at``."""
@@ -80,9 +85,10 @@ def activations_in_progress(user: User | AnonymousUser, *, limit: int = 100) -> 
     )
     return worklist(
         queryset.select_related("customer", "plan", "service_area").order_by(
-            F("status_since").asc(), "pk"
+            "status_changed_at", "pk"
         ),
         limit=limit,
+        after=after,
     )
 
 
@@ -122,6 +128,7 @@ def exception_cases_active(
     age: str = "",
     now: datetime.datetime | None = None,
     limit: int = 200,
+    after: str | None = None,
 ) -> Worklist[ExceptionCase]:
     """Open and retrying cases on orders ``user`` may see, oldest first.
 
@@ -140,6 +147,7 @@ def exception_cases_active(
     return worklist(
         queryset.select_related("order", "order__customer", "owner").order_by("opened_at", "pk"),
         limit=limit,
+        after=after,
     )
 
 
