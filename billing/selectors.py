@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from billing.models import MISMATCH, BillingAccount
 from orders.access import restrict_by_order, restrict_orders
 from orders.models import Order
-from orders.selectors import Worklist, worklist
+from orders.selectors import WORKLIST_PAGE, Worklist, worklist
 from orders.states import OrderStatus
 
 
@@ -27,7 +27,7 @@ def billing_accounts_started_on(
     user: User | AnonymousUser,
     *,
     day: datetime.date,
-    limit: int = 200,
+    limit: int = WORKLIST_PAGE,
     after: str | None = None,
 ) -> Worklist[BillingAccount]:
     """Accounts whose billing starts on ``day``, newest first, on orders ``user`` may see."""
@@ -42,7 +42,7 @@ def billing_accounts_started_on(
 
 
 def activated_orders_without_billing(
-    user: User | AnonymousUser, *, limit: int = 100, after: str | None = None
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
 ) -> Worklist[Order]:
     """Orders live on the network whose bill has not started, longest waiting first. Normally
     a few seconds' worth (billing starts right after activation); anything older means the
@@ -83,7 +83,7 @@ def _differences(account: BillingAccount) -> list[str]:
 
 
 def billing_mismatches(
-    user: User | AnonymousUser, *, limit: int = 100, after: str | None = None
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
 ) -> Worklist[BillingMismatch]:
     """Accounts whose plan, monthly price (or currency) or start date differ from their
     order's terms as billing read them (``BillingAccount.ordered_*``: the plan and price the

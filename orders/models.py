@@ -237,6 +237,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 fields=["submitted_by", "status", "status_changed_at"],
                 name="order_submitted_by_status_idx",
             ),
+            # Live orders waiting for their bill, longest waiting first (billing's worklist).
+            models.Index(
+                fields=["activated_at", "id"],
+                condition=models.Q(status=OrderStatus.ACTIVATED),
+                name="order_activated_unbilled_idx",
+            ),
         ]
         permissions = [
             ("override_order", "Can override an order's state with a reason"),

@@ -94,6 +94,11 @@ def order_detail_queryset() -> QuerySet[Order]:
 
 
 # --- worklists ------------------------------------------------------------------------------
+# Rows per worklist page: what a person works through before asking for the next page (a
+# page costs its rendering; the rows beyond it are a "Next page" link away, read by key).
+WORKLIST_PAGE = 25
+
+
 @dataclass(frozen=True)
 class Worklist(Generic[T]):
     """One page of a list: ``items`` (at most the page's limit), ``total`` (exact when
@@ -120,14 +125,14 @@ class Worklist(Generic[T]):
 def worklist(queryset: QuerySet, *, limit: int, after: str | None = None) -> Worklist:  # type: ignore[type-arg]
     """``queryset`` (ordered by plain fields ending in a unique one) paged by its sort key:
     ``limit`` rows after the ``after`` cursor, and the count of the whole list up to
-    ``paging.COUNT_CAP``. Two queries at most, each an index range. A cursor that is not one
+    ``paging.COUNT_CAP``. Two queries, each an index range. A cursor that is not one
     of this list's starts from the top."""
     try:
         page = keyset_page(queryset, limit=limit, after=after)
     except BadCursor:
         page = keyset_page(queryset, limit=limit)
-    if after is None and page.next_cursor is None:
-        return Worklist(items=page.items, total=len(page.items))
+    # Counted even when the page holds the whole list, so that a page costs the same number
+    # of queries whatever the list's length.
     total, exact = bounded_count(queryset)
     return Worklist(items=page.items, total=total, next_cursor=page.next_cursor, total_exact=exact)
 
@@ -182,7 +187,7 @@ def sales_orders_needing_information(
     user: User | AnonymousUser,
     *,
     now: datetime.datetime | None = None,
-    limit: int = 50,
+    limit: int = WORKLIST_PAGE,
     after: str | None = None,
 ) -> Worklist[Order]:
     """Orders ``user`` took that wait on them, oldest trouble first:

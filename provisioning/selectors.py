@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from orders.access import restrict_by_order, restrict_orders
 from orders.models import Order
-from orders.selectors import Worklist, with_latest_status_event, worklist
+from orders.selectors import WORKLIST_PAGE, Worklist, with_latest_status_event, worklist
 from orders.states import OrderStatus
 from provisioning.models import ExceptionCase, ProvisioningJob, ProvisioningStep
 
@@ -51,7 +51,7 @@ def order_exception_cases(order: Order) -> list[ExceptionCase]:
 
 # --- the provisioning worklist ----------------------------------------------------------------
 def manual_pool_orders(
-    user: User | AnonymousUser, *, limit: int = 100, after: str | None = None
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
 ) -> Worklist[Order]:
     """Orders waiting in the manual provisioning pool that ``user`` may see, longest waiting
     first. ``status_since`` is when each entered the pool, ``status_reason_code`` and
@@ -69,7 +69,7 @@ def manual_pool_orders(
 
 
 def activations_in_progress(
-    user: User | AnonymousUser, *, limit: int = 100, after: str | None = None
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
 ) -> Worklist[Order]:
     """Orders being activated, longest running first. Each carries ``status_since`` (activation
     started) and its newest attempt: ``attempt_number``, ``attempt_status``, ``attempt_trigger``
@@ -95,7 +95,7 @@ def activations_in_progress(
 RETRY_TRIGGERS = (ProvisioningJob.Trigger.AUTO_RETRY, ProvisioningJob.Trigger.MANUAL_RETRY)
 
 
-def retry_log(user: User | AnonymousUser, *, limit: int = 50) -> list[ProvisioningJob]:
+def retry_log(user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE) -> list[ProvisioningJob]:
     """The newest ``limit`` retries (automatic or asked for by a person), newest first, on
     orders ``user`` may see."""
     return list(
@@ -127,7 +127,7 @@ def exception_cases_active(
     owner: str = "",
     age: str = "",
     now: datetime.datetime | None = None,
-    limit: int = 200,
+    limit: int = 2 * WORKLIST_PAGE,
     after: str | None = None,
 ) -> Worklist[ExceptionCase]:
     """Open and retrying cases on orders ``user`` may see, oldest first.
