@@ -99,10 +99,10 @@ def restrict_by_order(
     ``user`` may see, so that every app restricts through the same rule."""
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
-    if is_staff_viewer(user):
-        return queryset
     if getattr(user, "is_api_client", False):
         return queryset if user.has_scope("read") else queryset.none()  # type: ignore[attr-defined,union-attr]
+    if is_staff_viewer(user):
+        return queryset
     return _owned_by(user, queryset, via=f"{via}__customer__user_id")  # type: ignore[arg-type]
 
 

