@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from orders import order_id
 from orders.access import restrict_orders
 from orders.eligibility import EligibilityReason
 from orders.events import CUSTOMER_EVENT_TEXT
-from orders.models import Order, OrderEvent
+from orders.models import Customer, Order, OrderEvent
 from orders.paging import BadCursor, bounded_count, keyset_page
+from orders.services import normalize_phone
 from orders.states import CUSTOMER_LABEL, OrderStatus
 
 T = TypeVar("T")
@@ -87,6 +90,38 @@ def order_recent_events(order: Order, *, limit: int = 50) -> list[OrderEvent]:
 
 def order_last_event_id(order: Order) -> int:
     return order.events.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+# A phone number is searched when the text has at least this many digits.
+MIN_PHONE_DIGITS = 6
+
+
+def customers_matching(text: str) -> QuerySet[Any]:
+    """Customers whose name contains ``text``, whose e-mail is ``text`` (in any case) or whose
+    phone is ``text`` (normalised), as ids for a subquery. Each condition is one the customer
+    table's own indexes answer (a trigram index on UPPER(name) on PostgreSQL, the unique index
+    on LOWER(email), the phone index), so the database combines three index reads instead of
+    reading every customer beside the orders."""
+    match = Q(name__icontains=text) | Q(email_lower=text.lower())
+    phone = normalize_phone(text)
+    if len(phone.lstrip("+")) >= MIN_PHONE_DIGITS:
+        match |= Q(phone=phone)
+    return Customer.objects.alias(email_lower=Lower("email")).filter(match).values("pk")
+
+
+def orders_matching(text: str) -> QuerySet[Any]:
+    """IDs of the orders ``text`` finds as the back office searches: the order ID it names
+    (any spelling) or starts, or any order of a customer ``customers_matching`` finds. A union
+    of index reads (the ID's index, the customer's orders), for a subquery."""
+    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    orders = Order.objects.order_by()  # no ORDER BY inside a UNION's parts (SQLite)
+    ids = orders.none().values("pk")
+    if order_id.is_valid(text):
+        ids = orders.filter(pk=order_id.normalize(text)).values("pk")
+    elif compact:
+        ids = orders.filter(pk__startswith=compact).values("pk")
+    by_customer = orders.filter(customer__in=customers_matching(text)).values("pk")
+    return ids.union(by_customer)
 
 
 def order_detail_queryset() -> QuerySet[Order]:

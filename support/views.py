@@ -20,7 +20,7 @@ from orders.live import live_fragment_response
 from orders.models import Order
 from provisioning.selectors import order_exception_cases, order_provisioning_jobs
 from support.models import SupportTicket
-from support.selectors import customers_matching, order_tickets
+from support.selectors import order_tickets
 from support.services import ticket_set_status
 
 SEARCH_LIMIT = 25
@@ -58,7 +58,7 @@ def search(request: HttpRequest) -> HttpResponse:
         if not context["error"]:
             context["results"] = list(
                 orders_visible_to(request.user)
-                .filter(customer__in=customers_matching(query))
+                .filter(customer__in=selectors.customers_matching(query))
                 .select_related("customer", "plan")
                 .order_by("-submitted_at", "-pk")[:SEARCH_LIMIT]
             )
