@@ -34,7 +34,7 @@ bench: install
 	$(BIN)/python -m scripts.bench
 
 # Figures at N orders (default 1,000,000) on the PostgreSQL server DATABASE_URL names, in a
-# database of its own (<name>_bench_scale) kept for the next run: `N=1000 make bench-scale`.
+# database of its own (<name>_bench_scale_<N>) kept for the next run: `N=1000 make bench-scale`.
 N ?= 1000000
 bench-scale: install
 	$(BIN)/python -m scripts.bench_scale --orders $(N)

@@ -3,7 +3,7 @@ asserted.
 
 On the PostgreSQL server that DATABASE_URL names (SQLite is refused: its figures would say
 nothing about production), in a database of its own beside the configured one
-(``<name>_bench_scale``, kept between runs), it
+(``<name>_bench_scale_<N>``, kept between runs), it
 
 1. generates N orders (``--orders``, default 1,000,000; ``N=...`` with make) with about 0.9
    customers per order, about 5 events per order, provisioning jobs (retries among them),
@@ -43,7 +43,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 # --- Django on the bench database ----------------------------------------------------------------
-def configure_django() -> None:
+def configure_django(n_orders: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ["DEBUG"] = "0"  # DEBUG keeps every SQL query in memory
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -63,7 +63,7 @@ def configure_django() -> None:
     from django.conf import settings
 
     base = settings.DATABASES["default"]["NAME"]
-    bench_name = f"{base}_bench_scale"
+    bench_name = f"{base}_bench_scale_{n_orders}"
     _create_database_if_missing(bench_name)
     settings.DATABASES["default"]["NAME"] = bench_name
     django.setup()
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args(argv)
-    configure_django()
+    configure_django(args.orders)
     from django.core.management import call_command
     from django.db import connection
 
