@@ -2,7 +2,6 @@
 compiles to, so support's search by part of a name reads an index (nothing on SQLite, the
 embedded default, whose tables stay small)."""
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEX = "customer_name_trgm_idx"
@@ -11,6 +10,8 @@ INDEX = "customer_name_trgm_idx"
 def create_index(apps, schema_editor):  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor != "postgresql":
         return
+    # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {INDEX} ON orders_customer "
         "USING gin ((UPPER(name::text)) gin_trgm_ops)"
@@ -18,6 +19,7 @@ def create_index(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 def drop_index(apps, schema_editor):  # type: ignore[no-untyped-def]
+    # The extension stays: other objects may use it.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
@@ -25,7 +27,4 @@ def drop_index(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [("orders", "0008_order_status_changed_at_and_list_indexes")]
 
-    operations = [
-        TrigramExtension(),
-        migrations.RunPython(create_index, drop_index),
-    ]
+    operations = [migrations.RunPython(create_index, drop_index)]
