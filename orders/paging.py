@@ -29,8 +29,9 @@ class BadCursor(ValueError):
     """The cursor was not one this list handed out."""
 
 
-def _ordering(queryset: QuerySet[Any]) -> list[tuple[str, bool]]:
-    """The queryset's ordering as (field, descending); only plain fields of the model."""
+def ordering_of(queryset: QuerySet[Any]) -> list[tuple[str, bool]]:
+    """The queryset's ordering as (field, descending); only plain fields of the model (else
+    TypeError)."""
     terms = queryset.query.order_by or queryset.model._meta.ordering
     result = []
     for term in terms:
@@ -41,15 +42,28 @@ def _ordering(queryset: QuerySet[Any]) -> list[tuple[str, bool]]:
     return result
 
 
-def _field(model: type[Model], name: str) -> Any:
+def field_of(model: type[Model], name: str) -> Any:
     if name == "pk":
         return model._meta.pk
     return model._meta.get_field(name)
 
 
 def _value_of(row: Any, name: str) -> Any:
-    field = _field(type(row), name)
+    field = field_of(type(row), name)
     return getattr(row, field.attname)
+
+
+def pages_by_key(queryset: QuerySet[Any]) -> bool:
+    """Whether ``queryset`` is ordered by plain fields ending in a unique one: what keyset
+    paging needs (each row's key is distinct, so a page after a key misses and repeats none)."""
+    try:
+        ordering = ordering_of(queryset)
+    except TypeError:
+        return False
+    if not ordering:
+        return False
+    last = ordering[-1][0]
+    return last == "pk" or bool(getattr(field_of(queryset.model, last), "unique", False))
 
 
 def encode_cursor(row: Any, ordering: Sequence[tuple[str, bool]]) -> str:
@@ -74,7 +88,7 @@ def _decode_cursor(
     decoded = []
     for (name, _), value in zip(ordering, values, strict=True):
         try:
-            field = _field(model, name)
+            field = field_of(model, name)
             target = getattr(field, "target_field", field)
             decoded.append(None if value is None else target.to_python(value))
         except (FieldDoesNotExist, ValidationError, TypeError) as exc:
@@ -88,7 +102,7 @@ def after_key(queryset: QuerySet[Any], cursor: str) -> QuerySet[Any]:
     Spelled ``a >= x AND (a > x OR (a = x AND b > y) ...)``: the first term is a range an index
     on the ordering columns starts from; the rest only sorts out the rows that tie on ``a``.
     """
-    ordering = _ordering(queryset)
+    ordering = ordering_of(queryset)
     values = _decode_cursor(queryset.model, cursor, ordering)
     if any(value is None for value in values):
         raise BadCursor("Not a cursor of this list.")
@@ -116,7 +130,7 @@ class KeysetPage(Generic[T]):
 def keyset_page(queryset: QuerySet[Any], *, limit: int, after: str | None = None) -> KeysetPage:  # type: ignore[type-arg]
     """The first ``limit`` rows of ``queryset`` (after ``after``), and the cursor of the next
     page when there is one. One query."""
-    ordering = _ordering(queryset)
+    ordering = ordering_of(queryset)
     page = after_key(queryset, after) if after else queryset
     rows = list(page[: limit + 1])
     more = len(rows) > limit

@@ -180,18 +180,6 @@ def total_count(queryset: QuerySet[Any]) -> str:
     return str(paging.list_count(queryset)[0])
 
 
-def _cursor_ordering(queryset: QuerySet[Any]) -> bool:
-    """Whether the list is ordered by plain fields ending in a unique one (pages by cursor)."""
-    try:
-        ordering = paging._ordering(queryset)
-    except TypeError:
-        return False
-    if not ordering:
-        return False
-    last = ordering[-1][0]
-    return last == "pk" or getattr(paging._field(queryset.model, last), "unique", False)
-
-
 def list_response(
     request: Request,
     queryset: QuerySet[Any],
@@ -210,7 +198,7 @@ def list_response(
     """
     offset, limit = page_bounds(request)
     cursor = request.query_params.get("cursor") or None
-    keyset = _cursor_ordering(queryset)
+    keyset = paging.pages_by_key(queryset)
     if cursor is not None and not keyset:
         raise bad_request("This list does not page by cursor.", cursor="Not supported here.")
     total = total_count(queryset)
@@ -241,7 +229,7 @@ def list_response(
     if more and keyset:
         query = request.query_params.copy()
         query.pop("offset", None)
-        query["cursor"] = paging.encode_cursor(page[-1], paging._ordering(queryset))
+        query["cursor"] = paging.encode_cursor(page[-1], paging.ordering_of(queryset))
         headers["Link"] = f'<{absolute(request, request.path)}?{query.urlencode()}>; rel="next"'
     return Response(body, headers=headers)
 
