@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from orders.models import Order
-from orders.paging import BadCursor, after_key, bounded_count, keyset_page
+from orders.paging import BadCursor, after_key, bounded_count, keyset_page, list_count
 from tests.factories import OrderFactory
 
 UTC = datetime.UTC
@@ -76,3 +76,13 @@ def test_a_bounded_count_is_exact_up_to_the_cap_and_says_when_it_stopped() -> No
     # then the first count is exact, the second stops at 4 and says it is not
     assert bounded_count(Order.objects.all(), cap=5) == (5, True)
     assert bounded_count(Order.objects.all(), cap=3) == (4, False)
+
+
+@pytest.mark.django_db
+def test_a_list_that_can_match_nothing_counts_zero() -> None:
+    # given orders, and a filter with nothing to match (an empty list of ids)
+    _orders_at([1, 2])
+
+    # when the list is counted as a list header would count it
+    # then it is an exact zero, not an error
+    assert list_count(Order.objects.filter(pk__in=[])) == (0, True)
