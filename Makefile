@@ -8,7 +8,7 @@ export PORT
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench lint format typecheck install migrate demo clean
+.PHONY: run test bench bench-scale lint format typecheck install migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: install
 
 bench: install
 	$(BIN)/python -m scripts.bench
+
+# Figures at N orders (default 1,000,000) on the PostgreSQL server DATABASE_URL names, in a
+# database of its own (<name>_bench_scale_<N>) kept for the next run: `N=1000 make bench-scale`.
+N ?= 1000000
+bench-scale: install
+	$(BIN)/python -m scripts.bench_scale --orders $(N)
 
 lint: install
 	$(BIN)/ruff check .

@@ -69,7 +69,6 @@ class BillingAccountAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
     list_display_links = ("pk",)
     list_select_related = ("order", "customer", "plan")
     list_filter = ("start_date", "status")
-    date_hierarchy = "start_date"
     search_fields = ("^order__id", "customer__name", "customer__email")
     ordering = ("-start_date", "-pk")
     fields = (

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from orders.models import Customer, Order, Plan
 
+# The accounts whose billed terms differ from the order's: the worklist's filter and the
+# condition of billing_mismatch_idx, one expression so that the planner matches the two.
+MISMATCH = (
+    Q(ordered_activation_date__isnull=True)
+    | ~Q(plan=F("ordered_plan"))
+    | ~Q(monthly_price=F("ordered_monthly_price"))
+    | ~Q(currency=F("ordered_currency"))
+    | ~Q(start_date=F("ordered_activation_date"))
+)
+
 
 class BillingAccount(models.Model):
     """One per activated order. Plan, price and start date are copied from the order record;
-    later catalog price changes never touch it."""
+    later catalog price changes never touch it.
+
+    The ``ordered_*`` columns keep the order's terms as billing read them when it started (the
+    order's plan, locked price and currency, and the local date of its activation: terms the
+    lifecycle freezes once an order is activated). An account whose billed terms differ from
+    them (``MISMATCH``) is one to correct; the comparison stays within the row, so a partial
+    index holds exactly those accounts and the billing worklist reads them without scanning
+    every account.
+    """
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -29,9 +48,27 @@ class BillingAccount(models.Model):
     first_period_amount = models.DecimalField(max_digits=8, decimal_places=2)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
+    ordered_plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    ordered_monthly_price = models.DecimalField(max_digits=8, decimal_places=2)
+    ordered_currency = models.CharField(max_length=3)
+    ordered_activation_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # Accounts started on a day, newest first (the worklist's "started today").
+            models.Index(fields=["start_date", "created_at", "id"], name="billing_started_on_idx"),
+            # The admin's list, by start date.
+            models.Index(fields=["start_date", "id"], name="billing_start_date_idx"),
+            # Only the accounts that disagree with their order (none, normally).
+            models.Index(
+                fields=["created_at", "id"],
+                condition=MISMATCH,
+                name="billing_mismatch_idx",
+            ),
+        ]
         permissions = [
             # The billing team's worklist (portal.worklists): support may view accounts
             # order by order, but not work the team's queue.

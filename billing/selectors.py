@@ -6,13 +6,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import QuerySet
 
-from billing.models import BillingAccount
+from billing.models import MISMATCH, BillingAccount
 from orders.access import restrict_by_order, restrict_orders
 from orders.models import Order
-from orders.selectors import Worklist, worklist
+from orders.selectors import WORKLIST_PAGE, Worklist, worklist
 from orders.states import OrderStatus
 
 
@@ -25,7 +24,11 @@ def _visible_accounts(user: User | AnonymousUser) -> QuerySet[BillingAccount]:
 
 
 def billing_accounts_started_on(
-    user: User | AnonymousUser, *, day: datetime.date, limit: int = 200
+    user: User | AnonymousUser,
+    *,
+    day: datetime.date,
+    limit: int = WORKLIST_PAGE,
+    after: str | None = None,
 ) -> Worklist[BillingAccount]:
     """Accounts whose billing starts on ``day``, newest first, on orders ``user`` may see."""
     return worklist(
@@ -34,11 +37,12 @@ def billing_accounts_started_on(
         .select_related("order", "customer", "plan")
         .order_by("-created_at", "-pk"),
         limit=limit,
+        after=after,
     )
 
 
 def activated_orders_without_billing(
-    user: User | AnonymousUser, *, limit: int = 100
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
 ) -> Worklist[Order]:
     """Orders live on the network whose bill has not started, longest waiting first. Normally
     a few seconds' worth (billing starts right after activation); anything older means the
@@ -50,6 +54,7 @@ def activated_orders_without_billing(
         .select_related("customer", "plan")
         .order_by("activated_at", "pk"),
         limit=limit,
+        after=after,
     )
 
 
@@ -78,27 +83,24 @@ def _differences(account: BillingAccount) -> list[str]:
 
 
 def billing_mismatches(
-    user: User | AnonymousUser, *, limit: int = 100
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
 ) -> Worklist[BillingMismatch]:
-    """Accounts whose plan, monthly price (or currency) or start date differ from their order
-    record: the plan and price the order was taken at, and the local date of its activation.
-    None in normal operation, since billing copies them; each one found is a correction to
-    make. Oldest account first."""
+    """Accounts whose plan, monthly price (or currency) or start date differ from their
+    order's terms as billing read them (``BillingAccount.ordered_*``: the plan and price the
+    order was taken at, and the local date of its activation). None in normal operation,
+    since billing copies them; each one found is a correction to make. Oldest account first.
+    The filter is ``billing.models.MISMATCH``, which a partial index holds: the page reads
+    the mismatching accounts only, not every account."""
     queryset = (
         _visible_accounts(user)
-        .annotate(activation_day=TruncDate("order__activated_at"))
-        .filter(
-            ~Q(plan_id=F("order__plan_id"))
-            | ~Q(monthly_price=F("order__monthly_price"))
-            | ~Q(currency=F("order__currency"))
-            | Q(activation_day__isnull=True)
-            | ~Q(start_date=F("activation_day"))
-        )
+        .filter(MISMATCH)
         .select_related("order", "order__plan", "customer", "plan")
         .order_by("created_at", "pk")
     )
-    found = worklist(queryset, limit=limit)
+    found = worklist(queryset, limit=limit, after=after)
     return Worklist(
         items=[BillingMismatch(account=a, differences=_differences(a)) for a in found.items],
         total=found.total,
+        next_cursor=found.next_cursor,
+        total_exact=found.total_exact,
     )

@@ -60,6 +60,10 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
             start_date=start,
             first_period_end=end,
             first_period_amount=amount,
+            ordered_plan=order.plan,
+            ordered_monthly_price=order.monthly_price,
+            ordered_currency=order.currency,
+            ordered_activation_date=start,
         )
         order_events.billing_started(
             order=order, account_id=account.pk, start_date=start.isoformat()

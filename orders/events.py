@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
 from orders.models import Order, OrderEvent
 from orders.states import EventSource, OrderStatus
@@ -188,3 +190,17 @@ CUSTOMER_EVENT_TEXT = {
     OrderStatus.REJECTED: "We can't serve this address yet.",
     OrderStatus.CANCELLED: "Your order was cancelled.",
 }
+
+
+# The order's ``status_changed_at`` follows its newest status event whichever code wrote the
+# event (the builders above, a fixture, a data fix), as ownership grants follow Customer.user.
+@receiver(post_save, sender=OrderEvent, dispatch_uid="orders.events.status_changed_at")
+def _status_event_saved(
+    sender: type[OrderEvent], instance: OrderEvent, created: bool, **kwargs: Any
+) -> None:
+    if not created or kwargs.get("raw") or instance.kind != OrderEvent.Kind.STATUS_CHANGED:
+        return
+    Order.objects.filter(pk=instance.order_id).update(status_changed_at=instance.created_at)
+    order_field = OrderEvent._meta.get_field("order")
+    if order_field.is_cached(instance):  # the caller's order object says the same
+        instance.order.status_changed_at = instance.created_at

@@ -146,7 +146,12 @@ class Customer(models.Model):
                 violation_error_message="A customer with this e-mail address already exists.",
             ),
         ]
-        indexes = [models.Index(fields=["phone"])]
+        indexes = [
+            models.Index(fields=["phone"]),
+            # The admin's list, by name. Support's search by part of a name uses a trigram index
+            # on UPPER(name) that only PostgreSQL has (migration 0009).
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -192,6 +197,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     external_id = models.CharField(max_length=100, blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
+    # When the order entered its current status: the time of its newest status event, kept in
+    # step by a receiver in orders.events for every status event written, so that worklists
+    # sort and page on an index instead of a subquery per candidate row.
+    status_changed_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="Rejected or cancelled.")
@@ -213,6 +222,28 @@ class Order(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["status", "submitted_at"]),
             models.Index(fields=["external_id"]),
+            # Newest first everywhere (TMF622 list, admin, search results): the sort key and
+            # its tie-break, so a page is an index range, not a sort of the table.
+            models.Index(fields=["submitted_at", "id"], name="order_submitted_idx"),
+            # Worklists by status, longest in it first (manual pool, activations in progress).
+            models.Index(
+                fields=["status", "status_changed_at", "id"], name="order_status_since_idx"
+            ),
+            # A sales rep's own orders, newest first.
+            models.Index(
+                fields=["submitted_by", "submitted_at", "id"], name="order_submitted_by_idx"
+            ),
+            # ... and those of them in a status that may need the rep (rejected, held).
+            models.Index(
+                fields=["submitted_by", "status", "status_changed_at"],
+                name="order_submitted_by_status_idx",
+            ),
+            # Live orders waiting for their bill, longest waiting first (billing's worklist).
+            models.Index(
+                fields=["activated_at", "id"],
+                condition=models.Q(status=OrderStatus.ACTIVATED),
+                name="order_activated_unbilled_idx",
+            ),
         ]
         permissions = [
             ("override_order", "Can override an order's state with a reason"),

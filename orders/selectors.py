@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from orders import order_id
 from orders.access import restrict_orders
 from orders.eligibility import EligibilityReason
 from orders.events import CUSTOMER_EVENT_TEXT
-from orders.models import Order, OrderEvent
+from orders.models import Customer, Order, OrderEvent
+from orders.paging import BadCursor, bounded_count, keyset_page
+from orders.services import normalize_phone
 from orders.states import CUSTOMER_LABEL, OrderStatus
 
 T = TypeVar("T")
@@ -105,38 +109,96 @@ def order_last_event_id(order: Order) -> int:
     return order.events.order_by("-id").values_list("id", flat=True).first() or 0
 
 
+# A phone number is searched when the text has at least this many digits.
+MIN_PHONE_DIGITS = 6
+
+
+def customers_matching(text: str) -> QuerySet[Any]:
+    """Customers whose name contains ``text``, whose e-mail is ``text`` (in any case) or whose
+    phone is ``text`` (normalised), as ids for a subquery. Each condition is one the customer
+    table's own indexes answer (a trigram index on UPPER(name) on PostgreSQL, the unique index
+    on LOWER(email), the phone index), so the database combines three index reads instead of
+    reading every customer beside the orders."""
+    match = Q(name__icontains=text) | Q(email_lower=text.lower())
+    phone = normalize_phone(text)
+    if len(phone.lstrip("+")) >= MIN_PHONE_DIGITS:
+        match |= Q(phone=phone)
+    return Customer.objects.alias(email_lower=Lower("email")).filter(match).values("pk")
+
+
+def orders_matching(text: str) -> QuerySet[Any]:
+    """IDs of the orders ``text`` finds as the back office searches: the order ID it names
+    (any spelling) or starts, or any order of a customer ``customers_matching`` finds. A union
+    of index reads (the ID's index, the customer's orders), for a subquery."""
+    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    orders = Order.objects.order_by()  # no ORDER BY inside a UNION's parts (SQLite)
+    ids = orders.none().values("pk")
+    if order_id.is_valid(text):
+        ids = orders.filter(pk=order_id.normalize(text)).values("pk")
+    elif compact:
+        ids = orders.filter(pk__startswith=compact).values("pk")
+    by_customer = orders.filter(customer__in=customers_matching(text)).values("pk")
+    return ids.union(by_customer)
+
+
 def order_detail_queryset() -> QuerySet[Order]:
     return Order.objects.select_related("customer", "plan", "service_area", "submitted_by")
 
 
 # --- worklists ------------------------------------------------------------------------------
+# Rows per worklist page: what a person works through before asking for the next page (a
+# page costs its rendering; the rows beyond it are a "Next page" link away, read by key).
+WORKLIST_PAGE = 25
+
+
 @dataclass(frozen=True)
 class Worklist(Generic[T]):
-    """The first ``len(items)`` rows of a list of ``total``: pages never load an unbounded list."""
+    """One page of a list: ``items`` (at most the page's limit), ``total`` (exact when
+    ``total_exact``, else "more than COUNT_CAP") and ``next_cursor``, the key to ask for the
+    page after this one (None on the last page). Pages never load an unbounded list."""
 
     items: list[T]
     total: int
+    next_cursor: str | None = None
+    total_exact: bool = True
+    # Links to the next and to the first page, set by the view that knows the request.
+    next_url: str = ""
+    first_url: str = ""
 
     @property
     def truncated(self) -> bool:
         return self.total > len(self.items)
 
+    @property
+    def total_label(self) -> str:
+        return str(self.total) if self.total_exact else f"more than {self.total - 1}"
 
-def worklist(queryset: QuerySet, *, limit: int) -> Worklist:  # type: ignore[type-arg]
-    """``queryset`` cut to ``limit`` rows, with the full count (two queries)."""
-    items = list(queryset[:limit])
-    total = len(items) if len(items) < limit else queryset.count()
-    return Worklist(items=items, total=total)
+
+def worklist(queryset: QuerySet, *, limit: int, after: str | None = None) -> Worklist:  # type: ignore[type-arg]
+    """``queryset`` (ordered by plain fields ending in a unique one) paged by its sort key:
+    ``limit`` rows after the ``after`` cursor, and the count of the whole list up to
+    ``paging.COUNT_CAP``. Two queries, each an index range. A cursor that is not one
+    of this list's starts from the top."""
+    try:
+        page = keyset_page(queryset, limit=limit, after=after)
+    except BadCursor:
+        page = keyset_page(queryset, limit=limit)
+    # Counted even when the page holds the whole list, so that a page costs the same number
+    # of queries whatever the list's length.
+    total, exact = bounded_count(queryset)
+    return Worklist(items=page.items, total=total, next_cursor=page.next_cursor, total_exact=exact)
 
 
 def with_latest_status_event(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """``queryset`` annotated from each order's newest status event: ``status_since`` (when it
-    entered its current status), ``status_reason_code`` and ``status_reason``. One query."""
+    """``queryset`` annotated with ``status_since`` (when it entered its current status: the
+    stored ``status_changed_at``, which lists sort on by index) and, from each order's newest
+    status event, ``status_reason_code`` and ``status_reason``. One query; the subqueries run
+    only for the rows a page returns when its order is the index's."""
     latest = OrderEvent.objects.filter(
         order=OuterRef("pk"), kind=OrderEvent.Kind.STATUS_CHANGED
     ).order_by("-created_at", "-id")
     return queryset.annotate(
-        status_since=Subquery(latest.values("created_at")[:1]),
+        status_since=F("status_changed_at"),
         status_reason_code=Subquery(latest.values("reason_code")[:1]),
         status_reason=Subquery(latest.values("reason")[:1]),
     )
@@ -156,6 +218,10 @@ SALES_FIXABLE_REASONS = frozenset({EligibilityReason.INCOMPLETE_PAYLOAD.value})
 # A rejection is the rep's to explain to the customer (another plan, another address); after
 # this long it is history, not work.
 REJECTION_FOLLOW_UP = datetime.timedelta(days=30)
+# The statuses those can be in (what order_submitted_by_status_idx narrows a rep's orders to).
+SALES_TROUBLE_STATES = sorted(
+    {OrderStatus.REJECTED, OrderStatus.AWAITING_MANUAL, OrderStatus.EXCEPTION}
+)
 
 
 def sales_orders_submitted_by(
@@ -170,7 +236,11 @@ def sales_orders_submitted_by(
 
 
 def sales_orders_needing_information(
-    user: User | AnonymousUser, *, now: datetime.datetime | None = None, limit: int = 50
+    user: User | AnonymousUser,
+    *,
+    now: datetime.datetime | None = None,
+    limit: int = WORKLIST_PAGE,
+    after: str | None = None,
 ) -> Worklist[Order]:
     """Orders ``user`` took that wait on them, oldest trouble first:
 
@@ -185,6 +255,7 @@ def sales_orders_needing_information(
     mine = restrict_orders(Order.objects.filter(submitted_by_id=user.pk), user)
     queryset = (
         with_latest_status_event(mine)
+        .filter(status__in=SALES_TROUBLE_STATES)
         .filter(
             Q(status=OrderStatus.REJECTED, closed_at__gte=now - REJECTION_FOLLOW_UP)
             | Q(
@@ -193,6 +264,6 @@ def sales_orders_needing_information(
             )
         )
         .select_related("customer", "plan")
-        .order_by(F("status_since").asc(), "pk")
+        .order_by("status_changed_at", "pk")
     )
-    return worklist(queryset, limit=limit)
+    return worklist(queryset, limit=limit, after=after)

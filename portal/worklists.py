@@ -10,6 +10,7 @@ the service left it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -31,6 +32,7 @@ from billing.selectors import (
 )
 from orders import selectors as order_selectors
 from orders.access import order_get_for_user
+from orders.selectors import Worklist
 from orders.services import OrderError, order_confirm_manual_activation
 from orders.states import EventSource, OrderStatus
 from provisioning import selectors as provisioning_selectors
@@ -72,6 +74,25 @@ def _acting_user(request: HttpRequest) -> User:
     return cast(User, request.user)  # every view here requires a signed-in user
 
 
+def _after(request: HttpRequest, name: str) -> str | None:
+    """The cursor of the page asked for in list ``name`` (a "next" link), if any."""
+    return request.GET.get(name) or None
+
+
+def _linked(request: HttpRequest, page: Worklist[Any], name: str) -> Worklist[Any]:
+    """``page`` with the links to its next page and back to the first (the other lists' pages
+    and filters kept), through the cursor parameter ``name``."""
+    query = request.GET.copy()
+    next_url = first_url = ""
+    if page.next_cursor:
+        query[name] = page.next_cursor
+        next_url = f"?{query.urlencode()}"
+    if request.GET.get(name):
+        query.pop(name, None)
+        first_url = f"?{query.urlencode()}" if query else request.path
+    return replace(page, next_url=next_url, first_url=first_url)
+
+
 # --- sales ---------------------------------------------------------------------------------
 RECENT_ORDERS = 25
 
@@ -85,7 +106,13 @@ def sales_home(request: HttpRequest) -> HttpResponse:
         "portal/worklists/sales.html",
         {
             "recent": order_selectors.sales_orders_submitted_by(user, limit=RECENT_ORDERS),
-            "needs_info": order_selectors.sales_orders_needing_information(user),
+            "needs_info": _linked(
+                request,
+                order_selectors.sales_orders_needing_information(
+                    user, after=_after(request, "needs_after")
+                ),
+                "needs_after",
+            ),
             "recent_limit": RECENT_ORDERS,
         },
     )
@@ -110,8 +137,20 @@ def provisioning_home(request: HttpRequest) -> HttpResponse:
         request,
         "portal/worklists/provisioning.html",
         {
-            "manual_pool": provisioning_selectors.manual_pool_orders(user),
-            "in_progress": provisioning_selectors.activations_in_progress(user),
+            "manual_pool": _linked(
+                request,
+                provisioning_selectors.manual_pool_orders(
+                    user, after=_after(request, "pool_after")
+                ),
+                "pool_after",
+            ),
+            "in_progress": _linked(
+                request,
+                provisioning_selectors.activations_in_progress(
+                    user, after=_after(request, "running_after")
+                ),
+                "running_after",
+            ),
             "retries": provisioning_selectors.retry_log(user),
             "confirm_form": ConfirmActivationForm(),
         },
@@ -239,8 +278,15 @@ def lead_home(request: HttpRequest) -> HttpResponse:
         {
             "filter_form": filter_form,
             "filters": filters,
-            "cases": provisioning_selectors.exception_cases_active(
-                user, owner=filters["owner"], age=filters["age"]
+            "cases": _linked(
+                request,
+                provisioning_selectors.exception_cases_active(
+                    user,
+                    owner=filters["owner"],
+                    age=filters["age"],
+                    after=_after(request, "cases_after"),
+                ),
+                "cases_after",
             ),
             "loads": loads,
             "age_buckets": [
@@ -348,8 +394,20 @@ def billing_home(request: HttpRequest) -> HttpResponse:
         "portal/worklists/billing.html",
         {
             "today": today,
-            "started_today": billing_accounts_started_on(user, day=today),
-            "not_started": activated_orders_without_billing(user),
-            "mismatches": billing_mismatches(user),
+            "started_today": _linked(
+                request,
+                billing_accounts_started_on(user, day=today, after=_after(request, "today_after")),
+                "today_after",
+            ),
+            "not_started": _linked(
+                request,
+                activated_orders_without_billing(user, after=_after(request, "waiting_after")),
+                "waiting_after",
+            ),
+            "mismatches": _linked(
+                request,
+                billing_mismatches(user, after=_after(request, "mismatch_after")),
+                "mismatch_after",
+            ),
         },
     )

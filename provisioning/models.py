@@ -75,7 +75,17 @@ class ProvisioningJob(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "attempt"], name="one_job_per_attempt"),
         ]
-        indexes = [models.Index(fields=["status", "started_at"])]
+        indexes = [
+            models.Index(fields=["status", "started_at"]),
+            # The admin's list, newest first.
+            models.Index(fields=["created_at", "id"], name="job_created_idx"),
+            # The provisioning worklist's retry log, newest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(trigger__in=["auto_retry", "manual_retry"]),
+                name="job_retry_log_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} attempt {self.attempt} ({self.status})"
@@ -158,7 +168,20 @@ class ExceptionCase(models.Model):
                 name="one_active_exception_case_per_order",
             ),
         ]
-        indexes = [models.Index(fields=["state", "opened_at"])]
+        indexes = [
+            models.Index(fields=["state", "opened_at"]),
+            # The exception queue (open and retrying cases, oldest first), whole or per owner.
+            models.Index(
+                fields=["opened_at", "id"],
+                condition=models.Q(state__in=["open", "retrying"]),
+                name="case_active_queue_idx",
+            ),
+            models.Index(
+                fields=["owner", "opened_at", "id"],
+                condition=models.Q(state__in=["open", "retrying"]),
+                name="case_active_owner_idx",
+            ),
+        ]
         permissions = [
             ("work_exceptioncase", "Can assign, retry and resolve exception cases"),
         ]

@@ -10,12 +10,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from orders.access import restrict_by_order, restrict_orders
 from orders.models import Order
-from orders.selectors import Worklist, with_latest_status_event, worklist
+from orders.selectors import WORKLIST_PAGE, Worklist, with_latest_status_event, worklist
 from orders.states import OrderStatus
 from provisioning.models import ExceptionCase, ProvisioningJob, ProvisioningStep
 
@@ -50,7 +50,9 @@ def order_exception_cases(order: Order) -> list[ExceptionCase]:
 
 
 # --- the provisioning worklist ----------------------------------------------------------------
-def manual_pool_orders(user: User | AnonymousUser, *, limit: int = 100) -> Worklist[Order]:
+def manual_pool_orders(
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
+) -> Worklist[Order]:
     """Orders waiting in the manual provisioning pool that ``user`` may see, longest waiting
     first. ``status_since`` is when each entered the pool, ``status_reason_code`` and
     ``status_reason`` say why it was not automated."""
@@ -59,13 +61,16 @@ def manual_pool_orders(user: User | AnonymousUser, *, limit: int = 100) -> Workl
     )
     return worklist(
         queryset.select_related("customer", "plan", "service_area").order_by(
-            F("status_since").asc(), "pk"
+            "status_changed_at", "pk"
         ),
         limit=limit,
+        after=after,
     )
 
 
-def activations_in_progress(user: User | AnonymousUser, *, limit: int = 100) -> Worklist[Order]:
+def activations_in_progress(
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
+) -> Worklist[Order]:
     """Orders being activated, longest running first. Each carries ``status_since`` (activation
     started) and its newest attempt: ``attempt_number``, ``attempt_status``, ``attempt_trigger``
     and ``attempt_created_at``."""
@@ -80,16 +85,17 @@ def activations_in_progress(user: User | AnonymousUser, *, limit: int = 100) -> 
     )
     return worklist(
         queryset.select_related("customer", "plan", "service_area").order_by(
-            F("status_since").asc(), "pk"
+            "status_changed_at", "pk"
         ),
         limit=limit,
+        after=after,
     )
 
 
 RETRY_TRIGGERS = (ProvisioningJob.Trigger.AUTO_RETRY, ProvisioningJob.Trigger.MANUAL_RETRY)
 
 
-def retry_log(user: User | AnonymousUser, *, limit: int = 50) -> list[ProvisioningJob]:
+def retry_log(user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE) -> list[ProvisioningJob]:
     """The newest ``limit`` retries (automatic or asked for by a person), newest first, on
     orders ``user`` may see."""
     return list(
@@ -121,7 +127,8 @@ def exception_cases_active(
     owner: str = "",
     age: str = "",
     now: datetime.datetime | None = None,
-    limit: int = 200,
+    limit: int = 2 * WORKLIST_PAGE,
+    after: str | None = None,
 ) -> Worklist[ExceptionCase]:
     """Open and retrying cases on orders ``user`` may see, oldest first.
 
@@ -140,6 +147,7 @@ def exception_cases_active(
     return worklist(
         queryset.select_related("order", "order__customer", "owner").order_by("opened_at", "pk"),
         limit=limit,
+        after=after,
     )
 
 

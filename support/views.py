@@ -7,7 +7,6 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +18,6 @@ from orders import selectors
 from orders.access import order_get_for_user, orders_visible_to, restrict_by_order
 from orders.live import live_fragment_response
 from orders.models import Order
-from orders.services import normalize_phone
 from provisioning.selectors import order_exception_cases, order_provisioning_jobs
 from support.forms import TicketAnswerForm
 from support.models import SupportTicket
@@ -60,15 +58,11 @@ def search(request: HttpRequest) -> HttpResponse:
                     # Ten letters that pass the check: an ID with no digit, or a name.
                     unknown_id = f"No order {order_ids.display(canonical)}."
         if not context["error"]:
-            phone = normalize_phone(query)
-            match = Q(customer__name__icontains=query) | Q(customer__email__iexact=query)
-            if len(phone.lstrip("+")) >= 6:
-                match |= Q(customer__phone=phone)
             context["results"] = list(
                 orders_visible_to(request.user)
-                .filter(match)
+                .filter(customer__in=selectors.customers_matching(query))
                 .select_related("customer", "plan")
-                .order_by("-submitted_at")[:SEARCH_LIMIT]
+                .order_by("-submitted_at", "-pk")[:SEARCH_LIMIT]
             )
             if unknown_id and not context["results"]:
                 context["error"] = unknown_id

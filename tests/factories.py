@@ -166,6 +166,11 @@ class BillingAccountFactory(factory.django.DjangoModelFactory):
     first_period_amount = factory.LazyAttribute(
         lambda b: first_period(b.start_date, b.monthly_price)[1]
     )
+    # The order's terms as billing read them (what the worklist's mismatch check compares).
+    ordered_plan = factory.LazyAttribute(lambda b: b.order.plan)
+    ordered_monthly_price = factory.LazyAttribute(lambda b: b.order.monthly_price)
+    ordered_currency = factory.LazyAttribute(lambda b: b.order.currency)
+    ordered_activation_date = factory.LazyAttribute(lambda b: b.order.activation_date)
 
 
 class SupportTicketFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import BillingAccount
+from billing.models import MISMATCH, BillingAccount
 from billing.services import billing_account_start, first_period
 from orders.models import Order, OrderEvent
 from orders.services import order_confirm_manual_activation
@@ -127,3 +127,25 @@ def test_billing_does_not_start_for_an_order_that_is_not_activated(plan, manual_
 )
 def test_first_period_runs_to_the_month_end_prorated_by_day(start, price, period_end, amount):
     assert first_period(start, Decimal(price)) == (period_end, Decimal(amount))
+
+
+@pytest.mark.django_db
+def test_billing_keeps_the_order_terms_it_read_on_the_account(
+    plan, serviceable_area, django_capture_on_commit_callbacks
+):
+    # Given an order billed the normal way
+    with django_capture_on_commit_callbacks(execute=True):
+        order = submit_order(plan=plan, area=serviceable_area).order
+    order.refresh_from_db()
+
+    # When its account is read
+    account = BillingAccount.objects.get()
+
+    # Then the order's terms are on it as billing read them, and nothing mismatches
+    assert (
+        account.ordered_plan_id,
+        account.ordered_monthly_price,
+        account.ordered_currency,
+        account.ordered_activation_date,
+    ) == (order.plan_id, order.monthly_price, order.currency, order.activation_date)
+    assert not BillingAccount.objects.filter(MISMATCH).exists()

@@ -1,4 +1,4 @@
-"""Pending hub deliveries go back on the outbox's record (see orders 0008): until now a
+"""Pending hub deliveries go back on the outbox's record (see orders 0011): until now a
 message counted as done once sent, and a due sweep looked for deliveries to try."""
 
 from django.db import migrations
@@ -30,7 +30,7 @@ def open_work_on_record(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("tmf", "0001_initial"),
-        ("orders", "0008_outbox_record_of_work"),
+        ("orders", "0011_outbox_record_of_work"),
     ]
 
     operations = [migrations.RunPython(open_work_on_record, migrations.RunPython.noop)]

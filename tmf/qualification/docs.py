@@ -124,6 +124,15 @@ LIST_PARAMETERS = [
     OpenApiParameter(
         "limit", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Default 100, at most 1000."
     ),
+    OpenApiParameter(
+        "cursor",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        description='Page on from a previous page: the value in its Link rel="next" URL '
+        "(an opaque key of that page's last row). As fast as the first page however deep; "
+        "offset, when also given, skips rows after the cursor. X-Total-Count is exact up to "
+        "10,000 rows, PostgreSQL's estimate beyond.",
+    ),
     _query("id", "Qualification id (a,b for either)."),
     _query("state", "done (qualifications are answered at once)."),
     _query("qualificationResult", "qualified or unqualified."),

@@ -15,7 +15,7 @@ def messages_sent_before_count_as_done(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0007_customer_contact_event"),
+        ("orders", "0010_order_activated_unbilled_index"),
     ]
 
     operations = [

@@ -1,4 +1,4 @@
-"""Open provisioning work back on the outbox's record (see orders 0008): until now a message
+"""Open provisioning work back on the outbox's record (see orders 0011): until now a message
 counted as done once sent, and a sweeper looked for work that never happened."""
 
 from django.db import migrations
@@ -37,8 +37,8 @@ def open_work_on_record(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("provisioning", "0001_initial"),
-        ("orders", "0008_outbox_record_of_work"),
+        ("provisioning", "0002_job_and_case_list_indexes"),
+        ("orders", "0011_outbox_record_of_work"),
     ]
 
     operations = [migrations.RunPython(open_work_on_record, migrations.RunPython.noop)]

@@ -1,5 +1,5 @@
 """Activated orders whose bill has not started go back on the outbox's record (see orders
-0008): until now a message counted as done once sent, and a sweeper looked for them."""
+0011): until now a message counted as done once sent, and a sweeper looked for them."""
 
 from django.db import migrations
 from django.utils import timezone
@@ -27,8 +27,8 @@ def open_work_on_record(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0003_work_billingaccount_permission"),
-        ("orders", "0008_outbox_record_of_work"),
+        ("billing", "0004_billingaccount_ordered_terms_and_indexes"),
+        ("orders", "0011_outbox_record_of_work"),
     ]
 
     operations = [migrations.RunPython(open_work_on_record, migrations.RunPython.noop)]
