@@ -8,6 +8,7 @@ lists every problem, each with the path of the attribute it is about.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -144,7 +145,8 @@ def tmf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         message = str(exc.detail)
         field_errors = {}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+            # The seconds until the oldest counted call leaves the window, rounded up.
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
     else:
