@@ -7,8 +7,8 @@
     assert_valid("TMF622", "Error", response.json())
 
 ``spec_name`` is a key of ``tests.tmf.specs.FILES`` (TMF622, TMF679, TMF620); ``definition`` a
-name under the document's ``definitions``. The test is skipped (with a plain message) when the
-swagger files are not there, as ``specs.load_or_skip`` does.
+name under the document's ``definitions``. The test fails (with a plain message) when the
+swagger file is not there, as ``specs.load`` does.
 
 How: a Swagger 2.0 definition is a JSON Schema draft 4 object whose ``$ref``s
 (``#/definitions/X``) point into the same document. The whole document is registered with
@@ -76,16 +76,16 @@ def _uri_of(spec_name: str) -> str:
 
 @functools.cache
 def _registry(spec_name: str) -> Registry:
-    document = specs.load(spec_name)
-    assert document is not None  # validator() skips first
-    return Registry().with_resource(_uri_of(spec_name), DRAFT4.create_resource(document))
+    return Registry().with_resource(
+        _uri_of(spec_name), DRAFT4.create_resource(specs.load(spec_name))
+    )
 
 
 def validator(spec_name: str, definition: str) -> Draft4Validator:
     """A draft 4 validator for ``#/definitions/<definition>`` of the official ``spec_name``
-    document (skips the test when the document is absent; fails it when the definition is
-    not in the document, which is a typo in the test)."""
-    document = specs.load_or_skip(spec_name)
+    document (fails the test when the document is absent, or when the definition is not in
+    the document, which is a typo in the test)."""
+    document = specs.load(spec_name)
     if definition not in document.get("definitions", {}):
         pytest.fail(f"{spec_name} defines no '{definition}'.")
     return Draft4Validator(
