@@ -25,7 +25,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tmf.auth import ClientPrincipal
-from tmf.errors import TmfError, bad_request, not_found
+from tmf.errors import Problems, TmfError, bad_request, not_found
+from tmf.reading import read_meta
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -50,7 +51,8 @@ class TmfView(APIView):
                 raise bad_request(f"{where}: {_UNSTORABLE_TEXT}", **{where: _UNSTORABLE_TEXT})
 
     def body_object(self, request: Request) -> dict[str, Any]:
-        """The JSON body, which must be an object of text we can store."""
+        """The JSON body, which must be an object of text we can store, its meta attributes
+        (``@type``, ...) text."""
         data = request.data
         if not isinstance(data, dict):
             raise bad_request("The request body must be a JSON object.", code="MALFORMED_BODY")
@@ -59,6 +61,10 @@ class TmfView(APIView):
             raise bad_request(
                 f"{where}: {_UNSTORABLE_TEXT}", code="MALFORMED_BODY", **{where: _UNSTORABLE_TEXT}
             )
+        problems = Problems()
+        read_meta(data, "", problems)
+        if problems:
+            raise problems.error("Invalid request")
         return data
 
 

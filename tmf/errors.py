@@ -60,8 +60,11 @@ def bad_request(message: str, *, code: str = "INVALID_VALUE", **fields: str) -> 
     return TmfError(400, code, "Invalid request", message, field_errors=fields or None)
 
 
-def not_found(what: str) -> TmfError:
-    return TmfError(404, "NOT_FOUND", "Resource not found", what)
+def not_found(what: str, *, field: str | None = None) -> TmfError:
+    """A 404; ``field`` names the attribute of the body that refers to what is missing."""
+    return TmfError(
+        404, "NOT_FOUND", "Resource not found", what, field_errors={field: what} if field else None
+    )
 
 
 def error_body(
@@ -144,6 +147,8 @@ def tmf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         code, reason = _DRF_CODES.get(type(exc), ("ERROR", "Error"))
         message = str(exc.detail)
         field_errors = {}
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            field_errors = {"Content-Type": message}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             # The seconds until the oldest counted call leaves the window, rounded up.
             headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))

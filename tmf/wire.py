@@ -3,7 +3,7 @@ while it is still loading its own views module)."""
 
 from typing import Any
 
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 
@@ -26,6 +26,18 @@ class TmfJSONParser(JSONParser):
 
 
 class MergePatchParser(TmfJSONParser):
-    """RFC 7386 JSON merge patch, the PATCH format TMF v4 APIs take."""
+    """RFC 7386 JSON merge patch, the PATCH format TMF v4 APIs take: a patch, so a body in
+    this media type is refused (415) by any other method."""
 
     media_type = "application/merge-patch+json"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        request = (parser_context or {}).get("request")
+        method = getattr(request, "method", "PATCH")
+        if method != "PATCH":
+            raise UnsupportedMediaType(
+                self.media_type,
+                detail=f"{self.media_type} is a patch, taken only by PATCH: send a {method} "
+                "body as application/json.",
+            )
+        return super().parse(stream, media_type, parser_context)

@@ -488,14 +488,12 @@ class CancelProductOrderList(TmfView):
                 )
             if day is not None:
                 requested_at = parse_when(requested)
-        order = None
-        if isinstance(ref_id, str) and ref_id:
-            found = product_order_find(request, ref_id)
-            if found is None:
-                problems.add("productOrder.id", f"No product order '{ref_id}'.")
-            order = found
-        if problems or order is None:
+        if problems or not isinstance(ref_id, str):
             raise problems.error("Invalid cancellation request")
+        order = product_order_find(request, ref_id)
+        if order is None:
+            # As GET and PATCH answer for it (TMF622 v5 lists 404 for this create as well).
+            raise not_found(f"No product order '{ref_id}'.", field="productOrder.id")
         if order.status not in CANCELLABLE_STATES:
             raise _not_cancellable(order)
         reason_text = reason_text or f"Cancelled through the API by {client.name}."

@@ -30,7 +30,7 @@ from typing import Any
 
 from orders.models import normalize_postcode, postcode_looks_valid
 from tmf.errors import Problems
-from tmf.reading import path_of, read_array, read_text
+from tmf.reading import path_of, read_array, read_meta, read_text
 
 SERVER_SET = (
     "id",
@@ -107,6 +107,7 @@ def _place(entry: Any, path: str, problems: Problems) -> dict[str, Any] | None:
     if not isinstance(entry, dict):
         problems.add(path, "Must be an object.")
         return None
+    read_meta(entry, path, problems)
     place: dict[str, Any] = {}
     role = read_text(entry, "role", path, problems, max_length=60, required=True)
     if role:
@@ -152,6 +153,7 @@ def _item(entry: Any, path: str, problems: Problems, places: Found) -> AskedItem
     if not isinstance(entry, dict):
         problems.add(path, "Must be an object.")
         return None
+    read_meta(entry, path, problems)
     for key in ITEM_SERVER_SET:
         if key in entry:
             problems.add(path_of(path, key), "Set by the server; leave it out.")
@@ -168,6 +170,7 @@ def _item(entry: Any, path: str, problems: Problems, places: Found) -> AskedItem
     elif not isinstance(offering, dict):
         problems.add(path_of(path, "productOffering"), "Must be an object.")
     else:
+        read_meta(offering, path_of(path, "productOffering"), problems)
         offering_id = read_text(
             offering,
             "id",
@@ -181,6 +184,7 @@ def _item(entry: Any, path: str, problems: Problems, places: Found) -> AskedItem
     if product is not None and not isinstance(product, dict):
         problems.add(path_of(path, "product"), "Must be an object.")
     elif product is not None:
+        read_meta(product, path_of(path, "product"), problems)
         found = _places(product.get("place"), path_of(path, "product.place"), problems)
         places.extend(found)
         product_place = [place for _, place in found if place is not None]
@@ -193,6 +197,7 @@ def _party(entry: Any, path: str, problems: Problems) -> dict[str, Any] | None:
     if not isinstance(entry, dict):
         problems.add(path, "Must be an object.")
         return None
+    read_meta(entry, path, problems)
     party: dict[str, Any] = {}
     for key, max_length in PARTY_TEXT.items():
         required = key in ("id", "@referredType")
