@@ -33,6 +33,7 @@ MAX_LIMIT = 1000
 # Query parameters with a meaning of their own; every other parameter is a filter.
 RESERVED_PARAMS = frozenset({"fields", "offset", "limit", "sort"})
 DATE_OPERATORS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
 
 
 class TmfView(APIView):
@@ -50,6 +51,16 @@ class TmfView(APIView):
                 where = _shown(name)
                 raise bad_request(f"{where}: {_UNSTORABLE_TEXT}", **{where: _UNSTORABLE_TEXT})
 
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 204:
+            # DRF drops Content-Type from an empty body; the TMF swaggers declare every answer,
+            # a 204 included, as produced in JSON, and clients check it.
+            response.add_post_render_callback(_declare_json)
+        return response
+
     def body_object(self, request: Request) -> dict[str, Any]:
         """The JSON body, which must be an object of text we can store, its meta attributes
         (``@type``, ...) text."""
@@ -66,6 +77,10 @@ class TmfView(APIView):
         if problems:
             raise problems.error("Invalid request")
         return data
+
+
+def _declare_json(response: Any) -> None:
+    response["Content-Type"] = JSON_MEDIA_TYPE
 
 
 # JSON may carry NUL characters and unpaired UTF-16 surrogates (\u0000, \ud800): PostgreSQL

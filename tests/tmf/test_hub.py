@@ -195,6 +195,8 @@ def test_delete_is_204_and_the_listener_gets_no_more_events(
 
     response = subscriber.delete(f"{TMF622}/hub/{listener_id}")
     assert response.status_code == 204
+    # Empty, and declared JSON as the swaggers' "produces" says of every answer
+    assert (response.content, response["Content-Type"]) == (b"", "application/json; charset=utf-8")
     assert subscriber.delete(f"{TMF622}/hub/{listener_id}").status_code == 404
     assert subscriber.get(f"{TMF622}/hub/{listener_id}").status_code == 404
     place_order(plan=plan, area=serviceable_area, email="after@example.com")
