@@ -16,6 +16,8 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from tmf.wire import BodyTooLarge
+
 logger = logging.getLogger(__name__)
 
 
@@ -124,6 +126,7 @@ _DRF_CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.NotAcceptable: ("NOT_ACCEPTABLE", "Not acceptable"),
     exceptions.UnsupportedMediaType: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
     exceptions.Throttled: ("TOO_MANY_REQUESTS", "Too many requests"),
+    BodyTooLarge: ("PAYLOAD_TOO_LARGE", "Request body too large"),
 }
 
 
@@ -149,6 +152,8 @@ def tmf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         field_errors = {}
         if isinstance(exc, exceptions.UnsupportedMediaType):
             field_errors = {"Content-Type": message}
+        elif isinstance(exc, BodyTooLarge):
+            field_errors = {"body": message}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             # The seconds until the oldest counted call leaves the window, rounded up.
             headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))

@@ -464,3 +464,25 @@ def test_a_patch_that_changes_the_order_tells_the_hub_which_attributes_changed(
     assert event["fieldPath"] == "externalId,requestedStartDate"
     assert event["event"]["productOrder"]["externalId"] == "CRM-9"
     assert event["event"]["productOrder"]["requestedStartDate"].startswith(later)
+
+
+def test_patch_note_over_its_limit_is_refused_not_cut(api_all, place):
+    # Given an order, and a note longer than the 2,000 characters a note may have
+    order = place()
+    before = OrderEvent.objects.filter(order_id=order["id"]).count()
+
+    # When it is patched in, then it is refused naming the note (nothing is cut and kept)
+    response = api_all.patch(order["href"], {"note": [{"text": "n" * 2001}]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fieldErrors"] == {"note[0].text": "At most 2000 characters."}
+    assert OrderEvent.objects.filter(order_id=order["id"]).count() == before
+
+
+def test_patch_with_more_notes_than_one_update_takes_is_refused(api_all, place):
+    order = place()
+
+    response = api_all.patch(order["href"], {"note": [{"text": "n"}] * 21}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["fieldErrors"]) == {"note"}

@@ -560,3 +560,27 @@ def test_a_create_sent_as_merge_patch_is_a_415_naming_the_content_type(
     assert error["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert set(error["fieldErrors"]) == {"Content-Type"}
     assert "application/json" in error["fieldErrors"]["Content-Type"]
+
+
+def test_a_street_line_over_its_limit_is_refused_not_cut(api_writer, plan, manual_area):
+    # Given a street number, name and type that together pass the 120 characters kept
+    body = order_body(postcode=manual_area.postcode, street="S" * 112)
+    place({"productOrderItem": [item(body)]}).update({"streetNr": "1234", "streetType": "Road"})
+
+    # When it is posted, then it is refused naming the street and its limit (nothing cut)
+    error = post_refused(api_writer, body)
+    assert set(error["fieldErrors"]) == {"productOrderItem[0].product.place[0].streetName"}
+    assert "120" in error["message"]
+
+
+def test_a_body_over_the_upload_limit_is_a_413_before_it_is_read(
+    api_writer, plan, manual_area, settings
+):
+    # Given a limit of 2 KB on request bodies and a create padded past it
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    body = order_body(postcode=manual_area.postcode, description="x" * 4096)
+
+    # When it is posted, then it is refused as too large, naming the body
+    error = post_refused(api_writer, body, status=413)
+    assert error["code"] == "PAYLOAD_TOO_LARGE"
+    assert set(error["fieldErrors"]) == {"body"}

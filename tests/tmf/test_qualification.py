@@ -603,3 +603,22 @@ def test_a_request_sent_as_merge_patch_is_a_415_naming_the_content_type(
     error = assert_error(response, 415)
     assert set(error["fieldErrors"]) == {"Content-Type"}
     assert not ProductOfferingQualification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"relatedParty": [{"id": "1", "@referredType": "Individual"}] * 21}, "relatedParty"),
+        ({"place": [address("SW1A 1AA")] * 11}, "place"),
+    ],
+)
+def test_lists_past_their_limit_are_refused_naming_them(
+    plan: Plan, serviceable_area: ServiceArea, api_writer: ApiCaller, change, path
+) -> None:
+    # Given a request with more parties or places than one qualification keeps
+    body = {"place": [address(serviceable_area.postcode)], **change}
+
+    # When it is posted, then the list is named and nothing is kept
+    error = assert_error(api_writer.post(QUALIFICATIONS, body, format="json"), 400)
+    assert set(error["fieldErrors"]) == {path}
+    assert not ProductOfferingQualification.objects.exists()

@@ -37,6 +37,7 @@ from tmf.reading import read_array, read_object, read_text
 SERVER_SET = ("id", "href", "orderDate", "state", "completionDate")
 MAX_EXTERNAL_ID = 100
 MAX_PARTY_ID = 100
+MAX_STREET_LINE = 120  # Order.service_address_line1
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,13 @@ def _address(place: dict[str, Any], path: str, problems: Problems) -> ServiceAdd
     ) or _text(place, "name", path, problems)
     if not street:
         problems.add(f"{path}.streetName", "The street address is required.")
+    elif len(street) > MAX_STREET_LINE:
+        # Said, not cut: the street line is streetNr, streetName and streetType together.
+        problems.add(
+            f"{path}.streetName",
+            f"The street line (streetNr streetName streetType) is at most {MAX_STREET_LINE} "
+            "characters.",
+        )
     city = _text(place, "city", path, problems, required=True, max_length=60)
     line2 = _text(place, "locality", path, problems)
     country = _text(place, "country", path, problems, max_length=60)
@@ -116,7 +124,7 @@ def _address(place: dict[str, Any], path: str, problems: Problems) -> ServiceAdd
         problems.add(f"{path}.postcode", "Not a postcode: give a full UK postcode, e.g. SW1A 1AA.")
     if len(problems) != before:
         return None
-    return ServiceAddress(line1=street[:120], line2=line2, city=city, postcode=postcode)
+    return ServiceAddress(line1=street, line2=line2, city=city, postcode=postcode)
 
 
 def _place(product: dict[str, Any], path: str, problems: Problems) -> ServiceAddress | None:

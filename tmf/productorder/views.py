@@ -64,6 +64,8 @@ from tmf.productorder.representation import (
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 200
+MAX_NOTE = 2000
+MAX_NOTES = 20
 CLOSED_STATES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
 # Where order_submit's field names point in a TMF622 body.
 _FIELD_PATHS = {
@@ -320,13 +322,17 @@ class ProductOrderDetail(TmfView):
                 notes = []
                 if not isinstance(value, list):
                     problems.add(key, "Must be an array of notes.")
+                elif len(value) > MAX_NOTES:
+                    problems.add(key, f"At most {MAX_NOTES} notes in one update.")
                 else:
                     for index, note in enumerate(value):
                         text = note.get("text") if isinstance(note, dict) else None
                         if not isinstance(text, str) or not text.strip():
                             problems.add(f"note[{index}].text", "Required (a string).")
+                        elif len(text.strip()) > MAX_NOTE:
+                            problems.add(f"note[{index}].text", f"At most {MAX_NOTE} characters.")
                         else:
-                            notes.append(text.strip()[:2000])
+                            notes.append(text.strip())
                 changes["notes"] = tuple(notes)
             elif key.startswith("@"):
                 continue

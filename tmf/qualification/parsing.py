@@ -67,6 +67,8 @@ FLAGS = (
 )
 UK = ("GB", "UK", "GBR", "UNITED KINGDOM")
 MAX_ITEMS = 100
+MAX_PARTIES = 20  # echoed and kept with the answer
+MAX_PLACES = 10
 MAX_DESCRIPTION = 1000
 
 
@@ -142,6 +144,9 @@ Found = list[tuple[str, dict[str, Any] | None]]
 def _places(value: Any, path: str, problems: Problems) -> Found:
     if value is not None and not isinstance(value, list):
         problems.add(path, "Must be an array.")
+        return [(path, None)]
+    if value is not None and len(value) > MAX_PLACES:
+        problems.add(path, f"At most {MAX_PLACES} places: a qualification is for one address.")
         return [(path, None)]
     return [
         (f"{path}[{index}]", _place(entry, f"{path}[{index}]", problems))
@@ -239,9 +244,11 @@ def parse_qualification(body: dict[str, Any]) -> tuple[QualificationAsk | None, 
         items.append(item)
 
     related_party = []
-    for index, entry in enumerate(
-        read_array(body.get("relatedParty"), "relatedParty", problems, required=False)
-    ):
+    parties = read_array(body.get("relatedParty"), "relatedParty", problems, required=False)
+    if len(parties) > MAX_PARTIES:
+        problems.add("relatedParty", f"At most {MAX_PARTIES} parties.")
+        parties = []
+    for index, entry in enumerate(parties):
         party = _party(entry, f"relatedParty[{index}]", problems)
         if party is not None:
             related_party.append(party)
