@@ -95,28 +95,18 @@ def validator(spec_name: str, definition: str) -> Draft4Validator:
     )
 
 
-def problems(
-    spec_name: str, definition: str, instance: Any, *, projection: bool = False
-) -> list[str]:
-    """Every way ``instance`` breaks the definition, as '<attribute path>: <message>'.
-
-    ``projection``: ``instance`` is a ``fields=`` selection, so a first-level attribute the
-    definition requires may be missing; everything present must still be valid."""
-    errors = [
-        error
-        for error in validator(spec_name, definition).iter_errors(instance)
-        if not (projection and error.validator == "required" and not error.absolute_path)
-    ]
+def problems(spec_name: str, definition: str, instance: Any) -> list[str]:
+    """Every way ``instance`` breaks the definition, as '<attribute path>: <message>'. A
+    ``fields=`` selection is held to the whole definition too: it keeps what is required."""
+    errors = list(validator(spec_name, definition).iter_errors(instance))
     errors.sort(key=lambda error: [str(part) for part in error.absolute_path])
     return [f"{error.json_path}: {error.message}" for error in errors]
 
 
-def assert_valid(
-    spec_name: str, definition: str, instance: Any, *, projection: bool = False
-) -> None:
+def assert_valid(spec_name: str, definition: str, instance: Any) -> None:
     """Fail the test, listing every problem, unless ``instance`` is a valid ``definition`` of
-    the official ``spec_name`` swagger document (see ``problems`` for ``projection``)."""
-    found = problems(spec_name, definition, instance, projection=projection)
+    the official ``spec_name`` swagger document."""
+    found = problems(spec_name, definition, instance)
     if found:
         pytest.fail(
             f"Not a valid {spec_name} {definition}:\n  " + "\n  ".join(found), pytrace=False

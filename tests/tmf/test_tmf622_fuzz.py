@@ -78,16 +78,17 @@ from tests.tmf.conftest import ApiCaller
 from tests.tmf.product_order_bodies import CANCELS, ORDERS, new_customer_party, order_body
 from tests.tmf.schema import assert_valid
 
-# A bound on the wall clock, not only on the draws: a slowdown fails the run instead of
-# stretching CI (each test takes well under a minute on a 2-core machine).
-pytestmark = [pytest.mark.django_db, pytest.mark.timeout(240)]
-
 SPEC = "TMF622"
 MAX_EXAMPLES = 40
 # TMF_FUZZ_SEED draws other cases (to explore; CI keeps this one).
 SEED = int(os.environ.get("TMF_FUZZ_SEED") or 622)
-# The stateful phase: this many scenarios of at most this many calls each.
-WORKFLOWS = 30
+THOROUGH = os.environ.get("TMF_FUZZ_THOROUGH") == "1"
+# A bound on the wall clock, not only on the draws: a slowdown fails the run instead of
+# stretching CI (each test takes well under a minute on a 2-core machine).
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(240 * (5 if THOROUGH else 1))]
+# The stateful phase: this many scenarios (five times as many when thorough) of at most this
+# many calls each.
+WORKFLOWS = 30 * (5 if THOROUGH else 1)
 WORKFLOW_STEPS = 8
 # Excluded rather than the others included: schemathesis ORs include filters with its
 # per-operation configuration, which would let every operation back in.
@@ -255,13 +256,12 @@ def _load_schema() -> Any:
     if not path.is_file():
         return None
     # Coverage on the big bodies only when thorough (see the module's docstring).
-    thorough = os.environ.get("TMF_FUZZ_THOROUGH") == "1"
     big_bodies = ("POST /productOrder", "PATCH /productOrder/{id}")
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
             "generation": {
-                "max-examples": MAX_EXAMPLES * (5 if thorough else 1),
+                "max-examples": MAX_EXAMPLES * (5 if THOROUGH else 1),
                 "deterministic": True,
             },
             "phases": {
@@ -271,7 +271,7 @@ def _load_schema() -> Any:
                 "stateful": {"enabled": True, "max-steps": WORKFLOW_STEPS},
             },
             "operations": []
-            if thorough
+            if THOROUGH
             else [
                 {"include-name": name, "phases": {"coverage": {"enabled": False}}}
                 for name in big_bodies
