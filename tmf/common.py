@@ -234,7 +234,12 @@ def apply_filters(
             values.extend(value.strip() for value in raw.split(",") if value.strip())
         if not values:
             raise bad_request(f"Filter '{param}' has no value.", **{param: "Empty."})
-        queryset = filters[attr](queryset, values, op)
+        try:
+            queryset = filters[attr](queryset, values, op)
+        except TmfError as exc:
+            # A filter refuses a value without knowing what the caller called it.
+            exc.field_errors = exc.field_errors or {param: exc.message}
+            raise
     return queryset
 
 

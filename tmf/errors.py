@@ -152,7 +152,7 @@ def tmf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         field_errors = {}
         if isinstance(exc, exceptions.UnsupportedMediaType):
             field_errors = {"Content-Type": message}
-        elif isinstance(exc, BodyTooLarge):
+        elif isinstance(exc, BodyTooLarge | exceptions.ParseError):
             field_errors = {"body": message}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             # The seconds until the oldest counted call leaves the window, rounded up.

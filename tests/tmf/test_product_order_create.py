@@ -275,6 +275,7 @@ def test_malformed_json_is_a_400_tmf_error(api_writer, plan, manual_area):
     error = post_refused(api_writer, '{"productOrderItem": [', content_type="application/json")
 
     assert error["code"] == "MALFORMED_BODY"
+    assert set(error["fieldErrors"]) == {"body"}
 
 
 @pytest.mark.parametrize("body", [[], "an order", 42])
