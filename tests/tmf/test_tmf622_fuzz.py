@@ -5,9 +5,10 @@ The swagger is loaded FROM ITS FILE in the repository's specs/ (the test fails w
 absent) and each request goes in-process to the Django WSGI application
 (``config.wsgi.application``) under the spec's basePath, with the bearer token of an all-scopes
 client; the API rate limit is lifted, as in every test not about it (tests/conftest.py).
-Operations: every productOrder and cancelProductOrder one (GET list, POST, GET by id, PATCH,
-DELETE); /listener/* are the client's own endpoints and /hub is fuzzed with the hub, so both
-are left out.
+Operations: every one of ours in the swagger: productOrder (GET list, POST, GET by id, PATCH,
+DELETE), cancelProductOrder (GET list, POST, GET by id) and the hub (POST, DELETE); only
+/listener/* is left out, being the client's own endpoints. Nothing registered is ever called:
+deliveries go after commit, and the test's transaction never commits.
 
 Two tests, schemathesis' phases between them:
 
@@ -34,8 +35,9 @@ a serviceable and a manual area, and orders that are completed, awaiting the tea
 scheduled and cancelled (with its cancellation request). Schema-local hooks turn part of the
 generated cases into meaningful ones: a create body keeps its generated attributes but gets one
 ``add`` item for the real offering at the serviceable address and a new customer; a path ``id``
-becomes a seeded order or cancellation id; a cancellation names a seeded open order; a patch
-keeps only what may change (externalId, note, requestedStartDate). The rest is what
+becomes a seeded order, cancellation or listener id; a cancellation names a seeded open order;
+a patch keeps only what may change (externalId, note, requestedStartDate); a registration gets
+a callback we would accept. The rest is what
 schemathesis draws, which exercises the validation paths.
 
 Seeded and bounded (about 2 minutes on SQLite on a 2-core machine, each test under its own
@@ -74,7 +76,7 @@ from schemathesis.specs.openapi.checks import (
 
 from config.wsgi import application
 from tests.tmf import specs
-from tests.tmf.conftest import ApiCaller
+from tests.tmf.conftest import TMF622, ApiCaller
 from tests.tmf.product_order_bodies import CANCELS, ORDERS, new_customer_party, order_body
 from tests.tmf.schema import assert_valid
 
@@ -92,7 +94,8 @@ WORKFLOWS = 30 * (5 if THOROUGH else 1)
 WORKFLOW_STEPS = 8
 # Excluded rather than the others included: schemathesis ORs include filters with its
 # per-operation configuration, which would let every operation back in.
-NOT_OURS = r"^/(listener|hub)(/|$)"
+NOT_OURS = r"^/listener(/|$)"
+HUB = f"{TMF622}/hub"
 SERVICEABLE = "SW1A 1AA"
 JSON_UTF8 = "application/json; charset=utf-8"
 # Generated top-level text kept in the steered cases (see _clean).
@@ -115,6 +118,7 @@ class World:
     orders: tuple[str, ...]
     cancellable: tuple[str, ...]
     cancels: tuple[str, ...]
+    listeners: tuple[str, ...]
 
 
 # The hooks are attached when the module is collected; they read the seeded world of the
@@ -181,12 +185,17 @@ def world(
     cancelled = place(postcode=SERVICEABLE, street="5 Seed Street")
     cancel = api_all.post(CANCELS, {"productOrder": {"id": cancelled}}, format="json")
     assert cancel.status_code == 201, cancel.content
+    # Registered after the orders' after-commit work: inside the test's transaction nothing
+    # is ever delivered to it.
+    listener = api_all.post(HUB, {"callback": "https://crm.example.com/events"}, format="json")
+    assert listener.status_code == 201, listener.content
     _seeded["world"] = World(
         token=api_all.token,
         offering=plan.code,
         orders=(completed, waiting, received, scheduled, cancelled),
         cancellable=(waiting, received, scheduled),
         cancels=(cancel.json()["id"],),
+        listeners=(listener.json()["id"],),
     )
     return _seeded["world"]
 
@@ -231,6 +240,10 @@ def _hooks(schema: Any) -> None:
                     lambda order: {**body, "productOrder": {"id": order}}
                 ),
             )
+        if is_operation(ctx, "POST /hub"):
+            return st.sampled_from(
+                [body, {**body, "callback": f"https://crm{next(_people)}.example.com/events"}]
+            )
         if is_operation(ctx, "PATCH /productOrder/{id}"):
             return st.sampled_from(
                 [body, _clean(body, PATCHABLE_TEXT), _clean(body, {"externalId"})]
@@ -241,12 +254,20 @@ def _hooks(schema: Any) -> None:
     def flatmap_path_parameters(ctx: Any, parameters: Any) -> st.SearchStrategy[Any]:
         if not isinstance(parameters, dict) or "id" not in parameters:
             return st.just(parameters)
-        cancels = ctx.operation.path.startswith("/cancelProductOrder")
+        path = ctx.operation.path
+
+        def known() -> tuple[str, ...]:
+            if path.startswith("/cancelProductOrder"):
+                return seeded().cancels
+            if path.startswith("/hub"):
+                return seeded().listeners
+            return seeded().orders
+
         return st.one_of(
             st.just(parameters),
-            st.deferred(
-                lambda: st.sampled_from(seeded().cancels if cancels else seeded().orders)
-            ).map(lambda known: {**parameters, "id": known}),
+            st.deferred(lambda: st.sampled_from(known())).map(
+                lambda value: {**parameters, "id": value}
+            ),
         )
 
 
@@ -304,7 +325,7 @@ def _check(case: Any, response: Any, **context: Any) -> None:
     """The official swagger's checks, with no exception for fields= selections (they keep
     every required attribute) or for a 204 (it declares JSON as every answer does).
     ``context`` goes to schemathesis (the stateful run's recorder and its own checks)."""
-    label = f"{case.operation.label} -> {response.status_code}"
+    label = f"{case.method} {case.operation.path} -> {response.status_code}"
     CALLS[label] = CALLS.get(label, 0) + 1
     checks = CHECKS + context.pop("additional_checks", [])
     if response.status_code == 204:
