@@ -21,6 +21,10 @@ Users (one per role, each in its role's group; the groups exist after migrate):
 - ``customer_account``: a Customer record linked to ``customer_user`` (use one or the other
   way of linking in a test, not both).
 
+Isolation (autouse, every test): the caches start and end empty (the API throttle, the sign-in
+and tracking limiters count in them, and they outlive each test's database transaction), and
+the TMF API throttle is lifted, except in a test marked ``throttle`` (the throttle's own).
+
 Factories and ``submit_order`` (intake through the real service) are in tests/factories.py.
 After-commit work (outbox -> eager Celery) runs inside
 ``django_capture_on_commit_callbacks(execute=True)``.
@@ -28,20 +32,52 @@ After-commit work (outbox -> eager Celery) runs inside
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.db import connection
 
 from orders.models import Customer, Plan, ServiceArea, Technology
 from orders.roles import Role
 from tests.factories import CustomerFactory, PlanFactory, ServiceAreaFactory, UserFactory
+from tmf.auth import ClientRateThrottle
 
-pytest_plugins = ["tests.plugins.celery_worker", "tests.plugins.scenarios"]
+pytest_plugins = [
+    "tests.plugins.celery_worker",
+    "tests.plugins.scenarios",
+    "tests.plugins.no_skips_in_ci",
+    "tests.plugins.postgresql_only",
+]
+
+
+# --- isolation ------------------------------------------------------------------------------
+def _clear_caches() -> None:
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """No counter or cached value crosses from one test to the next: a test's outcome must not
+    depend on what ran before it (on SQLite a rolled-back test's client ids come again, and
+    with them the throttle history kept under them)."""
+    _clear_caches()
+    yield
+    _clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def api_throttle_lifted(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TMF API's per-client rate (TMF_API_RATE) applies only in tests marked ``throttle``:
+    elsewhere a test's calls are not about it, and how many a test may make must not depend on
+    how fast the machine runs them."""
+    if request.node.get_closest_marker("throttle") is None:
+        monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"client": None})
 
 
 # --- catalog and network ------------------------------------------------------------------

@@ -26,13 +26,15 @@ from rest_framework.views import APIView
 
 from orders import paging
 from tmf.auth import ClientPrincipal
-from tmf.errors import TmfError, bad_request, not_found
+from tmf.errors import Problems, TmfError, bad_request, not_found
+from tmf.reading import read_meta
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Query parameters with a meaning of their own; every other parameter is a filter.
 RESERVED_PARAMS = frozenset({"fields", "offset", "limit", "sort", "cursor"})
 DATE_OPERATORS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
 
 
 class TmfView(APIView):
@@ -50,8 +52,19 @@ class TmfView(APIView):
                 where = _shown(name)
                 raise bad_request(f"{where}: {_UNSTORABLE_TEXT}", **{where: _UNSTORABLE_TEXT})
 
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 204:
+            # DRF drops Content-Type from an empty body; the TMF swaggers declare every answer,
+            # a 204 included, as produced in JSON, and clients check it.
+            response.add_post_render_callback(_declare_json)
+        return response
+
     def body_object(self, request: Request) -> dict[str, Any]:
-        """The JSON body, which must be an object of text we can store."""
+        """The JSON body, which must be an object of text we can store, its meta attributes
+        (``@type``, ...) text."""
         data = request.data
         if not isinstance(data, dict):
             raise bad_request("The request body must be a JSON object.", code="MALFORMED_BODY")
@@ -60,7 +73,15 @@ class TmfView(APIView):
             raise bad_request(
                 f"{where}: {_UNSTORABLE_TEXT}", code="MALFORMED_BODY", **{where: _UNSTORABLE_TEXT}
             )
+        problems = Problems()
+        read_meta(data, "", problems)
+        if problems:
+            raise problems.error("Invalid request")
         return data
+
+
+def _declare_json(response: Any) -> None:
+    response["Content-Type"] = JSON_MEDIA_TYPE
 
 
 # JSON may carry NUL characters and unpaired UTF-16 surrogates (\u0000, \ud800): PostgreSQL
@@ -261,7 +282,12 @@ def apply_filters(
             values.extend(value.strip() for value in raw.split(",") if value.strip())
         if not values:
             raise bad_request(f"Filter '{param}' has no value.", **{param: "Empty."})
-        queryset = filters[attr](queryset, values, op)
+        try:
+            queryset = filters[attr](queryset, values, op)
+        except TmfError as exc:
+            # A filter refuses a value without knowing what the caller called it.
+            exc.field_errors = exc.field_errors or {param: exc.message}
+            raise
     return queryset
 
 

@@ -8,6 +8,7 @@ lists every problem, each with the path of the attribute it is about.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,6 +16,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+from tmf.wire import BodyTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +83,11 @@ def bad_request(message: str, *, code: str = "INVALID_VALUE", **fields: str) -> 
     return TmfError(400, code, "Invalid request", message, field_errors=fields or None)
 
 
-def not_found(what: str) -> TmfError:
-    return TmfError(404, "NOT_FOUND", "Resource not found", what)
+def not_found(what: str, *, field: str | None = None) -> TmfError:
+    """A 404; ``field`` names the attribute of the body that refers to what is missing."""
+    return TmfError(
+        404, "NOT_FOUND", "Resource not found", what, field_errors={field: what} if field else None
+    )
 
 
 def error_body(
@@ -141,6 +147,7 @@ _DRF_CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.NotAcceptable: ("NOT_ACCEPTABLE", "Not acceptable"),
     exceptions.UnsupportedMediaType: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
     exceptions.Throttled: ("TOO_MANY_REQUESTS", "Too many requests"),
+    BodyTooLarge: ("PAYLOAD_TOO_LARGE", "Request body too large"),
 }
 
 
@@ -164,8 +171,13 @@ def tmf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         code, reason = _DRF_CODES.get(type(exc), ("ERROR", "Error"))
         message = str(exc.detail)
         field_errors = {}
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            field_errors = {"Content-Type": message}
+        elif isinstance(exc, BodyTooLarge | exceptions.ParseError):
+            field_errors = {"body": message}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+            # The seconds until the oldest counted call leaves the window, rounded up.
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
     elif is_database_unavailable(exc):

@@ -7,13 +7,31 @@ from typing import Any
 
 from tmf.errors import Problems
 
+# The meta attributes any TMF entity may carry (TMF630: its class, base class, schema and, in
+# a reference, the class referred to), with the most we keep of each. When given they are text:
+# null, a list or an object there is a malformed body, not an absent attribute.
+META_TEXT = {"@type": 120, "@baseType": 120, "@referredType": 120, "@schemaLocation": 500}
+
 
 def path_of(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def read_meta(source: dict[str, Any], path: str, problems: Problems) -> None:
+    """Note a problem for each meta attribute of ``source`` that is not a short string."""
+    for key, max_length in META_TEXT.items():
+        if key not in source:
+            continue
+        value, where = source[key], path_of(path, key)
+        if not isinstance(value, str):
+            problems.add(where, "Must be a string.")
+        elif len(value) > max_length:
+            problems.add(where, f"At most {max_length} characters.")
+
+
 def read_object(value: Any, path: str, problems: Problems, *, required: bool) -> dict[str, Any]:
-    """``value`` if it is an object; {} (and a problem) otherwise."""
+    """``value`` if it is an object (with a problem for each malformed meta attribute); {}
+    (and a problem) otherwise."""
     if value is None:
         if required:
             problems.add(path, "Required.")
@@ -21,6 +39,7 @@ def read_object(value: Any, path: str, problems: Problems, *, required: bool) ->
     if not isinstance(value, dict):
         problems.add(path, "Must be an object.")
         return {}
+    read_meta(value, path, problems)
     return value
 
 

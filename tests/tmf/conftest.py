@@ -5,9 +5,8 @@
   (the ApiClient row) and ``.token``.
 - ``api_reader`` / ``api_writer`` / ``api_all``: callers with scopes read / read+create /
   all four.
-- ``spec(name)`` (``tmf_spec`` fixture): the official swagger document, read from
-  ``../shared/specs/`` (or TMF_SPECS_DIR); tests that need it are skipped with a plain message
-  when the files are absent.
+- ``spec(name)`` (``tmf_spec`` fixture): the official swagger document, read from the
+  repository's ``specs/`` (or TMF_SPECS_DIR); a test that needs an absent one fails.
 
 Paths: ``TMF622``, ``TMF679``, ``TMF620`` are the API base paths.
 """
@@ -67,4 +66,4 @@ def api_all(make_api_client: Callable[..., ApiCaller]) -> ApiCaller:
 
 @pytest.fixture
 def tmf_spec() -> Callable[[str], dict[str, Any]]:
-    return specs.load_or_skip
+    return specs.load

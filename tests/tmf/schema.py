@@ -7,8 +7,8 @@
     assert_valid("TMF622", "Error", response.json())
 
 ``spec_name`` is a key of ``tests.tmf.specs.FILES`` (TMF622, TMF679, TMF620); ``definition`` a
-name under the document's ``definitions``. The test is skipped (with a plain message) when the
-swagger files are not there, as ``specs.load_or_skip`` does.
+name under the document's ``definitions``. The test fails (with a plain message) when the
+swagger file is not there, as ``specs.load`` does.
 
 How: a Swagger 2.0 definition is a JSON Schema draft 4 object whose ``$ref``s
 (``#/definitions/X``) point into the same document. The whole document is registered with
@@ -76,16 +76,16 @@ def _uri_of(spec_name: str) -> str:
 
 @functools.cache
 def _registry(spec_name: str) -> Registry:
-    document = specs.load(spec_name)
-    assert document is not None  # validator() skips first
-    return Registry().with_resource(_uri_of(spec_name), DRAFT4.create_resource(document))
+    return Registry().with_resource(
+        _uri_of(spec_name), DRAFT4.create_resource(specs.load(spec_name))
+    )
 
 
 def validator(spec_name: str, definition: str) -> Draft4Validator:
     """A draft 4 validator for ``#/definitions/<definition>`` of the official ``spec_name``
-    document (skips the test when the document is absent; fails it when the definition is
-    not in the document, which is a typo in the test)."""
-    document = specs.load_or_skip(spec_name)
+    document (fails the test when the document is absent, or when the definition is not in
+    the document, which is a typo in the test)."""
+    document = specs.load(spec_name)
     if definition not in document.get("definitions", {}):
         pytest.fail(f"{spec_name} defines no '{definition}'.")
     return Draft4Validator(
@@ -95,28 +95,18 @@ def validator(spec_name: str, definition: str) -> Draft4Validator:
     )
 
 
-def problems(
-    spec_name: str, definition: str, instance: Any, *, projection: bool = False
-) -> list[str]:
-    """Every way ``instance`` breaks the definition, as '<attribute path>: <message>'.
-
-    ``projection``: ``instance`` is a ``fields=`` selection, so a first-level attribute the
-    definition requires may be missing; everything present must still be valid."""
-    errors = [
-        error
-        for error in validator(spec_name, definition).iter_errors(instance)
-        if not (projection and error.validator == "required" and not error.absolute_path)
-    ]
+def problems(spec_name: str, definition: str, instance: Any) -> list[str]:
+    """Every way ``instance`` breaks the definition, as '<attribute path>: <message>'. A
+    ``fields=`` selection is held to the whole definition too: it keeps what is required."""
+    errors = list(validator(spec_name, definition).iter_errors(instance))
     errors.sort(key=lambda error: [str(part) for part in error.absolute_path])
     return [f"{error.json_path}: {error.message}" for error in errors]
 
 
-def assert_valid(
-    spec_name: str, definition: str, instance: Any, *, projection: bool = False
-) -> None:
+def assert_valid(spec_name: str, definition: str, instance: Any) -> None:
     """Fail the test, listing every problem, unless ``instance`` is a valid ``definition`` of
-    the official ``spec_name`` swagger document (see ``problems`` for ``projection``)."""
-    found = problems(spec_name, definition, instance, projection=projection)
+    the official ``spec_name`` swagger document."""
+    found = problems(spec_name, definition, instance)
     if found:
         pytest.fail(
             f"Not a valid {spec_name} {definition}:\n  " + "\n  ".join(found), pytrace=False

@@ -1,6 +1,7 @@
-"""The official TM Forum swagger files, read where the project keeps them: ``../shared/specs/``
-beside the repository (CI has them), or the folder named by TMF_SPECS_DIR. They are never copied
-into the repository."""
+"""The official TM Forum swagger files the conformance and fuzz tests check against, carried in
+the repository (``specs/`` at its root, Apache-2.0, see specs/NOTICE); TMF_SPECS_DIR names
+another folder holding the same files. A missing file fails the test that needs it: a clone
+that cannot check conformance must not pass as one that did."""
 
 from __future__ import annotations
 
@@ -17,30 +18,35 @@ FILES = {
     "TMF622": "TMF622-ProductOrder-v4.0.0.swagger.json",
     "TMF679": "TMF679-ProductOfferingQualification-v4.0.0.swagger.json",
     "TMF620": "TMF620-ProductCatalog-v4.0.0.swagger.json",
+    "TMF637": "TMF637-ProductInventory-v4.0.0.swagger.json",
 }
 
 
 def specs_dir() -> Path:
-    return Path(os.environ.get("TMF_SPECS_DIR", REPO.parent / "shared" / "specs"))
+    return Path(os.environ.get("TMF_SPECS_DIR") or REPO / "specs")
 
 
 def path_of(name: str) -> Path:
     return specs_dir() / FILES[name]
 
 
+def missing(name: str) -> str:
+    return (
+        f"The official {name} specification is not at {path_of(name)}: the repository "
+        "carries it in specs/ (TMF_SPECS_DIR, when set, must name a folder holding it)."
+    )
+
+
 @functools.cache
-def load(name: str) -> dict[str, Any] | None:
-    path = path_of(name)
+def _read(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_or_skip(name: str) -> dict[str, Any]:
-    document = load(name)
+def load(name: str) -> dict[str, Any]:
+    """The official ``name`` document; fails the calling test when its file is absent."""
+    document = _read(path_of(name))
     if document is None:
-        pytest.skip(
-            f"The official {name} specification is not at {path_of(name)}: these conformance "
-            "tests need the TM Forum swagger files in ../shared/specs/ (or set TMF_SPECS_DIR)."
-        )
+        pytest.fail(missing(name))
     return document

@@ -154,6 +154,31 @@ def test_invalid_registration_is_a_400_naming_the_attribute(subscriber, body, fi
     assert not HubSubscription.objects.exists()
 
 
+@pytest.mark.parametrize("meta", [None, ["EventSubscriptionInput"], 7, "E" * 121])
+def test_a_registration_whose_type_is_not_short_text_is_a_400_naming_it(subscriber, meta):
+    # Given a registration whose @type is null, a list, a number or 121 characters
+    body = {"callback": "https://crm.example.com/e", "@type": meta}
+
+    # When it is posted, then it is refused naming @type, and nothing is registered
+    response = subscriber.post(f"{TMF622}/hub", body, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["fieldErrors"]) == {"@type"}
+    assert not HubSubscription.objects.exists()
+
+
+def test_a_registration_sent_as_merge_patch_is_a_415_naming_the_content_type(subscriber):
+    # Given a valid registration labelled as a JSON merge patch
+    body = json.dumps({"callback": "https://crm.example.com/e"})
+
+    # When it is posted, then it is refused as the wrong media type, naming the header
+    response = subscriber.post(f"{TMF622}/hub", body, content_type="application/merge-patch+json")
+
+    assert response.status_code == 415
+    assert set(response.json()["fieldErrors"]) == {"Content-Type"}
+    assert not HubSubscription.objects.exists()
+
+
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"https://crm.example.com/e"', b"null"])
 def test_a_body_that_is_no_json_object_is_a_400(subscriber, raw):
     response = subscriber.post(f"{TMF622}/hub", raw, content_type="application/json")
@@ -170,6 +195,8 @@ def test_delete_is_204_and_the_listener_gets_no_more_events(
 
     response = subscriber.delete(f"{TMF622}/hub/{listener_id}")
     assert response.status_code == 204
+    # Empty, and declared JSON as the swaggers' "produces" says of every answer
+    assert (response.content, response["Content-Type"]) == (b"", "application/json; charset=utf-8")
     assert subscriber.delete(f"{TMF622}/hub/{listener_id}").status_code == 404
     assert subscriber.get(f"{TMF622}/hub/{listener_id}").status_code == 404
     place_order(plan=plan, area=serviceable_area, email="after@example.com")

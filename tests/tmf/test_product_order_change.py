@@ -361,32 +361,52 @@ def test_cancel_twice_is_a_conflict(api_all, acknowledged):
 
 
 @pytest.mark.parametrize(
-    ("ref", "path"),
+    ("ref", "path", "status"),
     [
-        ({"id": "ABCDEFGHJK"}, "productOrder.id"),  # not a valid order ID
-        ({"id": "unknown"}, "productOrder.id"),
-        ({}, "productOrder.id"),
-        ("ABCDEFGHJK", "productOrder"),
+        ({"id": "ABCDEFGHJK"}, "productOrder.id", 404),  # not a valid order ID
+        ({"id": "unknown"}, "productOrder.id", 404),
+        ({"id": 7}, "productOrder.id", 400),
+        ({}, "productOrder.id", 400),
+        ("ABCDEFGHJK", "productOrder", 400),
     ],
 )
-def test_cancel_of_no_known_order_is_a_400_naming_the_order_reference(api_all, plan, ref, path):
+def test_cancel_of_no_known_order_is_refused_naming_the_order_reference(
+    api_all, plan, ref, path, status
+):
     before = row_counts()
 
     response = api_all.post(CANCELS, {"productOrder": ref}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == status
     assert set(response.json()["fieldErrors"]) == {path}
     assert row_counts() == before
     assert not CancelProductOrder.objects.exists()
 
 
-def test_cancel_of_a_well_formed_id_of_no_order_is_a_400(api_all, plan):
+def test_cancel_of_a_well_formed_id_of_no_order_is_a_404_as_its_get(api_all, plan):
     unused = order_id.generate()
 
     response = api_all.post(CANCELS, {"productOrder": {"id": unused}}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert api_all.get(f"{ORDERS}/{unused}").status_code == 404
     assert unused in response.json()["fieldErrors"]["productOrder.id"]
+
+
+def test_cancel_of_an_order_deleted_from_the_api_is_a_404_as_its_get_and_patch(api_all, completed):
+    # Given a closed order the client deleted from the API
+    assert api_all.delete(completed["href"]).status_code == 204
+
+    # When the client asks to cancel it
+    response = api_all.post(CANCELS, {"productOrder": {"id": completed["id"]}}, format="json")
+
+    # Then the answer is the 404 that GET and PATCH give for it, naming the reference
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+    assert set(response.json()["fieldErrors"]) == {"productOrder.id"}
+    assert api_all.get(completed["href"]).status_code == 404
+    assert api_all.patch(completed["href"], {"externalId": "x"}, format="json").status_code == 404
+    assert not CancelProductOrder.objects.exists()
 
 
 def test_cancel_with_a_future_requested_cancellation_date_is_refused(api_all, acknowledged):
@@ -444,3 +464,25 @@ def test_a_patch_that_changes_the_order_tells_the_hub_which_attributes_changed(
     assert event["fieldPath"] == "externalId,requestedStartDate"
     assert event["event"]["productOrder"]["externalId"] == "CRM-9"
     assert event["event"]["productOrder"]["requestedStartDate"].startswith(later)
+
+
+def test_patch_note_over_its_limit_is_refused_not_cut(api_all, place):
+    # Given an order, and a note longer than the 2,000 characters a note may have
+    order = place()
+    before = OrderEvent.objects.filter(order_id=order["id"]).count()
+
+    # When it is patched in, then it is refused naming the note (nothing is cut and kept)
+    response = api_all.patch(order["href"], {"note": [{"text": "n" * 2001}]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fieldErrors"] == {"note[0].text": "At most 2000 characters."}
+    assert OrderEvent.objects.filter(order_id=order["id"]).count() == before
+
+
+def test_patch_with_more_notes_than_one_update_takes_is_refused(api_all, place):
+    order = place()
+
+    response = api_all.patch(order["href"], {"note": [{"text": "n"}] * 21}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["fieldErrors"]) == {"note"}

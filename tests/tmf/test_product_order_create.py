@@ -5,6 +5,7 @@ problem at once, nothing half-written)."""
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -317,6 +318,7 @@ def test_malformed_json_is_a_400_tmf_error(api_writer, plan, manual_area):
     error = post_refused(api_writer, '{"productOrderItem": [', content_type="application/json")
 
     assert error["code"] == "MALFORMED_BODY"
+    assert set(error["fieldErrors"]) == {"body"}
 
 
 @pytest.mark.parametrize("body", [[], "an order", 42])
@@ -534,3 +536,95 @@ def test_a_refused_new_customer_is_not_created(api_writer, plan):
     post_refused(api_writer, order_body(postcode="ZZ9 9ZZ", party=new_customer_party()))
 
     assert not Customer.objects.exists()
+
+
+# --- malformed parts, each named ------------------------------------------------------------
+@pytest.mark.parametrize("meta", [["ProductOrder"], None, {"name": "ProductOrder"}, 7])
+@pytest.mark.parametrize("where", ["@type", "@baseType", "@schemaLocation"])
+def test_a_meta_attribute_that_is_not_text_is_refused_naming_it(
+    api_writer, plan, manual_area, where, meta
+):
+    # Given an otherwise orderable body whose @type (or @baseType, ...) is a list, null, ...
+    body = with_changes(order_body(postcode=manual_area.postcode), **{where: meta})
+
+    # When it is posted, then it is a 400 naming that attribute, and no order is made
+    error = post_refused(api_writer, body)
+    assert error["fieldErrors"] == {where: "Must be a string."}
+
+
+@pytest.mark.parametrize(
+    ("path", "change"),
+    [
+        ("productOrderItem[0].@type", lambda body: item(body).update({"@type": None})),
+        (
+            "productOrderItem[0].productOffering.@referredType",
+            lambda body: item(body)["productOffering"].update({"@referredType": ["x"]}),
+        ),
+        (
+            "productOrderItem[0].product.place[0].@type",
+            lambda body: place({"productOrderItem": [item(body)]}).update({"@type": "G" * 121}),
+        ),
+        (
+            "relatedParty[0].@referredType",
+            lambda body: body["relatedParty"][0].update({"@referredType": {"a": 1}}),
+        ),
+    ],
+)
+def test_a_nested_meta_attribute_that_is_malformed_is_refused_naming_it(
+    api_writer, plan, manual_area, path, change
+):
+    # Given a body with a malformed meta attribute deep inside
+    body = order_body(postcode=manual_area.postcode)
+    change(body)
+
+    # When it is posted, then the 400 names that attribute
+    error = post_refused(api_writer, body)
+    assert set(error["fieldErrors"]) == {path}
+
+
+def test_a_junk_customer_id_beside_new_customer_details_is_refused_naming_it(
+    api_writer, plan, manual_area
+):
+    # Given a new customer's name and contactMedium, and beside them a 100 KB id
+    party = {**new_customer_party(), "id": "x" * 100_000}
+
+    # When the order is posted, then the id is refused (not dropped for the details)
+    error = post_refused(api_writer, order_body(postcode=manual_area.postcode, party=party))
+    assert error["fieldErrors"] == {"relatedParty[0].id": "At most 100 characters."}
+
+
+def test_a_create_sent_as_merge_patch_is_a_415_naming_the_content_type(
+    api_writer, plan, manual_area
+):
+    # Given a valid create body labelled as a JSON merge patch (a PATCH format)
+    body = json.dumps(order_body(postcode=manual_area.postcode))
+
+    # When it is posted, then it is refused as the wrong media type, naming the header
+    error = post_refused(api_writer, body, status=415, content_type="application/merge-patch+json")
+    assert error["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert set(error["fieldErrors"]) == {"Content-Type"}
+    assert "application/json" in error["fieldErrors"]["Content-Type"]
+
+
+def test_a_street_line_over_its_limit_is_refused_not_cut(api_writer, plan, manual_area):
+    # Given a street number, name and type that together pass the 120 characters kept
+    body = order_body(postcode=manual_area.postcode, street="S" * 112)
+    place({"productOrderItem": [item(body)]}).update({"streetNr": "1234", "streetType": "Road"})
+
+    # When it is posted, then it is refused naming the street and its limit (nothing cut)
+    error = post_refused(api_writer, body)
+    assert set(error["fieldErrors"]) == {"productOrderItem[0].product.place[0].streetName"}
+    assert "120" in error["message"]
+
+
+def test_a_body_over_the_upload_limit_is_a_413_before_it_is_read(
+    api_writer, plan, manual_area, settings
+):
+    # Given a limit of 2 KB on request bodies and a create padded past it
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    body = order_body(postcode=manual_area.postcode, description="x" * 4096)
+
+    # When it is posted, then it is refused as too large, naming the body
+    error = post_refused(api_writer, body, status=413)
+    assert error["code"] == "PAYLOAD_TOO_LARGE"
+    assert set(error["fieldErrors"]) == {"body"}

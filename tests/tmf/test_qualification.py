@@ -582,3 +582,70 @@ def test_expected_activation_dates_are_instants_at_midnight_utc(
     moment = datetime.datetime.fromisoformat(fibre["expectedActivationDate"])
     assert moment.date() == timezone.localdate()
     assert moment.utcoffset() == datetime.timedelta(0)
+
+
+# --- malformed parts, each named (as TMF622's create) ---------------------------------------
+def test_meta_attributes_that_are_not_text_are_refused_naming_each(
+    plan: Plan, serviceable_area: ServiceArea, api_writer: ApiCaller
+) -> None:
+    # Given a request whose @type and @referredType attributes are null, lists or numbers
+    entries = items([plan.code])
+    entries[0]["@type"] = ["ProductOfferingQualificationItem"]
+    entries[0]["productOffering"]["@referredType"] = 7
+    body = {
+        "@type": None,
+        "place": [address(serviceable_area.postcode, **{"@type": None})],
+        "productOfferingQualificationItem": entries,
+        "relatedParty": [{"id": "42", "@referredType": "Individual", "@type": {"a": 1}}],
+    }
+
+    # When it is posted
+    response = api_writer.post(QUALIFICATIONS, body, format="json")
+
+    # Then the 400 names the top-level one (read first, before the body's parts)
+    error = assert_error(response, 400)
+    assert error["fieldErrors"] == {"@type": "Must be a string."}
+
+    # ... and, the top level mended, every nested one
+    response = api_writer.post(QUALIFICATIONS, {**body, "@type": "Q"}, format="json")
+    error = assert_error(response, 400)
+    assert sorted(error["fieldErrors"]) == [
+        "place[0].@type",
+        "productOfferingQualificationItem[0].@type",
+        "productOfferingQualificationItem[0].productOffering.@referredType",
+        "relatedParty[0].@type",
+    ]
+    assert not ProductOfferingQualification.objects.exists()
+
+
+def test_a_request_sent_as_merge_patch_is_a_415_naming_the_content_type(
+    plan: Plan, serviceable_area: ServiceArea, api_writer: ApiCaller
+) -> None:
+    # Given a valid request labelled as a JSON merge patch
+    body = json.dumps({"place": [address(serviceable_area.postcode)]})
+
+    # When it is posted, then it is refused as the wrong media type, naming the header
+    response = api_writer.post(QUALIFICATIONS, body, content_type="application/merge-patch+json")
+
+    error = assert_error(response, 415)
+    assert set(error["fieldErrors"]) == {"Content-Type"}
+    assert not ProductOfferingQualification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"relatedParty": [{"id": "1", "@referredType": "Individual"}] * 21}, "relatedParty"),
+        ({"place": [address("SW1A 1AA")] * 11}, "place"),
+    ],
+)
+def test_lists_past_their_limit_are_refused_naming_them(
+    plan: Plan, serviceable_area: ServiceArea, api_writer: ApiCaller, change, path
+) -> None:
+    # Given a request with more parties or places than one qualification keeps
+    body = {"place": [address(serviceable_area.postcode)], **change}
+
+    # When it is posted, then the list is named and nothing is kept
+    error = assert_error(api_writer.post(QUALIFICATIONS, body, format="json"), 400)
+    assert set(error["fieldErrors"]) == {path}
+    assert not ProductOfferingQualification.objects.exists()

@@ -112,7 +112,8 @@ FIELDS_PARAMETER = [
         OpenApiTypes.STR,
         OpenApiParameter.QUERY,
         description="Comma-separated first-level attributes to return (id, href, orderDate, "
-        "state and relatedParty always come).",
+        "state, relatedParty and productOrderItem always come: a selection is still a valid "
+        "ProductOrder).",
     )
 ]
 LIST_PARAMETERS = [

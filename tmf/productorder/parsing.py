@@ -36,6 +36,7 @@ from tmf.reading import read_array, read_object, read_text
 
 SERVER_SET = ("id", "href", "orderDate", "state", "completionDate")
 MAX_EXTERNAL_ID = 100
+MAX_PARTY_ID = 100
 MAX_STREET_LINE = 120  # orders.Order.service_address_line1
 
 
@@ -197,9 +198,9 @@ def _customer(body: dict[str, Any], problems: Problems) -> tuple[Customer | None
     for index, entry in enumerate(parties):
         party = read_object(entry, f"relatedParty[{index}]", problems, required=True)
         role = party.get("role")
-        if isinstance(role, str) and role.lower() == "customer":
+        # Every entry is read (each malformed one named); the first Customer is the one.
+        if chosen is None and isinstance(role, str) and role.lower() == "customer":
             chosen = (index, party)
-            break
     if chosen is None and len(parties) == 1 and isinstance(parties[0], dict):
         chosen = (0, parties[0])
     if chosen is None:
@@ -207,10 +208,9 @@ def _customer(body: dict[str, Any], problems: Problems) -> tuple[Customer | None
         return None, "", "", ""
     index, party = chosen
     path = f"relatedParty[{index}]"
-    party_id = party.get("id")
-    if party_id is not None and not isinstance(party_id, str):
-        problems.add(f"{path}.id", "Must be a string.")
-        party_id = None
+    # Read (a string of bounded length) even beside a new customer's details, where it is the
+    # caller's own id for the party and not kept.
+    party_id = _text(party, "id", path, problems, max_length=MAX_PARTY_ID)
     email, phone = _contact(party, path, problems)
     customer_pk = customer_pk_of(party_id) if party_id else None
     if customer_pk is not None and not (email and phone):

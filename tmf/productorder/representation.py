@@ -19,8 +19,10 @@ from orders.states import TMF_STATE, EventSource, OrderStatus
 from tmf.common import absolute, drop_empty, iso
 from tmf.models import CancelProductOrder
 
-# Attributes every representation carries, whatever ``fields=`` asks for.
-ALWAYS = ("id", "href", "orderDate", "state", "relatedParty", "@type")
+# Attributes every representation carries, whatever ``fields=`` asks for: the ones TMF622's
+# conformance profile makes mandatory in a response, and the one the official ProductOrder
+# definition requires (productOrderItem), so that a selection is still a valid ProductOrder.
+ALWAYS = ("id", "href", "orderDate", "state", "relatedParty", "productOrderItem", "@type")
 PLACE_ROLE = "installationAddress"
 COUNTRY = "GB"
 ORDER_CATEGORY = "residential"

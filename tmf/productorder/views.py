@@ -65,6 +65,8 @@ from tmf.productorder.representation import (
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_IDEMPOTENCY_KEY = 200
+MAX_NOTE = 2000
+MAX_NOTES = 20
 CLOSED_STATES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
 # Where order_submit's field names point in a TMF622 body.
 _FIELD_PATHS = {
@@ -334,13 +336,17 @@ class ProductOrderDetail(TmfView):
                 notes = []
                 if not isinstance(value, list):
                     problems.add(key, "Must be an array of notes.")
+                elif len(value) > MAX_NOTES:
+                    problems.add(key, f"At most {MAX_NOTES} notes in one update.")
                 else:
                     for index, note in enumerate(value):
                         text = note.get("text") if isinstance(note, dict) else None
                         if not isinstance(text, str) or not text.strip():
                             problems.add(f"note[{index}].text", "Required (a string).")
+                        elif len(text.strip()) > MAX_NOTE:
+                            problems.add(f"note[{index}].text", f"At most {MAX_NOTE} characters.")
                         else:
-                            notes.append(text.strip()[:2000])
+                            notes.append(text.strip())
                 changes["notes"] = tuple(notes)
             elif key.startswith("@"):
                 continue
@@ -506,14 +512,12 @@ class CancelProductOrderList(TmfView):
                 )
             if day is not None:
                 requested_at = parse_when(requested)
-        order = None
-        if isinstance(ref_id, str) and ref_id:
-            found = product_order_find(request, ref_id)
-            if found is None:
-                problems.add("productOrder.id", f"No product order '{ref_id}'.")
-            order = found
-        if problems or order is None:
+        if problems or not isinstance(ref_id, str):
             raise problems.error("Invalid cancellation request")
+        order = product_order_find(request, ref_id)
+        if order is None:
+            # As GET and PATCH answer for it (TMF622 v5 lists 404 for this create as well).
+            raise not_found(f"No product order '{ref_id}'.", field="productOrder.id")
         if order.status not in CANCELLABLE_STATES:
             raise _not_cancellable(order)
         reason_text = reason_text or f"Cancelled through the API by {client.name}."

@@ -30,7 +30,7 @@ from typing import Any
 
 from orders.models import normalize_postcode, postcode_looks_valid
 from tmf.errors import Problems
-from tmf.reading import path_of, read_array, read_text
+from tmf.reading import path_of, read_array, read_meta, read_text
 
 SERVER_SET = (
     "id",
@@ -67,6 +67,8 @@ FLAGS = (
 )
 UK = ("GB", "UK", "GBR", "UNITED KINGDOM")
 MAX_ITEMS = 100
+MAX_PARTIES = 20  # echoed and kept with the answer
+MAX_PLACES = 10
 MAX_DESCRIPTION = 1000
 
 
@@ -107,6 +109,7 @@ def _place(entry: Any, path: str, problems: Problems) -> dict[str, Any] | None:
     if not isinstance(entry, dict):
         problems.add(path, "Must be an object.")
         return None
+    read_meta(entry, path, problems)
     place: dict[str, Any] = {}
     role = read_text(entry, "role", path, problems, max_length=60, required=True)
     if role:
@@ -142,6 +145,9 @@ def _places(value: Any, path: str, problems: Problems) -> Found:
     if value is not None and not isinstance(value, list):
         problems.add(path, "Must be an array.")
         return [(path, None)]
+    if value is not None and len(value) > MAX_PLACES:
+        problems.add(path, f"At most {MAX_PLACES} places: a qualification is for one address.")
+        return [(path, None)]
     return [
         (f"{path}[{index}]", _place(entry, f"{path}[{index}]", problems))
         for index, entry in enumerate(value or [])
@@ -152,6 +158,7 @@ def _item(entry: Any, path: str, problems: Problems, places: Found) -> AskedItem
     if not isinstance(entry, dict):
         problems.add(path, "Must be an object.")
         return None
+    read_meta(entry, path, problems)
     for key in ITEM_SERVER_SET:
         if key in entry:
             problems.add(path_of(path, key), "Set by the server; leave it out.")
@@ -168,6 +175,7 @@ def _item(entry: Any, path: str, problems: Problems, places: Found) -> AskedItem
     elif not isinstance(offering, dict):
         problems.add(path_of(path, "productOffering"), "Must be an object.")
     else:
+        read_meta(offering, path_of(path, "productOffering"), problems)
         offering_id = read_text(
             offering,
             "id",
@@ -181,6 +189,7 @@ def _item(entry: Any, path: str, problems: Problems, places: Found) -> AskedItem
     if product is not None and not isinstance(product, dict):
         problems.add(path_of(path, "product"), "Must be an object.")
     elif product is not None:
+        read_meta(product, path_of(path, "product"), problems)
         found = _places(product.get("place"), path_of(path, "product.place"), problems)
         places.extend(found)
         product_place = [place for _, place in found if place is not None]
@@ -193,6 +202,7 @@ def _party(entry: Any, path: str, problems: Problems) -> dict[str, Any] | None:
     if not isinstance(entry, dict):
         problems.add(path, "Must be an object.")
         return None
+    read_meta(entry, path, problems)
     party: dict[str, Any] = {}
     for key, max_length in PARTY_TEXT.items():
         required = key in ("id", "@referredType")
@@ -234,9 +244,11 @@ def parse_qualification(body: dict[str, Any]) -> tuple[QualificationAsk | None, 
         items.append(item)
 
     related_party = []
-    for index, entry in enumerate(
-        read_array(body.get("relatedParty"), "relatedParty", problems, required=False)
-    ):
+    parties = read_array(body.get("relatedParty"), "relatedParty", problems, required=False)
+    if len(parties) > MAX_PARTIES:
+        problems.add("relatedParty", f"At most {MAX_PARTIES} parties.")
+        parties = []
+    for index, entry in enumerate(parties):
         party = _party(entry, f"relatedParty[{index}]", problems)
         if party is not None:
             related_party.append(party)
