@@ -1,4 +1,5 @@
-"""Start the whole system on this machine: web, Celery worker and Celery beat (`make run`).
+"""Start the whole system on this machine (`make run`): web, the Celery workers (work and
+housekeeping) and Celery beat.
 
 Runs from the repository root with the local settings (SQLite and the filesystem broker in
 var/ unless DATABASE_URL / CELERY_BROKER_URL say otherwise). Each child's output is shown with
@@ -164,7 +165,7 @@ def banner(port: int, var_dir: Path | None = None) -> str:
         f"  Demo sign-ins (password 'demo' for all):\n{rows}\n\n"
         f"  Django admin: {url}/admin/  (sign in as admin)\n"
         f"{api}"
-        f"  Press Ctrl-C to stop web, worker and beat.\n"
+        f"  Press Ctrl-C to stop web, workers and beat.\n"
         f"{rule}\n"
     )
 
@@ -290,7 +291,7 @@ def main() -> int:
     status = 0
     while True:
         if stop_requests:
-            out.line("run", "stopping web, worker and beat...")
+            out.line("run", "stopping web, workers and beat...")
             break
         dead = next((c for c in children if not c.running), None)
         if dead is not None:
