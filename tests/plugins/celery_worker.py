@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from kombu import pools as kombu_pools
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 90.0
@@ -197,10 +198,13 @@ def database_url(settings_dict: Mapping[str, Any]) -> str:
 def _reset_broker_pools(app: Any) -> None:
     # Connections and producers are pooled per transport options: drop them so the next
     # publish connects with the options now in app.conf (the same thing Celery does after fork).
+    # kombu's global pool registry finds pools by connection equality, so a closed pool left in
+    # it would be handed out again ("Acquire on closed pool"): empty the registry too.
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    kombu_pools.reset()
 
 
 @contextlib.contextmanager
