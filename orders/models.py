@@ -458,6 +458,14 @@ class OutboxMessage(models.Model):
                 condition=models.Q(completed_at__isnull=False),
                 name="outbox_completed_idx",
             ),
+            # Given up, for a person to look at (few).
+            models.Index(
+                fields=["failed_at"],
+                condition=models.Q(failed_at__isnull=False),
+                name="outbox_failed_idx",
+            ),
+            # The admin's list, newest first.
+            models.Index(fields=["created_at", "id"], name="outbox_created_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -29,9 +29,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from scripts.bench_scale_data import existing_dataset, generate
+from scripts.bench_scale_outbox import outbox_history_ensure
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,6 +127,8 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
     from django.test import Client
 
     from orders.models import Customer, Order
+    from orders.outbox.dispatch import outbox_dispatch_due
+    from orders.outbox.recovery import outbox_find_lost
     from tmf.clients import api_client_rotate
 
     users = {u.username: u for u in User.objects.filter(username__startswith="bench-")}
@@ -162,6 +166,15 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
     def get(client: Client, url: str) -> Callable[[], Any]:
         return lambda: client.get(url)
 
+    def call(function: Callable[[], Any]) -> Callable[[], Any]:
+        """A housekeeping function, timed like a page (what beat runs every few seconds)."""
+
+        def run() -> Any:
+            function()
+            return SimpleNamespace(status_code=200)
+
+        return run
+
     pages: list[tuple[str, Callable[[], Any]]] = [
         ("worklist: sales", get(staff["sales-00"], "/work/sales/")),
         ("worklist: provisioning", get(staff["prov-0"], "/work/provisioning/")),
@@ -190,6 +203,18 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         ("admin: provisioning jobs", get(staff["admin"], "/admin/provisioning/provisioningjob/")),
         ("admin: billing accounts", get(staff["admin"], "/admin/billing/billingaccount/")),
         ("admin: event deliveries", get(staff["admin"], "/admin/tmf/eventdelivery/")),
+        ("admin: outbox messages", get(staff["admin"], "/admin/orders/outboxmessage/")),
+        (
+            "admin: outbox, not done yet",
+            get(staff["admin"], "/admin/orders/outboxmessage/?state=open"),
+        ),
+        (
+            "admin: outbox, given up",
+            get(staff["admin"], "/admin/orders/outboxmessage/?state=failed"),
+        ),
+        ("support: open tickets", get(staff["support"], "/support/queue/")),
+        ("outbox: recovery (find lost)", call(outbox_find_lost)),
+        ("outbox: due dispatcher", call(outbox_dispatch_due)),
         ("tmf622: first page", get(api, f"{base}/productOrder?limit=100")),
         ("tmf622: offset 90%", get(api, f"{base}/productOrder?offset={deep}&limit=100")),
         ("tmf622: next page (cursor)", get(api, cursor_path or f"{base}/productOrder?limit=100")),
@@ -234,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         print("generating:")
         generation = generate(args.orders)
         print(f"generated in {generation:.0f} s")
+    outbox_history_ensure()
     print(f"\n  {'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5}  HTTP")
     rows = run_measurements(warmup=args.warmup, runs=args.runs)
     out = io.StringIO()

@@ -113,6 +113,18 @@ class Migration(migrations.Migration):
                 name="outbox_completed_idx",
             ),
         ),
+        migrations.AddIndex(
+            model_name="outboxmessage",
+            index=models.Index(
+                condition=models.Q(("failed_at__isnull", False)),
+                fields=["failed_at"],
+                name="outbox_failed_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="outboxmessage",
+            index=models.Index(fields=["created_at", "id"], name="outbox_created_idx"),
+        ),
         migrations.AddConstraint(
             model_name="outboxmessage",
             constraint=models.UniqueConstraint(

@@ -23,6 +23,7 @@ from orders.outbox.work import (
     RetryLater,
     current_message_id,
     outbox_task,
+    outbox_task_names,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "outbox_enqueue",
     "outbox_queue_for",
     "outbox_task",
+    "outbox_task_names",
 ]

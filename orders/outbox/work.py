@@ -234,6 +234,13 @@ class OutboxTask(Task):
         return _run_message(self, message_id, args, kwargs)
 
 
+def outbox_task_names() -> list[str]:
+    """The names of the tasks the outbox hands out, sorted."""
+    from celery import current_app
+
+    return sorted(name for name, task in current_app.tasks.items() if isinstance(task, OutboxTask))
+
+
 def outbox_task(
     name: str,
     *,
