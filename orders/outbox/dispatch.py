@@ -131,11 +131,9 @@ def outbox_dispatch(message_id: int) -> bool:
     return True
 
 
-def outbox_dispatch_due(*, limit: int = 500) -> int:
-    """Hand over messages whose time has come and that nobody handed over (new ones whose
-    after-commit dispatch failed, delayed ones, rescheduled ones, ones found lost), oldest
-    first. Stops at the first broker failure. Returns how many were handed over."""
-    due = list(
+def outbox_due(*, limit: int = 500) -> list[int]:
+    """Messages waiting to be handed over whose time has come, oldest first."""
+    return list(
         OutboxMessage.objects.filter(
             dispatched_at__isnull=True,
             completed_at__isnull=True,
@@ -145,8 +143,14 @@ def outbox_dispatch_due(*, limit: int = 500) -> int:
         .order_by("not_before")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def outbox_dispatch_due(*, limit: int = 500) -> int:
+    """Hand over messages whose time has come and that nobody handed over (new ones whose
+    after-commit dispatch failed, delayed ones, rescheduled ones, ones found lost), oldest
+    first. Stops at the first broker failure. Returns how many were handed over."""
     sent = 0
-    for pk in due:
+    for pk in outbox_due(limit=limit):
         if outbox_dispatch(pk):
             sent += 1
         elif OutboxMessage.objects.filter(pk=pk, dispatched_at__isnull=True).exists():
