@@ -235,8 +235,10 @@ def child_commands(port: int, var_dir: Path) -> dict[str, list[str]]:
             "-A",
             "config",
             "beat",
+            # Warnings only: it sends the outbox's due dispatch every second, and a line for
+            # each would scroll everything else (the banner first) off the screen.
             "-l",
-            "info",
+            "warning",
             "--schedule",
             str(var_dir / "celerybeat-schedule"),
         ],

@@ -33,3 +33,9 @@ def test_compose_runs_a_housekeeping_worker_beside_the_work_workers():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     assert _queues(services["worker"]["command"]) == "celery"
     assert _queues(services["housekeeping"]["command"]) == "housekeeping"
+
+
+def test_make_run_keeps_beat_quiet_so_the_banner_stays_on_screen(tmp_path):
+    # Beat sends the due dispatch every second: at INFO each send is a line on the console.
+    beat = child_commands(8000, tmp_path)["beat"]
+    assert beat[beat.index("-l") + 1] == "warning"
