@@ -464,8 +464,13 @@ class OutboxMessage(models.Model):
                 condition=models.Q(failed_at__isnull=False),
                 name="outbox_failed_idx",
             ),
-            # The admin's list, newest first.
+            # The admin's list, newest first; and what is not done yet (few), newest first.
             models.Index(fields=["created_at", "id"], name="outbox_created_idx"),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(completed_at__isnull=True, failed_at__isnull=True),
+                name="outbox_open_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -125,6 +125,14 @@ class Migration(migrations.Migration):
             model_name="outboxmessage",
             index=models.Index(fields=["created_at", "id"], name="outbox_created_idx"),
         ),
+        migrations.AddIndex(
+            model_name="outboxmessage",
+            index=models.Index(
+                condition=models.Q(("completed_at__isnull", True), ("failed_at__isnull", True)),
+                fields=["created_at", "id"],
+                name="outbox_open_idx",
+            ),
+        ),
         migrations.AddConstraint(
             model_name="outboxmessage",
             constraint=models.UniqueConstraint(
