@@ -57,6 +57,7 @@ class CeleryWorker:
         extra_args: tuple[str, ...] = (),
         queues: tuple[str, ...] = ("celery", "housekeeping"),
         beat_schedule: Path | None = None,
+        hostname: str | None = None,
     ) -> None:
         self.env = dict(env)
         self.log_path = log_path
@@ -66,7 +67,7 @@ class CeleryWorker:
         self.queues = queues
         # With a schedule file the worker also runs beat (-B): the housekeeping ticks.
         self.beat_schedule = beat_schedule
-        self.hostname = f"test-{uuid.uuid4().hex[:8]}@%h"
+        self.hostname = hostname or f"test-{uuid.uuid4().hex[:8]}@%h"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
