@@ -11,11 +11,8 @@ from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-from tmf.errors import (
-    DATABASE_RETRY_AFTER_SECONDS,
-    database_unavailable_body,
-    is_database_unavailable,
-)
+from orders.outages import is_database_unavailable
+from tmf.errors import DATABASE_RETRY_AFTER_SECONDS, database_unavailable_body
 
 logger = logging.getLogger(__name__)
 

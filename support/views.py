@@ -21,7 +21,7 @@ from orders.models import Order
 from provisioning.selectors import order_exception_cases, order_provisioning_jobs
 from support.forms import TicketAnswerForm
 from support.models import SupportTicket
-from support.selectors import QueueKey, open_tickets_queue, order_tickets
+from support.selectors import open_tickets_queue, order_tickets
 from support.services import ticket_answer as ticket_answer_record
 from support.services import ticket_set_status
 
@@ -130,7 +130,7 @@ def ticket_status(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_GET
 def ticket_queue(request: HttpRequest) -> HttpResponse:
     """Support's worklist: open tickets, oldest first, to answer from the order view."""
-    page = open_tickets_queue(request.user, after=QueueKey.parse(request.GET.get("after", "")))
+    page = open_tickets_queue(request.user, after=request.GET.get("after"))
     return render(
         request,
         "support/queue.html",

@@ -12,11 +12,11 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from orders.outages import is_database_unavailable
 from tmf.wire import BodyTooLarge
 
 logger = logging.getLogger(__name__)
@@ -24,12 +24,6 @@ logger = logging.getLogger(__name__)
 
 # While the database cannot be reached, every answer says to come back after this long.
 DATABASE_RETRY_AFTER_SECONDS = 30
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """``exc`` says the database could not be reached or used (connecting, a dropped
-    connection, a server shutting down), not that a request was wrong: an outage."""
-    return isinstance(exc, OperationalError | InterfaceError)
 
 
 def database_unavailable_body() -> dict[str, Any]:

@@ -98,26 +98,26 @@ def outbox_recover(*, now: datetime.datetime | None = None) -> dict[str, int]:
     except BROKER_ERRORS as exc:
         logger.warning("outbox recovery: broker unavailable (%s); trying again later", exc)
         return {"lost": 0, "dispatched": 0}
-    requeued = 0
-    for pk in lost:
-        # Only if nothing moved it meanwhile (it started, completed, or was handed over anew).
-        requeued += (
-            OutboxMessage.objects.filter(
-                pk=pk,
-                dispatched_at__isnull=False,
-                completed_at__isnull=True,
-                failed_at__isnull=True,
-            )
-            .filter(
-                Q(started_at__lt=now - datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS))
-                | _not_started_since_dispatch()
-            )
-            .update(
-                dispatched_at=None,
-                not_before=timezone.now(),
-                last_error="recovery: lost, sent again",
-            )
+    # Only those nothing moved meanwhile (started, completed, or handed over anew).
+    requeued = (
+        OutboxMessage.objects.filter(
+            pk__in=lost,
+            dispatched_at__isnull=False,
+            completed_at__isnull=True,
+            failed_at__isnull=True,
         )
+        .filter(
+            Q(started_at__lt=now - datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS))
+            | _not_started_since_dispatch()
+        )
+        .update(
+            dispatched_at=None,
+            not_before=timezone.now(),
+            last_error="recovery: lost, sent again",
+        )
+        if lost
+        else 0
+    )
     if requeued:
         logger.warning("outbox recovery: %d lost message(s) sent again", requeued)
     return {"lost": requeued, "dispatched": outbox_dispatch_due()}

@@ -27,24 +27,22 @@ import datetime
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import Ignore, Reject, Retry
 from django.conf import settings
-from django.db import InterfaceError, transaction
-from django.db import OperationalError as DatabaseOperationalError
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from orders.models import OutboxMessage
+from orders.outages import DATABASE_ERRORS
 from orders.outbox.dispatch import BROKER_ERRORS, DUE_TOLERANCE, message_id_from_task_id
 from orders.system_actors import SystemComponent, system_task
 
 logger = logging.getLogger(__name__)
 
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (DatabaseOperationalError, InterfaceError)
 CELERY_CONTROL = (Retry, Ignore, Reject)
 ERROR_MAX_CHARS = 2000
 
@@ -58,35 +56,22 @@ class RetryLater(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Current:
-    message_id: int
-    attempt: int
-
-
-_current: contextvars.ContextVar[Current | None] = contextvars.ContextVar(
+_current: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "outbox_current_message", default=None
 )
 
 
 def current_message_id() -> int | None:
     """The outbox message the running task is working on (None outside one)."""
-    current = _current.get()
-    return current.message_id if current else None
-
-
-def current_attempt() -> int:
-    """How many times a worker has taken the running message (1 the first time)."""
-    current = _current.get()
-    return current.attempt if current else 1
+    return _current.get()
 
 
 def outbox_work_done() -> None:
     """Mark the running message completed, in the caller's transaction: its work and its
     record commit (or roll back) together. For ``atomic=False`` tasks; harmless elsewhere."""
-    current = _current.get()
-    if current is not None:
-        _complete(current.message_id)
+    message_id = _current.get()
+    if message_id is not None:
+        _complete(message_id)
 
 
 def retry_delay(attempt: int) -> float:
@@ -175,7 +160,7 @@ def _run_message(
     if attempt is None:
         logger.info("outbox: %s for message %s ignored: done or not due", task.name, message_id)
         return None
-    token = _current.set(Current(message_id=message_id, attempt=attempt))
+    token = _current.set(message_id)
     try:
         if task.atomic:
             with transaction.atomic():

@@ -316,7 +316,7 @@ def delivery_send_and_catch_up(delivery_id: int, *, replay: bool = False) -> Res
     return result
 
 
-# --- the due sweep -----------------------------------------------------------------------------
+# --- catching up: a listener that answers again ------------------------------------------------
 def deliveries_send_due(*, subscription_id: str | None = None, limit: int = 200) -> int:
     """Send pending deliveries whose time has come, oldest first; returns how many were
     delivered. A listener that fails is not tried again in the same sweep (its later events
