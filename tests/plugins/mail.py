@@ -7,28 +7,31 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
 
+from config.mail import FileWithSummaryBackend
 
-class FolderEmailBackend(BaseEmailBackend):
-    def send_messages(self, email_messages: list[EmailMessage]) -> int:
-        folder = Path(os.environ["TEST_MAIL_DIR"])
-        hold = Path(os.environ.get("TEST_MAIL_HOLD", folder / "hold"))
+
+class FolderEmailBackend(FileWithSummaryBackend):
+    """``make run``'s backend (one .eml file per message) writing to TEST_MAIL_DIR, holding a
+    message to an address listed in TEST_MAIL_HOLD while that file exists."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, file_path=os.environ["TEST_MAIL_DIR"], **kwargs)
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        hold = Path(os.environ.get("TEST_MAIL_HOLD", self.directory / "hold"))
         for message in email_messages:
             for address in message.to:
                 while hold.exists() and address in hold.read_text().split():
-                    (folder / f"{address}.holding").touch()
+                    (self.directory / f"{address}.holding").touch()
                     time.sleep(0.2)
-            name = folder / f"{uuid.uuid4().hex}.eml"
-            partial = name.with_suffix(".part")
-            partial.write_bytes(message.message().as_bytes())
-            partial.rename(name)
-        return len(email_messages)
+        return super().send_messages(email_messages)
 
 
 def sent_to(folder: Path) -> Counter[str]:
