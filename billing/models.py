@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from orders.models import Customer, Order, Plan
+from orders.models import Customer, Order, OrderItem, Plan
 
 # The accounts whose billed terms differ from the order's: the worklist's filter and the
 # condition of billing_mismatch_idx, one expression so that the planner matches the two.
@@ -96,3 +96,31 @@ class BillingWaiver(models.Model):
 
     def __str__(self) -> str:
         return f"Billing waived for {self.order_id}"
+
+
+class BillingCharge(models.Model):
+    """One delivered order item on its account: its recurring charge from the item's
+    activation date (the first period prorated) and its one-time charge on the first bill,
+    offering and prices as ordered."""
+
+    account = models.ForeignKey(BillingAccount, on_delete=models.CASCADE, related_name="charges")
+    item = models.OneToOneField(OrderItem, on_delete=models.PROTECT, related_name="billing_charge")
+    offering = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    recurring_price = models.DecimalField(max_digits=8, decimal_places=2)
+    one_time_price = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    start_date = models.DateField(help_text="The item's activation date.")
+    first_period_end = models.DateField()
+    first_period_amount = models.DecimalField(
+        max_digits=8, decimal_places=2, help_text="The recurring charge, prorated."
+    )
+
+    class Meta:
+        ordering = ["account", "item__position"]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.offering.name}"
+
+    @property
+    def first_bill_amount(self):  # type: ignore[no-untyped-def]
+        return self.first_period_amount + self.one_time_price

@@ -9,13 +9,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
-from billing.models import BillingAccount, BillingWaiver
+from billing.models import BillingAccount, BillingCharge, BillingWaiver
 from orders import events as order_events
 from orders import overrides
 from orders import services as order_services
-from orders.models import Order
-from orders.states import FINAL_STATES, EventSource, OrderStatus
+from orders.models import Order, OrderItem
+from orders.states import FINAL_STATES, EventSource, ItemState, OrderStatus
 from orders.system_actors import audit_actor
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,13 @@ def first_period(start: datetime.date, monthly_price: Decimal) -> tuple[datetime
 
 def billing_account_start(order_id: str) -> BillingAccount | None:
     """Open the billing account for an activated order and complete the order.
-    Plan, price and start date come from the order record. Does nothing for an order that is
-    not activated; returns the existing account if billing already started."""
+
+    Billing starts per delivered item: each item's recurring charge from its own activation
+    date (the first period prorated), its one-time charge on the first bill, offering and
+    prices as ordered (BillingCharge). Items not delivered (cancelled) are not billed and the
+    order completes as partial. The account keeps the line's plan, the start date (the line's
+    activation) and the monthly total of what is billed. Does nothing for an order that is not
+    activated; returns the existing account if billing already started."""
     with transaction.atomic():
         order = order_services.order_lock(order_id)
         existing = BillingAccount.objects.filter(order_id=order.pk).first()
@@ -49,40 +55,80 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
         if waiver is not None:
             _complete_without_billing(order, waiver)
             return None
+        items = list(order.items.select_related("offering").order_by("position"))
+        delivered = [item for item in items if item.state == ItemState.COMPLETED]
         start = order.activation_date
-        end, amount = first_period(start, order.monthly_price)
+        charges = [_charge(item, default_start=start) for item in delivered]
+        monthly = sum((charge.recurring_price for charge in charges), Decimal("0.00"))
+        first_end, first_amount = first_period(start, monthly)
         account = BillingAccount.objects.create(
             order=order,
             customer=order.customer,
             plan=order.plan,
-            monthly_price=order.monthly_price,
+            monthly_price=monthly,
             currency=order.currency,
             start_date=start,
-            first_period_end=end,
-            first_period_amount=amount,
+            first_period_end=first_end,
+            first_period_amount=sum(
+                (charge.first_period_amount for charge in charges), Decimal("0.00")
+            )
+            if charges
+            else first_amount,
             ordered_plan=order.plan,
-            ordered_monthly_price=order.monthly_price,
+            ordered_monthly_price=sum(
+                (item.recurring_price for item in delivered), Decimal("0.00")
+            ),
             ordered_currency=order.currency,
             ordered_activation_date=start,
         )
+        for charge in charges:
+            charge.account = account
+        BillingCharge.objects.bulk_create(charges)
         order_events.billing_started(
             order=order, account_id=account.pk, start_date=start.isoformat()
         )
+        once = sum((charge.one_time_price for charge in charges), Decimal("0.00"))
+        partial = len(delivered) < len(items)
         order_services.order_complete(
             order,
             reason=f"Billing account {account.pk} started {start.isoformat()} at "
-            f"{order.monthly_price} {order.currency}/month.",
+            f"{monthly} {order.currency}/month"
+            + (f" plus {once} {order.currency} one-time on the first bill" if once else "")
+            + (
+                f"; {len(items) - len(delivered)} item(s) not delivered, not billed."
+                if partial
+                else "."
+            ),
+            partial=partial,
         )
         return account
 
 
+def _charge(item: OrderItem, *, default_start: datetime.date) -> BillingCharge:
+    """An item's charges as ordered, from its own activation date."""
+    start = timezone.localdate(item.completed_at) if item.completed_at else default_start
+    end, amount = first_period(start, item.recurring_price)
+    return BillingCharge(
+        item=item,
+        offering=item.offering,
+        recurring_price=item.recurring_price,
+        one_time_price=item.one_time_price,
+        currency=item.currency,
+        start_date=start,
+        first_period_end=end,
+        first_period_amount=amount,
+    )
+
+
 def _complete_without_billing(order: Order, waiver: BillingWaiver) -> None:
     who = waiver.waived_by.get_username() if waiver.waived_by else "a person no longer here"
+    delivered = order.items.filter(state=ItemState.COMPLETED).count()
     order_services.order_complete(
         order,
         actor=waiver.waived_by,
         source=EventSource.BILLING,
         reason=f"Activated; billing waived by {who}: {waiver.reason} No billing account.",
+        partial=delivered < order.items.count(),
     )
 
 

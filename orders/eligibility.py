@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
-from orders.models import Order, Plan, ServiceArea, normalize_postcode
+from orders.models import Order, Plan, ProductKind, ServiceArea, normalize_postcode
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class Serviceability:
     postcode: str
     area: ServiceArea | None
     available_plans: list[Plan] = field(default_factory=list)
+    available_add_ons: list[Plan] = field(default_factory=list)
 
     @property
     def serviceable(self) -> bool:
@@ -35,13 +36,31 @@ class Serviceability:
 
 
 def serviceability_check(postcode: str) -> Serviceability:
-    """Which active plans the network can deliver at ``postcode``."""
+    """Which active lines (internet access offerings) and add-ons the network can deliver at
+    ``postcode``: a line up to the area's speed, an add-on that suits its technology."""
     normalized = normalize_postcode(postcode)
     area = ServiceArea.objects.filter(postcode=normalized).first()
     if area is None:
         return Serviceability(postcode=normalized, area=None)
-    plans = list(Plan.objects.filter(is_active=True, download_mbps__lte=area.max_download_mbps))
-    return Serviceability(postcode=normalized, area=area, available_plans=plans)
+    offerings = Plan.objects.filter(is_active=True).select_related("specification")
+    plans = [
+        plan
+        for plan in offerings.filter(
+            specification__kind=ProductKind.INTERNET_ACCESS,
+            download_mbps__lte=area.max_download_mbps,
+        )
+        if area.supports(plan)
+    ]
+    add_ons = [
+        offering
+        for offering in offerings.exclude(specification__parent_kind="").order_by(
+            "specification__kind", "monthly_price", "code"
+        )
+        if area.supports(offering)
+    ]
+    return Serviceability(
+        postcode=normalized, area=area, available_plans=plans, available_add_ons=add_ons
+    )
 
 
 class EligibilityDecision(models.TextChoices):

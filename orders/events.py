@@ -7,9 +7,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
-from orders.models import Order, OrderEvent
-from orders.states import EventSource, OrderStatus
+from orders.models import Order, OrderEvent, OrderItem
+from orders.states import EventSource, ItemState, OrderStatus
 
 # Marks the events a person's override wrote (internal, like every reason code).
 OVERRIDE_REASON_CODE = "MANUAL_OVERRIDE"
@@ -65,6 +66,74 @@ def activation_attempt(
         reason=reason,
         reason_code=error_code,
         data={"attempt": attempt, "succeeded": succeeded, "will_retry": will_retry},
+    )
+
+
+def item_states_changed(
+    *, order: Order, changes: list[tuple[OrderItem, str]], actor: User | None = None
+) -> list[OrderEvent]:
+    """One event per item whose state moved (``changes``: the item, now in its new state, and
+    the state it left), written in one statement however many items moved."""
+    now = timezone.now()
+    return OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.ITEM_STATE_CHANGED,
+                actor=_actor(actor),
+                source=EventSource.PROVISIONING,
+                reason=f"Item {item.item_id} ({item.offering.name}): "
+                f"{ItemState(previous).label.lower()} -> {item.get_state_display().lower()}.",
+                data={"item": item.item_id, "from": previous, "to": item.state},
+                created_at=now,
+            )
+            for item, previous in changes
+        ]
+    )
+
+
+def task_failed(
+    *,
+    order: Order,
+    task_key: str,
+    task_label: str,
+    attempt: int,
+    error_code: str,
+    error_message: str,
+    will_retry: bool,
+) -> OrderEvent:
+    if will_retry:
+        reason = (
+            f"{task_label} ({task_key}), attempt {attempt}, failed ({error_message}); retrying."
+        )
+    else:
+        reason = f"{task_label} ({task_key}), attempt {attempt}, failed: {error_message}"
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.TASK_FAILED,
+        source=EventSource.PROVISIONING,
+        reason=reason,
+        reason_code=error_code,
+        data={"task": task_key, "attempt": attempt, "will_retry": will_retry},
+    )
+
+
+def task_done_by_hand(
+    *,
+    order: Order,
+    task_key: str,
+    task_label: str,
+    actor: User | None,
+    source: EventSource,
+    note: str,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.TASK_DONE_BY_HAND,
+        actor=_actor(actor),
+        source=source,
+        reason=f"{task_label} ({task_key}) done by hand: {note}",
+        data={"task": task_key},
     )
 
 
@@ -187,6 +256,8 @@ CUSTOMER_EVENT_TEXT = {
     OrderStatus.EXCEPTION: "Activation is taking longer than planned. Our team is on it.",
     OrderStatus.ACTIVATED: "Your internet service is live.",
     OrderStatus.COMPLETED: "All done: your account is active and billing has started.",
+    OrderStatus.PARTIAL: "Your service is active and billing has started for what we could "
+    "deliver; we could not deliver part of your order.",
     OrderStatus.REJECTED: "We can't serve this address yet.",
     OrderStatus.CANCELLED: "Your order was cancelled.",
 }

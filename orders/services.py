@@ -8,6 +8,7 @@ import datetime
 import enum
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,17 @@ from django_fsm import can_proceed
 
 from orders import events
 from orders.eligibility import serviceability_check
-from orders.models import Customer, Order, OrderEvent, Plan, ServiceArea, normalize_postcode
+from orders.errors import DuplicateOrder, NotServiceable, OrderConflict, OrderError
+from orders.items import ItemRequest, items_check, items_create, items_for, items_totals
+from orders.models import (
+    Customer,
+    Order,
+    OrderEvent,
+    Plan,
+    ProductKind,
+    ServiceArea,
+    normalize_postcode,
+)
 from orders.roles import Role
 from orders.signals import (
     customer_registered,
@@ -31,32 +42,6 @@ from orders.signals import (
 from orders.states import OPEN_STATES, EventSource, OrderStatus
 
 logger = logging.getLogger(__name__)
-
-
-class OrderError(Exception):
-    """A business rule refused the request; ``message`` is fit to show the person."""
-
-    def __init__(self, message: str, *, field_errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field_errors = field_errors or {}
-
-
-class NotServiceable(OrderError):
-    pass
-
-
-class DuplicateOrder(OrderError):
-    def __init__(self, existing: Order) -> None:
-        super().__init__(
-            f"Order {existing.display_id} for this customer, address and plan is already open "
-            f"({existing.get_status_display().lower()})."
-        )
-        self.existing = existing
-
-
-class OrderConflict(OrderError):
-    """Somebody else changed the order first; the state stayed valid."""
 
 
 def normalize_phone(phone: str) -> str:
@@ -193,7 +178,9 @@ SUBMIT_ATTEMPTS = 3
 def order_submit(
     *,
     customer: CustomerDetails,
-    plan: Plan,
+    plan: Plan | None = None,
+    add_ons: Sequence[Plan] = (),
+    items: Sequence[ItemRequest] | None = None,
     requested_activation_date: datetime.date | None,
     channel: EventSource,
     submitted_by: User | None,
@@ -212,21 +199,29 @@ def order_submit(
     the person names the customer (``same_customer``) or asks for a new one (NEW_CUSTOMER).
     Concurrent submissions are settled by the unique constraints: the one that loses sees what
     the winner committed and answers from it (its order for the same key, DuplicateOrder, or
-    its own order for the customer the winner created). Nothing is half-written."""
+    its own order for the customer the winner created). Nothing is half-written.
+
+    The order holds ``items`` (ItemRequest: the line and add-ons relying on it, as TMF622
+    states them) or, more simply, the line's ``plan`` and its ``add_ons``. The combination is
+    checked by orders.items (ItemsInvalid names each item and its rule); prices are locked
+    per item, and the order keeps their totals."""
+    if items is None:
+        if plan is None:
+            raise TypeError("order_submit needs a plan or items")
+        items = items_for(plan, add_ons)
     if idempotency_key:
         prior = Order.objects.filter(idempotency_key=idempotency_key).first()
         if prior is not None:
             return OrderSubmission(order=prior, created=False, customer_created=False)
 
     check = serviceability_check(customer.postcode)
-    if not check.allows(plan):
-        field = "postcode" if not check.serviceable else "plan"
-        message = (
-            check.message
-            if not check.serviceable
-            else f"{plan.name} ({plan.speed_tier}) is not available at this address."
-        )
-        raise NotServiceable(message, field_errors={field: message})
+    if not check.serviceable:
+        raise NotServiceable(check.message, field_errors={"postcode": check.message})
+    line = next((item.offering for item in items if item.relies_on is None), None)
+    if line is not None and line.kind == ProductKind.INTERNET_ACCESS and not check.allows(line):
+        message = f"{line.name} ({line.speed_tier}) is not available at this address."
+        raise NotServiceable(message, field_errors={"plan": message})
+    plan = items_check(items, check.area).offering
     today = timezone.localdate()
     if requested_activation_date and requested_activation_date < today:
         message = "The requested activation date is in the past."
@@ -238,6 +233,7 @@ def order_submit(
                 submission = _order_take(
                     customer=customer,
                     plan=plan,
+                    items=items,
                     area=check.area,
                     requested_activation_date=requested_activation_date,
                     channel=channel,
@@ -270,6 +266,7 @@ def _order_take(
     *,
     customer: CustomerDetails,
     plan: Plan,
+    items: Sequence[ItemRequest],
     area: ServiceArea | None,
     requested_activation_date: datetime.date | None,
     channel: EventSource,
@@ -298,6 +295,7 @@ def _order_take(
             # Our own twin (same key) committed while we waited for the write lock.
             return OrderSubmission(order=open_duplicate, created=False, customer_created=False)
         raise DuplicateOrder(open_duplicate)
+    monthly, once = items_totals(items)
     order = Order.objects.create(
         customer=cust,
         plan=plan,
@@ -306,7 +304,8 @@ def _order_take(
         service_city=customer.city.strip(),
         service_postcode=postcode,
         service_area=area,
-        monthly_price=plan.monthly_price,
+        monthly_price=monthly,
+        one_time_price=once,
         currency=plan.currency,
         requested_activation_date=requested_activation_date,
         channel=channel,
@@ -314,6 +313,7 @@ def _order_take(
         idempotency_key=idempotency_key or None,
         external_id=external_id,
     )
+    items_create(order, items)
     event = events.status_changed(
         order=order,
         from_status="",
@@ -395,6 +395,7 @@ def _apply(
     reason: str = "",
     reason_code: str = "",
     data: dict[str, Any] | None = None,
+    args: tuple[Any, ...] = (),
 ) -> Order:
     _run_transition(
         order,
@@ -404,6 +405,7 @@ def _apply(
         reason=reason,
         reason_code=reason_code,
         data=data,
+        args=args,
     )
     return order
 
@@ -427,6 +429,7 @@ def _transition(
     reason_code: str = "",
     expected_status: str | None = None,
     data: dict[str, Any] | None = None,
+    args: tuple[Any, ...] = (),
 ) -> Order:
     with transaction.atomic():
         locked = order_lock(_order_pk(order))
@@ -443,6 +446,7 @@ def _transition(
             reason=reason,
             reason_code=reason_code,
             data=data,
+            args=args,
         )
 
 
@@ -566,8 +570,12 @@ def order_complete(
     reason: str,
     actor: User | None = None,
     source: EventSource = EventSource.BILLING,
+    partial: bool = False,
 ) -> Order:
-    return _transition(order, "complete", actor=actor, source=source, reason=reason)
+    """Close an activated order: ``partial`` when some of its items were not delivered."""
+    return _transition(
+        order, "complete", actor=actor, source=source, reason=reason, args=(partial,)
+    )
 
 
 def order_cancel(

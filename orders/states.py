@@ -12,7 +12,48 @@ class OrderStatus(models.TextChoices):
     EXCEPTION = "exception", "Exception"
     ACTIVATED = "activated", "Activated"
     COMPLETED = "completed", "Completed"
+    PARTIAL = "partial", "Partly completed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class ItemAction(models.TextChoices):
+    """What an order item does to its product (TMF622 ItemActionType). Orders add products;
+    modify and delete come with changes to live services."""
+
+    ADD = "add", "Add"
+
+
+class ItemState(models.TextChoices):
+    """An order item's own state, moved by its fulfilment tasks."""
+
+    PENDING = "pending", "Pending"
+    IN_PROGRESS = "in_progress", "In progress"
+    HELD = "held", "Held (a task failed)"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    REJECTED = "rejected", "Rejected"
+
+
+# TMF622 ProductOrderItemStateType for each item state.
+TMF_ITEM_STATE = {
+    ItemState.PENDING: "acknowledged",
+    ItemState.IN_PROGRESS: "inProgress",
+    ItemState.HELD: "held",
+    ItemState.COMPLETED: "completed",
+    ItemState.CANCELLED: "cancelled",
+    ItemState.REJECTED: "rejected",
+}
+
+# What the customer reads about an item, after its label ("Static IP: being set up").
+CUSTOMER_ITEM_LABEL = {
+    ItemState.PENDING: "ordered",
+    ItemState.IN_PROGRESS: "being set up",
+    ItemState.HELD: "delayed, our team is on it",
+    ItemState.COMPLETED: "ready",
+    ItemState.CANCELLED: "cancelled",
+    ItemState.REJECTED: "not available",
+}
+ITEM_CLOSED_STATES = frozenset({ItemState.COMPLETED, ItemState.CANCELLED, ItemState.REJECTED})
 
 
 # TMF622 ProductOrderStateType for each internal state.
@@ -25,6 +66,7 @@ TMF_STATE = {
     OrderStatus.EXCEPTION: "held",
     OrderStatus.ACTIVATED: "inProgress",
     OrderStatus.COMPLETED: "completed",
+    OrderStatus.PARTIAL: "partial",
     OrderStatus.CANCELLED: "cancelled",
 }
 
@@ -38,6 +80,7 @@ CUSTOMER_LABEL = {
     OrderStatus.EXCEPTION: "Delayed: our team is on it",
     OrderStatus.ACTIVATED: "Your service is live",
     OrderStatus.COMPLETED: "Active",
+    OrderStatus.PARTIAL: "Active (part of the order could not be delivered)",
     OrderStatus.CANCELLED: "Cancelled",
 }
 
@@ -51,7 +94,9 @@ OPEN_STATES = frozenset(
         OrderStatus.ACTIVATED,
     }
 )
-FINAL_STATES = frozenset({OrderStatus.REJECTED, OrderStatus.COMPLETED, OrderStatus.CANCELLED})
+FINAL_STATES = frozenset(
+    {OrderStatus.REJECTED, OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELLED}
+)
 # Until activation starts an order may still be cancelled (its point of no return).
 CANCELLABLE_STATES = (
     OrderStatus.SUBMITTED,

@@ -45,7 +45,7 @@ WORKLIST_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "sales": ("orders.add_order",),
     # Activating by hand is what sets the provisioning team apart from the roles that only
     # look at attempts (support).
-    "provisioning": ("orders.activate_manually", "provisioning.view_provisioningjob"),
+    "provisioning": ("orders.activate_manually", "provisioning.view_fulfilmenttask"),
     "lead": ("provisioning.view_exceptioncase", "provisioning.work_exceptioncase"),
     "billing": ("billing.view_billingaccount", "billing.work_billingaccount"),
 }

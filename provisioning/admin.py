@@ -45,11 +45,11 @@ from provisioning.forms import (
     case_assignable_users,
     person_label,
 )
-from provisioning.models import ExceptionCase, ProvisioningJob, ProvisioningStep
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskAttempt
 from provisioning.selectors import (
     CASE_AGE_BUCKETS,
     order_exception_cases,
-    order_provisioning_jobs,
+    order_plan,
 )
 from provisioning.services import (
     OWNER_PERMISSION,
@@ -595,72 +595,84 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
             "resolve_form": ResolveOverrideForm(),
             "case_order": order,
             "recent_events": order_recent_events(order, limit=20),
-            "attempts": order_provisioning_jobs(order, limit=10),
-            "attempts_url": reverse("admin:provisioning_provisioningjob_changelist")
+            "plan": order_plan(order),
+            "attempts_url": reverse("admin:provisioning_fulfilmenttask_changelist")
             + f"?order={order.pk}",
             "other_cases": [c for c in order_exception_cases(order) if c.pk != case.pk],
         }
 
 
-# --- provisioning attempts ----------------------------------------------------------------------
-class ProvisioningStepInline(ReadOnlyTabularInline):
-    model = ProvisioningStep
+# --- fulfilment tasks ---------------------------------------------------------------------------
+class TaskAttemptInline(ReadOnlyTabularInline):
+    model = TaskAttempt
     fields = (
-        "name",
-        "status",
+        "number",
+        "trigger",
+        "outcome",
+        "requested_by",
+        "worker",
         "network_reference",
         "error_code",
         "error_message",
+        "transient",
         "started_at",
         "finished_at",
     )
     readonly_fields = fields
-    ordering = ("started_at", "id")
+    ordering = ("number",)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # The steps are part of the attempt: whoever may see the attempt sees its steps.
-        return request.user.has_perm("provisioning.view_provisioningjob")
+        # The attempts are part of the task: whoever may see the task sees its retry log.
+        return request.user.has_perm("provisioning.view_fulfilmenttask")
 
 
-@admin.register(ProvisioningJob)
-class ProvisioningJobAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
+@admin.register(FulfilmentTask)
+class FulfilmentTaskAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
     change_form_template = "admin/backoffice_change_form.html"
     list_display = (
         "pk",
         "order_display",
-        "attempt",
-        "trigger",
-        "status",
+        "key",
+        "task_type",
+        "mode",
+        "state",
+        "attempts",
         "error_code",
-        "requested_by",
-        "created_at",
+        "ready_at",
         "started_at",
         "finished_at",
     )
     list_display_links = ("pk",)
-    list_select_related = ("order", "requested_by")
-    list_filter = ("status", "trigger", "error_code", OrderFilter)
+    list_select_related = ("order",)
+    list_filter = ("state", "mode", "task_type", "error_code", OrderFilter)
     search_fields = ("^order__id",)
     ordering = ("-created_at", "-pk")
-    inlines = (ProvisioningStepInline,)
+    inlines = (TaskAttemptInline,)
     fields = (
         "order_display",
-        "attempt",
-        "trigger",
-        "requested_by",
-        "status",
+        "key",
+        "task_type",
+        "mode",
+        "is_ponr",
+        "depends_on",
+        "state",
+        "attempts",
+        "network_reference",
+        "result",
         "error_code",
         "error_message",
-        "transient",
+        "done_by",
+        "note",
         "created_at",
+        "ready_at",
         "started_at",
         "finished_at",
     )
     readonly_fields = ("order_display",)
 
     @admin.display(description="order", ordering="order__id")
-    def order_display(self, job: ProvisioningJob) -> str:
-        return order_link(job.order)
+    def order_display(self, task: FulfilmentTask) -> str:
+        return order_link(task.order)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ProvisioningJob]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FulfilmentTask]:
         return restrict_by_order(super().get_queryset(request), request.user)

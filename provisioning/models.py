@@ -1,4 +1,5 @@
-"""Provisioning jobs (one row per activation attempt, with its steps) and the exception queue."""
+"""The fulfilment plan of each order (one task row per step of its items' plans, with its
+attempts), and the exception queue."""
 
 from __future__ import annotations
 
@@ -6,24 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from orders.models import Order
-
-
-class StepName(models.TextChoices):
-    """The activation plan, in order; each step depends on the one before."""
-
-    RESERVE_PORT = "reserve_port", "Reserve access port"
-    SUBSCRIBER_PROFILE = "subscriber_profile", "Create subscriber profile"
-    SPEED_PROFILE = "speed_profile", "Apply speed profile"
-    ACTIVATE_LINE = "activate_line", "Activate line"
-
-
-ACTIVATION_PLAN: tuple[StepName, ...] = (
-    StepName.RESERVE_PORT,
-    StepName.SUBSCRIBER_PROFILE,
-    StepName.SPEED_PROFILE,
-    StepName.ACTIVATE_LINE,
-)
+from orders.fulfilment import TaskMode, TaskType
+from orders.models import Order, OrderItem
 
 
 class ReasonCode(models.TextChoices):
@@ -36,24 +21,97 @@ class ReasonCode(models.TextChoices):
     NETWORK_TIMEOUT = "NETWORK_TIMEOUT", "Network did not answer in time"
     WORKER_LOST = "WORKER_LOST", "Activation worker stopped mid-attempt"
     ADAPTER_ERROR = "ADAPTER_ERROR", "Unexpected error in the network adapter"
+    ADDRESS_POOL_EXHAUSTED = "ADDRESS_POOL_EXHAUSTED", "No free static address in the pool"
+    ADDRESS_BIND_FAILED = "ADDRESS_BIND_FAILED", "Address could not be bound to the subscriber"
+    CPE_REJECTED = "CPE_REJECTED", "Router registration rejected"
 
 
-class ProvisioningJob(models.Model):
-    """One attempt to activate an order: it runs the plan's steps not yet done."""
+class TaskState(models.TextChoices):
+    WAITING = "waiting", "Waiting on other tasks"
+    READY = "ready", "Ready"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+
+class FulfilmentTask(models.Model):
+    """One step of one item's fulfilment plan for one order: the record of its state.
+
+    ``depends_on`` holds the keys of the tasks of the same order it waits for; when the last of
+    them is done the scheduler makes it ready in the same transaction (provisioning.scheduler).
+    Automatic tasks go to workers through the outbox; manual ones wait in the manual pool for a
+    person. A task that is done is never run again.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tasks")
+    item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="tasks")
+    key = models.CharField(max_length=80, help_text="'<item id>.<task type>', unique per order.")
+    task_type = models.CharField(max_length=24, choices=TaskType.choices)
+    mode = models.CharField(max_length=10, choices=TaskMode.choices, default=TaskMode.AUTOMATIC)
+    is_ponr = models.BooleanField("point of no return", default=False)
+    depends_on = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.WAITING)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    network_reference = models.CharField(max_length=120, blank=True)
+    result = models.JSONField(default=dict, blank=True, help_text="Identifiers it recorded.")
+    error_code = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
+    error_message = models.TextField(blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The person who did a manual task.",
+    )
+    note = models.TextField(blank=True, help_text="A person's record of what they did.")
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "key"], name="one_task_per_key"),
+        ]
+        indexes = [
+            # The manual pool: manual tasks ready for a person, longest waiting first.
+            models.Index(
+                fields=["ready_at", "id"],
+                condition=models.Q(mode="manual", state="ready"),
+                name="task_manual_pool_idx",
+            ),
+            # Tasks running now, oldest first (provisioning's "in progress").
+            models.Index(
+                fields=["started_at", "id"],
+                condition=models.Q(state="running"),
+                name="task_running_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.key} ({self.state})"
+
+
+class TaskAttempt(models.Model):
+    """One try at one task: the per-task retry log."""
 
     class Trigger(models.TextChoices):
         INITIAL = "initial", "First attempt"
         AUTO_RETRY = "auto_retry", "Automatic retry"
         MANUAL_RETRY = "manual_retry", "Retry by a person"
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="provisioning_jobs")
-    attempt = models.PositiveIntegerField(help_text="1, 2, 3... per order.")
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    task = models.ForeignKey(FulfilmentTask, on_delete=models.CASCADE, related_name="attempt_log")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="task_attempts")
+    number = models.PositiveIntegerField(help_text="1, 2, 3... per task.")
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -62,61 +120,32 @@ class ProvisioningJob(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    worker = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    network_reference = models.CharField(max_length=120, blank=True)
     error_code = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
     error_message = models.TextField(blank=True)
     transient = models.BooleanField(default=False, help_text="A retry may succeed.")
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["order", "attempt"]
+        ordering = ["task", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "attempt"], name="one_job_per_attempt"),
+            models.UniqueConstraint(fields=["task", "number"], name="one_attempt_per_number"),
         ]
         indexes = [
-            models.Index(fields=["status", "started_at"]),
-            # The admin's list, newest first.
-            models.Index(fields=["created_at", "id"], name="job_created_idx"),
             # The provisioning worklist's retry log, newest first.
             models.Index(
-                fields=["created_at", "id"],
+                fields=["started_at", "id"],
                 condition=models.Q(trigger__in=["auto_retry", "manual_retry"]),
-                name="job_retry_log_idx",
+                name="attempt_retry_log_idx",
             ),
+            models.Index(fields=["order", "started_at"], name="attempt_order_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_id} attempt {self.attempt} ({self.status})"
-
-    @property
-    def activated_at(self):  # type: ignore[no-untyped-def]
-        return self.finished_at if self.status == self.Status.SUCCEEDED else None
-
-
-class ProvisioningStep(models.Model):
-    """One step of one attempt. A step that succeeded is never run again for that order."""
-
-    class Status(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Already done"
-
-    job = models.ForeignKey(ProvisioningJob, on_delete=models.CASCADE, related_name="steps")
-    name = models.CharField(max_length=24, choices=StepName.choices)
-    status = models.CharField(max_length=12, choices=Status.choices)
-    network_reference = models.CharField(max_length=80, blank=True)
-    error_code = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
-    error_message = models.TextField(blank=True)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["job", "started_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.job} {self.name}: {self.status}"
+        return f"{self.task} attempt {self.number} ({self.outcome})"
 
 
 class ExceptionCase(models.Model):
@@ -134,10 +163,19 @@ class ExceptionCase(models.Model):
         RETRY_SUCCEEDED = "retry_succeeded", "Retry succeeded"
         OVERRIDE_ACTIVATED = "override_activated", "Override: activated by hand"
         OVERRIDE_CANCELLED = "override_cancelled", "Override: order cancelled"
+        ITEM_CANCELLED = "item_cancelled", "Item cancelled: the order goes on without it"
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="exception_cases")
     reason_code = models.CharField(max_length=40, choices=ReasonCode.choices)
     reason_detail = models.TextField(blank=True)
+    task = models.ForeignKey(
+        FulfilmentTask,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="exception_cases",
+        help_text="The task whose failure opened (or last re-opened) the case.",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

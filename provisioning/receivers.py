@@ -8,7 +8,8 @@ from django.dispatch import receiver
 from orders.models import Order, OrderEvent
 from orders.outbox import outbox_enqueue
 from orders.signals import order_due_for_activation, order_overridden, order_status_changed
-from orders.states import OrderStatus
+from orders.states import ItemState, OrderStatus
+from provisioning.scheduler import plan_close
 from provisioning.services import (
     FULFIL_TASK,
     exception_case_follow_cancellation,
@@ -32,3 +33,16 @@ def follow_cancellation(
 ) -> None:
     if event.to_status == OrderStatus.CANCELLED:
         exception_case_follow_cancellation(order, event)
+    # The plan follows a decision taken outside it: cancelled, rejected, or confirmed live by a
+    # person (the manual pool's confirmation, an override). Nothing to do when it got there
+    # by itself (every task done).
+    outcome = PLAN_OUTCOME.get(event.to_status)
+    if outcome is not None:
+        plan_close(order, actor=event.actor, outcome=outcome, note=event.reason)
+
+
+PLAN_OUTCOME = {
+    OrderStatus.ACTIVATED: ItemState.COMPLETED,
+    OrderStatus.CANCELLED: ItemState.CANCELLED,
+    OrderStatus.REJECTED: ItemState.REJECTED,
+}

@@ -14,10 +14,10 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from orders.access import restrict_by_order, restrict_orders
-from orders.models import Order
+from orders.models import Order, OrderItem
 from orders.selectors import WORKLIST_PAGE, Worklist, with_latest_status_event, worklist
 from orders.states import OrderStatus
-from provisioning.models import ExceptionCase, ProvisioningJob, ProvisioningStep
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskAttempt, TaskState
 
 ACTIVE_CASE_STATES = (ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING)
 HOUR = datetime.timedelta(hours=1)
@@ -33,14 +33,42 @@ CASE_AGE_BUCKETS: dict[str, tuple[str, datetime.timedelta | None, datetime.timed
 }
 
 
-def order_provisioning_jobs(order: Order, *, limit: int = 10) -> list[ProvisioningJob]:
-    """The newest attempts with their steps, in two queries however many there are."""
-    return list(
-        ProvisioningJob.objects.filter(order=order)
-        .select_related("requested_by")
-        .prefetch_related(Prefetch("steps", queryset=ProvisioningStep.objects.order_by("id")))
-        .order_by("-attempt")[:limit]
+@dataclass(frozen=True)
+class PlanItem:
+    """One item of an order with its tasks, for the pages that show the plan."""
+
+    item: OrderItem
+    tasks: list[FulfilmentTask]
+
+
+def order_plan(order: Order) -> list[PlanItem]:
+    """The order's items, each with its tasks (their attempts prefetched) in plan order, and
+    every task's ``waiting_on``: the tasks it still waits for. Three queries however big."""
+    items = list(
+        OrderItem.objects.filter(order=order)
+        .select_related("offering__specification", "parent")
+        .order_by("position", "pk")
     )
+    tasks = list(
+        FulfilmentTask.objects.filter(order=order)
+        .select_related("done_by")
+        .prefetch_related(
+            Prefetch(
+                "attempt_log",
+                queryset=TaskAttempt.objects.select_related("requested_by").order_by("number"),
+            )
+        )
+        .order_by("pk")
+    )
+    by_key = {task.key: task for task in tasks}
+    released = {TaskState.DONE, TaskState.CANCELLED}
+    for task in tasks:
+        task.waiting_on = [  # type: ignore[attr-defined]
+            by_key[key]
+            for key in task.depends_on
+            if key in by_key and by_key[key].state not in released
+        ]
+    return [PlanItem(item=item, tasks=[t for t in tasks if t.item_id == item.pk]) for item in items]
 
 
 def order_exception_cases(order: Order) -> list[ExceptionCase]:
@@ -50,6 +78,23 @@ def order_exception_cases(order: Order) -> list[ExceptionCase]:
 
 
 # --- the provisioning worklist ----------------------------------------------------------------
+def manual_pool_tasks(
+    user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
+) -> Worklist[FulfilmentTask]:
+    """Manual tasks ready for a person, on orders ``user`` may see, longest waiting first (the
+    manual pool is a pool of tasks: a person does one, records it, and the plan goes on)."""
+    queryset = restrict_by_order(
+        FulfilmentTask.objects.filter(mode="manual", state=TaskState.READY), user
+    )
+    return worklist(
+        queryset.select_related(
+            "order", "order__customer", "order__service_area", "item__offering"
+        ).order_by("ready_at", "pk"),
+        limit=limit,
+        after=after,
+    )
+
+
 def manual_pool_orders(
     user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
 ) -> Worklist[Order]:
@@ -72,16 +117,17 @@ def activations_in_progress(
     user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE, after: str | None = None
 ) -> Worklist[Order]:
     """Orders being activated, longest running first. Each carries ``status_since`` (activation
-    started) and its newest attempt: ``attempt_number``, ``attempt_status``, ``attempt_trigger``
-    and ``attempt_created_at``."""
-    newest = ProvisioningJob.objects.filter(order=OuterRef("pk")).order_by("-attempt")
+    started) and its newest task attempt: ``attempt_task`` (the task's key), ``attempt_number``,
+    ``attempt_status`` (its outcome), ``attempt_trigger`` and ``attempt_created_at``."""
+    newest = TaskAttempt.objects.filter(order=OuterRef("pk")).order_by("-started_at", "-pk")
     queryset = with_latest_status_event(
         restrict_orders(Order.objects.filter(status=OrderStatus.PROVISIONING), user)
     ).annotate(
-        attempt_number=Subquery(newest.values("attempt")[:1]),
-        attempt_status=Subquery(newest.values("status")[:1]),
+        attempt_task=Subquery(newest.values("task__key")[:1]),
+        attempt_number=Subquery(newest.values("number")[:1]),
+        attempt_status=Subquery(newest.values("outcome")[:1]),
         attempt_trigger=Subquery(newest.values("trigger")[:1]),
-        attempt_created_at=Subquery(newest.values("created_at")[:1]),
+        attempt_created_at=Subquery(newest.values("started_at")[:1]),
     )
     return worklist(
         queryset.select_related("customer", "plan", "service_area").order_by(
@@ -92,16 +138,16 @@ def activations_in_progress(
     )
 
 
-RETRY_TRIGGERS = (ProvisioningJob.Trigger.AUTO_RETRY, ProvisioningJob.Trigger.MANUAL_RETRY)
+RETRY_TRIGGERS = (TaskAttempt.Trigger.AUTO_RETRY, TaskAttempt.Trigger.MANUAL_RETRY)
 
 
-def retry_log(user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE) -> list[ProvisioningJob]:
-    """The newest ``limit`` retries (automatic or asked for by a person), newest first, on
+def retry_log(user: User | AnonymousUser, *, limit: int = WORKLIST_PAGE) -> list[TaskAttempt]:
+    """The newest ``limit`` task retries (automatic or asked for by a person), newest first, on
     orders ``user`` may see."""
     return list(
-        restrict_by_order(ProvisioningJob.objects.filter(trigger__in=RETRY_TRIGGERS), user)
-        .select_related("order", "order__customer", "requested_by")
-        .order_by("-created_at", "-pk")[:limit]
+        restrict_by_order(TaskAttempt.objects.filter(trigger__in=RETRY_TRIGGERS), user)
+        .select_related("task", "order", "order__customer", "requested_by")
+        .order_by("-started_at", "-pk")[:limit]
     )
 
 

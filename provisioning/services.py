@@ -1,12 +1,10 @@
-"""Activation and the exception queue. Network calls happen outside database transactions;
-every state change around them is atomic and re-checked, so a task may run twice safely."""
+"""Starting fulfilment (technical eligibility, then the order's plan) and the exception queue.
+The tasks themselves are run and sequenced by provisioning.scheduler."""
 
 from __future__ import annotations
 
-import datetime
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -17,23 +15,14 @@ from guardian.shortcuts import assign_perm, remove_perm
 from orders import events as order_events
 from orders import services as order_services
 from orders.eligibility import EligibilityDecision, technical_eligibility
-from orders.models import Order, OrderEvent
-from orders.outbox import RetryLater, outbox_enqueue
-from orders.outbox.work import outbox_work_done
+from orders.models import Order, OrderEvent, OrderItem
 from orders.roles import Role
-from orders.states import EventSource, OrderStatus
-from provisioning.adapters import ActivationRequest, StepResult, get_adapter
-from provisioning.models import (
-    ACTIVATION_PLAN,
-    ExceptionCase,
-    ProvisioningJob,
-    ProvisioningStep,
-    ReasonCode,
-)
+from orders.states import EventSource, ItemState, OrderStatus
+from provisioning import scheduler
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskState
 
 logger = logging.getLogger(__name__)
 
-ACTIVATION_TASK = "provisioning.activation_attempt"
 FULFIL_TASK = "provisioning.fulfil_order"
 
 
@@ -79,31 +68,14 @@ def _hand_case_to(case: ExceptionCase, *, owner: User | None, previous: User | N
         assign_perm(OWNER_PERMISSION, owner, case)
 
 
-def _new_job(
-    order: Order,
-    *,
-    trigger: str,
-    requested_by: User | None = None,
-    countdown: float = 0,
-) -> ProvisioningJob:
-    last = order.provisioning_jobs.order_by("-attempt").values_list("attempt", flat=True).first()
-    job = ProvisioningJob.objects.create(
-        order=order,
-        attempt=(last or 0) + 1,
-        trigger=trigger,
-        requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
-    )
-    outbox_enqueue(ACTIVATION_TASK, order=order, countdown=countdown, job_id=job.pk)
-    return job
-
-
-def fulfilment_start(order_id: str) -> ProvisioningJob | None:
-    """Run the technical eligibility checks on a submitted order and route it: automatic
-    activation (job queued), the manual pool, or rejection. Does nothing unless 'submitted'."""
+def fulfilment_start(order_id: str) -> list[FulfilmentTask]:
+    """Run the technical eligibility checks on a submitted order and route it: its plan starts
+    on the network, or in the manual pool (people do its tasks), or the order is rejected. Does
+    nothing unless 'submitted'. Returns the plan's tasks."""
     with transaction.atomic():
         order = order_services.order_lock(order_id)
         if order.status != OrderStatus.SUBMITTED:
-            return None
+            return []
         result = technical_eligibility(order)
         if result.decision == EligibilityDecision.REJECT:
             order_services.order_reject(
@@ -112,194 +84,56 @@ def fulfilment_start(order_id: str) -> ProvisioningJob | None:
                 reason=result.reason,
                 source=EventSource.PROVISIONING,
             )
-            return None
+            return []
         if result.decision == EligibilityDecision.MANUAL:
-            order_services.order_route_to_manual(
+            order = order_services.order_route_to_manual(
                 order,
                 reason_code=result.reason_code,
                 reason=result.reason,
                 source=EventSource.PROVISIONING,
             )
-            return None
-        order_services.order_start_provisioning(
+            return scheduler.plan_create(order, manual=True)
+        order = order_services.order_start_provisioning(
             order,
             source=EventSource.PROVISIONING,
-            reason="Technical eligibility checks passed; automatic activation started.",
+            reason="Technical eligibility checks passed; automatic fulfilment started.",
         )
-        return _new_job(order, trigger=ProvisioningJob.Trigger.INITIAL)
+        return scheduler.plan_create(order)
 
 
-def _request_for(order: Order, job: ProvisioningJob) -> ActivationRequest:
-    area = order.service_area
-    return ActivationRequest(
-        order_id=order.pk,
-        attempt=job.attempt,
-        postcode=order.service_postcode,
-        address=order.service_address,
-        exchange=area.exchange,
-        technology=area.technology,
-        plan_code=order.plan.code,
-        download_mbps=order.plan.download_mbps,
-        upload_mbps=order.plan.upload_mbps,
+def exception_case_for_task(order: Order, task: FulfilmentTask) -> ExceptionCase | None:
+    """A task failed for good: hold the order (if it was provisioning) and open, or re-open,
+    its one exception case naming the task and its reason code. In the task's transaction."""
+    if order.status == OrderStatus.PROVISIONING:
+        order_services.order_hold(
+            order,
+            reason_code=task.error_code,
+            reason=f"{task.get_task_type_display()} ({task.key}) failed: {task.error_message}",
+        )
+    elif order.status != OrderStatus.EXCEPTION:
+        return None
+    return exception_case_open(
+        order,
+        reason_code=task.error_code,
+        detail=f"{task.get_task_type_display()} ({task.key}): {task.error_message}",
+        task=task,
     )
 
 
-def activation_attempt_run(job_id: int) -> ProvisioningJob:
-    """Carry out one pending attempt: the plan's steps not yet done, then record the outcome.
-    A job that is no longer pending (already run) is left alone; one left running by a worker
-    that died fails as WORKER_LOST (see ``_attempt_lost``)."""
-    with transaction.atomic():
-        job = ProvisioningJob.objects.select_for_update().get(pk=job_id)
-        worker_lost = job.status == ProvisioningJob.Status.RUNNING and _attempt_lost(job)
-        if job.status != ProvisioningJob.Status.PENDING and not worker_lost:
-            return job
-        order = Order.objects.select_related("plan", "service_area").get(pk=job.order_id)
-        if order.status != OrderStatus.PROVISIONING:
-            # Cancelled or overridden while the job waited: nothing to do.
-            job.status = ProvisioningJob.Status.FAILED
-            job.error_message = f"Not run: order was {order.status} when the attempt came up."
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error_message", "finished_at"])
-            return job
-        if worker_lost:
-            outcome = StepResult.failure(
-                ReasonCode.WORKER_LOST,
-                "The attempt did not finish; its worker stopped.",
-                transient=True,
-            )
-        else:
-            job.status = ProvisioningJob.Status.RUNNING
-            job.started_at = timezone.now()
-            job.save(update_fields=["status", "started_at"])
-    if worker_lost:
-        # A transient failure like any other: retried, or routed to the exception queue.
-        return _attempt_finish(job.pk, outcome)
-
-    done = set(
-        ProvisioningStep.objects.filter(
-            job__order_id=order.pk, status=ProvisioningStep.Status.SUCCEEDED
-        ).values_list("name", flat=True)
-    )
-    adapter = get_adapter()
-    request = _request_for(order, job)
-    outcome = StepResult.success("")
-    for step in ACTIVATION_PLAN:
-        started = timezone.now()
-        if step in done:
-            ProvisioningStep.objects.create(
-                job=job,
-                name=step,
-                started_at=started,
-                finished_at=started,
-                status=ProvisioningStep.Status.SKIPPED,
-            )
-            continue
-        try:
-            result = adapter.execute(step, request)
-        except Exception as exc:  # a defect in the adapter must still end somewhere
-            logger.exception("network adapter raised on order %s step %s", order.pk, step)
-            result = StepResult.failure(
-                ReasonCode.ADAPTER_ERROR, f"{type(exc).__name__}: {exc}", transient=False
-            )
-        ProvisioningStep.objects.create(
-            job=job,
-            name=step,
-            started_at=started,
-            finished_at=timezone.now(),
-            status=ProvisioningStep.Status.SUCCEEDED
-            if result.ok
-            else ProvisioningStep.Status.FAILED,
-            network_reference=result.network_reference,
-            error_code=result.error_code,
-            error_message=result.error_message,
-        )
-        if not result.ok:
-            outcome = result
-            break
-    return _attempt_finish(job.pk, outcome)
-
-
-def _attempt_lost(job: ProvisioningJob) -> bool:
-    """The attempt's message came again while the job is marked running. Within the lease a
-    worker may still be on it: come back when the lease is over (raises ``RetryLater``).
-    After it, its worker died (Celery's time limit would have stopped it by then): True."""
-    assert job.started_at is not None
-    over = job.started_at + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-    now = timezone.now()
-    if now < over:
-        raise RetryLater((over - now).total_seconds(), f"attempt {job.attempt} is running")
-    return True
-
-
-def _auto_attempts_in_series(order: Order) -> int:
-    """Attempts since the last one a person (or the first submission) started."""
-    count = 0
-    for trigger in order.provisioning_jobs.order_by("-attempt").values_list("trigger", flat=True):
-        count += 1
-        if trigger != ProvisioningJob.Trigger.AUTO_RETRY:
-            break
-    return count
-
-
-def _attempt_finish(job_id: int, outcome: StepResult) -> ProvisioningJob:
-    with transaction.atomic():
-        job = ProvisioningJob.objects.select_for_update().get(pk=job_id)
-        if job.status != ProvisioningJob.Status.RUNNING:
-            return job  # the reaper gave up on it meanwhile; its decision stands
-        order = order_services.order_lock(job.order_id)
-        outbox_work_done()  # the outcome and the message's completion commit together
-        job.finished_at = timezone.now()
-        if outcome.ok:
-            job.status = ProvisioningJob.Status.SUCCEEDED
-            job.save(update_fields=["status", "finished_at"])
-            order_events.activation_attempt(order=order, attempt=job.attempt, succeeded=True)
-            order_services.order_activate(order)
-            case = order.exception_cases.filter(state=ExceptionCase.State.RETRYING).first()
-            if case is not None:
-                _case_close(
-                    case,
-                    resolution=ExceptionCase.Resolution.RETRY_SUCCEEDED,
-                    actor=job.requested_by,
-                    note=f"Attempt {job.attempt} succeeded.",
-                )
-            return job
-        job.status = ProvisioningJob.Status.FAILED
-        job.error_code = outcome.error_code
-        job.error_message = outcome.error_message
-        job.transient = outcome.transient
-        job.save(
-            update_fields=["status", "finished_at", "error_code", "error_message", "transient"]
-        )
-        _route_failure(order, job)
-        return job
-
-
-def _route_failure(order: Order, job: ProvisioningJob) -> None:
-    """Retry a transient failure automatically while the budget lasts; otherwise hold the order
-    and open (or re-open) its one exception case."""
-    will_retry = (
-        job.transient
-        and _auto_attempts_in_series(order) < settings.PROVISIONING_MAX_AUTO_ATTEMPTS
-        and order.status == OrderStatus.PROVISIONING
-    )
-    order_events.activation_attempt(
-        order=order,
-        attempt=job.attempt,
-        succeeded=False,
-        error_code=job.error_code,
-        error_message=job.error_message,
-        will_retry=will_retry,
-    )
-    if will_retry:
-        backoff = settings.PROVISIONING_RETRY_BACKOFF_SECONDS * 2 ** (
-            _auto_attempts_in_series(order) - 1
-        )
-        _new_job(order, trigger=ProvisioningJob.Trigger.AUTO_RETRY, countdown=backoff)
+def exception_case_follow_task_done(
+    order: Order, tasks: list[FulfilmentTask], *, actor: User | None
+) -> None:
+    """A task succeeded: a case retrying the order's failures closes once none is left."""
+    if any(task.state == TaskState.FAILED for task in tasks):
         return
-    if order.status != OrderStatus.PROVISIONING:
-        return
-    order_services.order_hold(order, reason_code=job.error_code, reason=job.error_message)
-    exception_case_open(order, reason_code=job.error_code, detail=job.error_message)
+    case = order.exception_cases.filter(state=ExceptionCase.State.RETRYING).first()
+    if case is not None:
+        _case_close(
+            case,
+            resolution=ExceptionCase.Resolution.RETRY_SUCCEEDED,
+            actor=actor,
+            note=f"The retried task{'s' if case.failure_count > 1 else ''} succeeded.",
+        )
 
 
 def exception_case_owner_for(reason_code: str) -> User | None:
@@ -322,7 +156,9 @@ def exception_case_owner_for(reason_code: str) -> User | None:
     return owner
 
 
-def exception_case_open(order: Order, *, reason_code: str, detail: str) -> ExceptionCase:
+def exception_case_open(
+    order: Order, *, reason_code: str, detail: str, task: FulfilmentTask | None = None
+) -> ExceptionCase:
     """The one active case for this order: a case already retrying goes back to open with the
     new reason; otherwise a new case opens with an owner. Call inside the order's transaction."""
     case = (
@@ -334,9 +170,17 @@ def exception_case_open(order: Order, *, reason_code: str, detail: str) -> Excep
         case.state = ExceptionCase.State.OPEN
         case.reason_code = reason_code
         case.reason_detail = detail
+        case.task = task or case.task
         case.failure_count += 1
         case.save(
-            update_fields=["state", "reason_code", "reason_detail", "failure_count", "updated_at"]
+            update_fields=[
+                "state",
+                "reason_code",
+                "reason_detail",
+                "task",
+                "failure_count",
+                "updated_at",
+            ]
         )
         text = f"Retry failed; case {case.pk} is open again ({reason_code})."
     else:
@@ -346,6 +190,7 @@ def exception_case_open(order: Order, *, reason_code: str, detail: str) -> Excep
             reason_code=reason_code,
             reason_detail=detail,
             owner=owner,
+            task=task,
         )
         _hand_case_to(case, owner=owner, previous=None)
         text = f"Exception case {case.pk} opened ({reason_code}), owner {owner or 'unassigned'}."
@@ -363,7 +208,7 @@ def exception_case_open(order: Order, *, reason_code: str, detail: str) -> Excep
         source=EventSource.PROVISIONING,
         reason=text,
         reason_code=reason_code,
-        data={"case": case.pk},
+        data={"case": case.pk, "task": task.key if task is not None else ""},
     )
     return case
 
@@ -447,8 +292,8 @@ def exception_case_assign(
 def exception_case_retry(
     case: ExceptionCase | int, *, acting_user: User, source: EventSource = EventSource.ADMIN
 ) -> ExceptionCase:
-    """Re-run activation for the case's order. The case stays active (retrying) until the
-    attempt succeeds (resolved) or fails (open again)."""
+    """Send the case's failed tasks to the network again; tasks already done are not redone.
+    The case stays active (retrying) until they succeed (resolved) or one fails (open again)."""
     with transaction.atomic():
         locked = _lock_case(case, expect=(ExceptionCase.State.OPEN,))
         _require_case_worker(acting_user, locked)
@@ -461,7 +306,60 @@ def exception_case_retry(
         )
         locked.state = ExceptionCase.State.RETRYING
         locked.save(update_fields=["state", "updated_at"])
-        _new_job(order, trigger=ProvisioningJob.Trigger.MANUAL_RETRY, requested_by=acting_user)
+        scheduler.plan_resume(order, requested_by=acting_user)
+        return locked
+
+
+def exception_case_cancel_item(
+    case: ExceptionCase | int,
+    *,
+    item: OrderItem | int,
+    acting_user: User,
+    reason: str,
+    source: EventSource = EventSource.ADMIN,
+) -> ExceptionCase:
+    """An add-on that cannot be delivered is dropped from the order: the item is cancelled, the
+    case resolved, and the order goes on with the rest (it completes as partial, and only what
+    was delivered is billed). Needs the right to override the order (a lead's) and a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CaseError(
+            "A reason is required to cancel an item.",
+            field_errors={"reason": "A reason is required."},
+        )
+    with transaction.atomic():
+        locked = _lock_case(case, expect=(ExceptionCase.State.OPEN,))
+        _require_case_worker(acting_user, locked)
+        if not acting_user.has_perm("orders.override_order"):
+            raise CaseError(
+                f"You may not cancel an item of order {locked.order.display_id}: ask a "
+                "provisioning lead."
+            )
+        order = order_services.order_lock(locked.order_id)
+        item_pk = item.pk if isinstance(item, OrderItem) else item
+        target = OrderItem.objects.filter(order=order, pk=item_pk).first()
+        if target is None:
+            raise CaseError("That item is not on this order.", field_errors={"item": "Unknown."})
+        if target.state != ItemState.HELD:
+            raise CaseError(
+                f"Item {target.item_id} is {target.get_state_display().lower()}; only an item "
+                "whose fulfilment failed can be cancelled from its case."
+            )
+        _case_close(
+            locked,
+            resolution=ExceptionCase.Resolution.ITEM_CANCELLED,
+            actor=acting_user,
+            note=f"Item {target.item_id} ({target.offering.name}) cancelled: {reason}",
+            source=source,
+        )
+        order = order_services.order_start_provisioning(
+            order,
+            source=source,
+            actor=acting_user,
+            reason=f"Item {target.item_id} cancelled from case {locked.pk}: {reason}",
+            expected_status=OrderStatus.EXCEPTION,
+        )
+        scheduler.item_cancel(order, target, actor=acting_user, reason=reason)
         return locked
 
 
@@ -531,7 +429,13 @@ def exception_case_follow_override(order: Order, event: OrderEvent) -> None:
         if case is not None and case.state == ExceptionCase.State.OPEN:
             case.state = ExceptionCase.State.RETRYING
             case.save(update_fields=["state", "updated_at"])
-        _new_job(order, trigger=ProvisioningJob.Trigger.MANUAL_RETRY, requested_by=event.actor)
+        if FulfilmentTask.objects.filter(order=order).exists():
+            scheduler.plan_resume(order, requested_by=event.actor, manual=False)
+        else:  # forced out of 'submitted' before it was planned
+            scheduler.plan_create(order)
+        return
+    if event.to_status == OrderStatus.AWAITING_MANUAL:  # people take the plan over
+        scheduler.plan_create(order, manual=True)
         return
     if case is not None and event.to_status == OrderStatus.ACTIVATED:
         _case_close(

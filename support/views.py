@@ -18,7 +18,7 @@ from orders import selectors
 from orders.access import order_get_for_user, orders_visible_to, restrict_by_order
 from orders.live import live_fragment_response
 from orders.models import Order
-from provisioning.selectors import order_exception_cases, order_provisioning_jobs
+from provisioning.selectors import order_exception_cases, order_plan
 from support.forms import TicketAnswerForm
 from support.models import SupportTicket
 from support.selectors import open_tickets_queue, order_tickets
@@ -75,7 +75,7 @@ def _order_context(order: Order) -> dict:
         "customer_label": selectors.customer_status_label(order),
         "estimated_activation": selectors.estimated_activation_date(order),
         "events": selectors.order_recent_events(order, limit=30),
-        "jobs": order_provisioning_jobs(order),
+        "plan": order_plan(order),
         "cases": order_exception_cases(order),
         "billing_account": billing_account_for(order),
         "tickets": order_tickets(order),

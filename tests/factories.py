@@ -19,11 +19,21 @@ from django.utils import timezone
 
 from billing.models import BillingAccount
 from billing.services import first_period
-from orders.models import Customer, Order, OrderEvent, Plan, ServiceArea, Technology
+from orders.catalogue import specification_for
+from orders.models import (
+    Customer,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Plan,
+    ProductKind,
+    ServiceArea,
+    Technology,
+)
 from orders.roles import Role
 from orders.services import CustomerDetails, OrderSubmission, PhoneMatch, order_submit
-from orders.states import EventSource, OrderStatus
-from provisioning.models import ExceptionCase, ProvisioningJob, ReasonCode
+from orders.states import EventSource, ItemState, OrderStatus
+from provisioning.models import ExceptionCase, ReasonCode
 from support.models import SupportTicket
 
 _unique = count(1)
@@ -55,9 +65,43 @@ class PlanFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"fibre-{n}")
     name = factory.Sequence(lambda n: f"Fibre {n}")
+    specification = factory.LazyFunction(lambda: specification_for(ProductKind.INTERNET_ACCESS))
     download_mbps = 500
     upload_mbps = factory.LazyAttribute(lambda p: max(1, p.download_mbps // 5))
     monthly_price = Decimal("35.00")
+    currency = "GBP"
+
+
+class StaticIpOfferingFactory(factory.django.DjangoModelFactory):
+    """A static IPv4 add-on: a monthly charge, no one-time fee."""
+
+    class Meta:
+        model = Plan
+
+    code = factory.Sequence(lambda n: f"static-ip-{n}")
+    name = factory.Sequence(lambda n: f"Static IP {n}")
+    specification = factory.LazyFunction(lambda: specification_for(ProductKind.STATIC_IP))
+    download_mbps = None
+    upload_mbps = None
+    monthly_price = Decimal("5.00")
+    currency = "GBP"
+
+
+class RouterOfferingFactory(factory.django.DjangoModelFactory):
+    """A managed router add-on: a monthly charge and a one-time fee, for full fibre only."""
+
+    class Meta:
+        model = Plan
+
+    code = factory.Sequence(lambda n: f"router-{n}")
+    name = factory.Sequence(lambda n: f"Router {n}")
+    specification = factory.LazyFunction(lambda: specification_for(ProductKind.ROUTER))
+    download_mbps = None
+    upload_mbps = None
+    characteristic_values = factory.LazyFunction(lambda: {"model": "Fritz!Box 5590"})
+    technologies = factory.LazyFunction(lambda: [Technology.FTTP])
+    monthly_price = Decimal("3.00")
+    one_time_price = Decimal("49.00")
     currency = "GBP"
 
 
@@ -86,6 +130,18 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     postcode = "SW1A1AA"
 
 
+# The line item's state for an order OrderFactory builds directly in a status.
+FACTORY_ITEM_STATE = {
+    OrderStatus.AWAITING_MANUAL: ItemState.IN_PROGRESS,
+    OrderStatus.PROVISIONING: ItemState.IN_PROGRESS,
+    OrderStatus.EXCEPTION: ItemState.HELD,
+    OrderStatus.ACTIVATED: ItemState.COMPLETED,
+    OrderStatus.COMPLETED: ItemState.COMPLETED,
+    OrderStatus.CANCELLED: ItemState.CANCELLED,
+    OrderStatus.REJECTED: ItemState.REJECTED,
+}
+
+
 class OrderFactory(factory.django.DjangoModelFactory):
     """An order row written directly, with its 'submitted' status event (and, when built in
     another ``status``, the event that moved it there). Use ``submit_order`` to go through the
@@ -109,6 +165,15 @@ class OrderFactory(factory.django.DjangoModelFactory):
     def history(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create:
             return
+        OrderItem.objects.create(
+            order=self,
+            item_id="1",
+            offering=self.plan,
+            recurring_price=self.monthly_price,
+            currency=self.currency,
+            state=FACTORY_ITEM_STATE.get(self.status, ItemState.PENDING),
+            completed_at=self.activated_at,
+        )
         OrderEvent.objects.create(
             order=self,
             kind=OrderEvent.Kind.STATUS_CHANGED,
@@ -127,15 +192,6 @@ class OrderFactory(factory.django.DjangoModelFactory):
                 source=EventSource.ADMIN,
                 reason="Made by OrderFactory.",
             )
-
-
-class ProvisioningJobFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ProvisioningJob
-
-    order = factory.SubFactory(OrderFactory)
-    attempt = factory.LazyAttribute(lambda j: j.order.provisioning_jobs.count() + 1)
-    trigger = ProvisioningJob.Trigger.INITIAL
 
 
 class ExceptionCaseFactory(factory.django.DjangoModelFactory):
@@ -205,6 +261,7 @@ def customer_details(**overrides: str) -> CustomerDetails:
 def submit_order(
     *,
     plan: Plan | None = None,
+    add_ons: tuple[Plan, ...] = (),
     area: ServiceArea | None = None,
     requested_activation_date: datetime.date | None = None,
     channel: EventSource = EventSource.SALES_PORTAL,
@@ -228,6 +285,7 @@ def submit_order(
     return order_submit(
         customer=customer_details(**customer),
         plan=plan if plan is not None else PlanFactory(),
+        add_ons=add_ons,
         requested_activation_date=requested_activation_date,
         channel=channel,
         submitted_by=submitted_by,

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "orders",
     "provisioning",
     "billing",
+    "inventory",
     "support",
     "portal",
     "tmf",

@@ -16,6 +16,7 @@ from orders.outbox.dispatch import (
     outbox_dispatch,
     outbox_dispatch_due,
     outbox_enqueue,
+    outbox_enqueue_many,
     outbox_queue_for,
 )
 from orders.outbox.work import (
@@ -34,6 +35,7 @@ __all__ = [
     "outbox_dispatch",
     "outbox_dispatch_due",
     "outbox_enqueue",
+    "outbox_enqueue_many",
     "outbox_queue_for",
     "outbox_task",
     "outbox_task_names",

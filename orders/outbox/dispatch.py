@@ -95,6 +95,83 @@ def outbox_enqueue(
     return message
 
 
+def outbox_enqueue_many(
+    task_name: str,
+    kwargs_list: list[dict[str, Any]],
+    *,
+    order: Order | None = None,
+    countdown: float = 0,
+) -> list[OutboxMessage]:
+    """``outbox_enqueue`` for several messages of one task at once: one insert, one hand-over
+    after commit, however many there are (a plan's tasks that become ready together)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_enqueue must run inside the transaction that causes the work")
+    if task_name not in current_app.tasks:
+        raise LookupError(f"outbox_enqueue: no task named {task_name!r}")
+    if not kwargs_list:
+        return []
+    queue = outbox_queue_for(task_name)
+    not_before = timezone.now() + datetime.timedelta(seconds=max(0.0, countdown))
+    messages = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                task_name=task_name,
+                order=order,
+                kwargs={**({"order_id": order.pk} if order is not None else {}), **kwargs},
+                queue=queue,
+                not_before=not_before,
+            )
+            for kwargs in kwargs_list
+        ]
+    )
+    if countdown <= 0:
+        ids = [message.pk for message in messages]
+        transaction.on_commit(lambda: outbox_dispatch_many(ids))
+    return messages
+
+
+def outbox_dispatch_many(message_ids: list[int]) -> int:
+    """Hand several due messages to the broker: one claim for all of them. Returns how many
+    were handed over; any the broker refused wait for the due dispatcher."""
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(
+        pk__in=message_ids,
+        dispatched_at__isnull=True,
+        completed_at__isnull=True,
+        failed_at__isnull=True,
+        not_before__lte=now + DUE_TOLERANCE,
+    ).update(dispatched_at=now, send_attempts=F("send_attempts") + 1)
+    if not claimed:
+        return 0
+    sent = 0
+    for message in OutboxMessage.objects.filter(pk__in=message_ids, dispatched_at=now).only(
+        "pk", "task_name", "kwargs", "queue", "order_id"
+    ):
+        if _hand_over(message, claimed_at=now):
+            sent += 1
+    return sent
+
+
+def _hand_over(message: OutboxMessage, *, claimed_at: datetime.datetime) -> bool:
+    try:
+        task = current_app.tasks[message.task_name]
+        task.apply_async(
+            kwargs=message.kwargs, task_id=task_id_for(message.pk), queue=message.queue
+        )
+    except BROKER_ERRORS as exc:
+        logger.warning(
+            "outbox: broker unavailable for %s (order %s): %s; it will be sent again",
+            message.task_name,
+            message.order_id,
+            exc,
+        )
+        OutboxMessage.objects.filter(pk=message.pk, dispatched_at=claimed_at).update(
+            dispatched_at=None, last_error=f"broker: {exc}"[:2000]
+        )
+        return False
+    return True
+
+
 def outbox_dispatch(message_id: int) -> bool:
     """Hand one message to the broker if it is due and nobody has handed it over yet.
     True when this call handed it over; False when there was nothing to do or the broker is
@@ -112,23 +189,7 @@ def outbox_dispatch(message_id: int) -> bool:
     message = OutboxMessage.objects.only("pk", "task_name", "kwargs", "queue", "order_id").get(
         pk=message_id
     )
-    try:
-        task = current_app.tasks[message.task_name]
-        task.apply_async(
-            kwargs=message.kwargs, task_id=task_id_for(message.pk), queue=message.queue
-        )
-    except BROKER_ERRORS as exc:
-        logger.warning(
-            "outbox: broker unavailable for %s (order %s): %s; it will be sent again",
-            message.task_name,
-            message.order_id,
-            exc,
-        )
-        OutboxMessage.objects.filter(pk=message.pk, dispatched_at=now).update(
-            dispatched_at=None, last_error=f"broker: {exc}"[:2000]
-        )
-        return False
-    return True
+    return _hand_over(message, claimed_at=now)
 
 
 def outbox_due(*, limit: int = 500) -> list[int]:

@@ -1,16 +1,16 @@
 """The edge of the world: how provisioning talks to the network.
 
 ``get_adapter()`` returns the configured ``NetworkAdapter`` (settings.PROVISIONING_NETWORK_ADAPTER).
-The default is the simulator; a real adapter (RADIUS/SQL, an element manager's API) implements
-the same interface.
+The default is the simulator; a real adapter (RADIUS/SQL, an IP pool, an ACS for routers)
+implements the same interface, one call per fulfilment task.
 """
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from provisioning.adapters.base import ActivationRequest, NetworkAdapter, StepResult
+from provisioning.adapters.base import NetworkAdapter, TaskRequest, TaskResult
 
-__all__ = ["ActivationRequest", "NetworkAdapter", "StepResult", "get_adapter"]
+__all__ = ["NetworkAdapter", "TaskRequest", "TaskResult", "get_adapter"]
 
 
 def get_adapter() -> NetworkAdapter:

@@ -1,51 +1,65 @@
-"""The network adapter interface."""
+"""The network adapter interface: one call per fulfilment task."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
-from provisioning.models import StepName
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
-class ActivationRequest:
-    """Everything the network needs for one order, keyed by the shared order ID."""
+class TaskRequest:
+    """Everything the network needs for one task of one order, keyed by the shared order ID.
+
+    ``identifiers`` are what the order's tasks recorded so far, across its items (the port,
+    the subscriber, the allocated address, the CPE serial): a later task refers to them.
+    """
 
     order_id: str
+    item_id: str
+    task_type: str
     attempt: int
     postcode: str
     address: str
     exchange: str
     technology: str
+    offering_code: str
     plan_code: str
-    download_mbps: int
-    upload_mbps: int
+    download_mbps: int | None = None
+    upload_mbps: int | None = None
+    characteristics: dict[str, Any] = field(default_factory=dict)
+    identifiers: dict[str, str] = field(default_factory=dict)
+
+    # The simulator's rules match on these names too (``step`` was a task's old name).
+    @property
+    def step(self) -> str:
+        return self.task_type
 
 
 @dataclass(frozen=True)
-class StepResult:
+class TaskResult:
     ok: bool
     network_reference: str = ""
+    identifiers: dict[str, str] = field(default_factory=dict)
     error_code: str = ""
     error_message: str = ""
     transient: bool = False
 
     @classmethod
-    def success(cls, reference: str) -> StepResult:
-        return cls(ok=True, network_reference=reference)
+    def success(cls, reference: str, **identifiers: str) -> TaskResult:
+        return cls(ok=True, network_reference=reference, identifiers=identifiers)
 
     @classmethod
-    def failure(cls, code: str, message: str, *, transient: bool) -> StepResult:
+    def failure(cls, code: str, message: str, *, transient: bool) -> TaskResult:
         return cls(ok=False, error_code=code, error_message=message, transient=transient)
 
 
 class NetworkAdapter(Protocol):
-    def execute(self, step: StepName, request: ActivationRequest) -> StepResult:
-        """Carry out ``step`` for ``request.order_id``.
+    def execute(self, request: TaskRequest) -> TaskResult:
+        """Carry out ``request.task_type`` for ``request.order_id`` and item.
 
-        Must be idempotent per (order_id, step): doing a step that is already done returns
-        success with the same reference. Network trouble is reported as a failed StepResult;
-        an exception means a defect in the adapter (recorded as ADAPTER_ERROR).
+        Must be idempotent per (order_id, item_id, task_type): doing a task that is already
+        done returns success with the same reference and identifiers. Network trouble is a
+        failed TaskResult (``transient`` when a retry may succeed); an exception means a defect
+        in the adapter (recorded as ADAPTER_ERROR, not retried).
         """
         ...

@@ -4,14 +4,18 @@ Rules come from settings.NETWORK_SIMULATOR_RULES (JSON in the environment; ``[]`
 that never fails) or, when that is not set, DEFAULT_RULES.
 Each rule is a dict:
 
-    {"when": {"exchange": "Faultybridge"},     # match on any ActivationRequest fields:
-                                               #   exchange, postcode, postcode_prefix, plan_code
-     "step": "reserve_port",                   # which step fails (default: the first)
+    {"when": {"exchange": "Faultybridge"},     # match on any TaskRequest fields: exchange,
+                                               #   postcode, postcode_prefix, plan_code,
+                                               #   offering_code, technology
+     "step": "reserve_port",                   # which task type fails (default: reserve_port)
      "error": "PORT_UNAVAILABLE",              # a provisioning.models.ReasonCode
      "transient": false,                       # may a retry succeed?
-     "fail_attempts": 2}                       # fail only the first N attempts (default: all)
+     "fail_attempts": 2}                       # fail only the task's first N attempts
+                                               #   (default: all)
 
-The first matching rule wins. The same request always gives the same outcome.
+The first matching rule wins. The same request always gives the same outcome, and a task done
+twice gives the same reference and identifiers (the port, the subscriber, the address, the CPE
+serial are derived from the order, item and task).
 """
 
 from __future__ import annotations
@@ -22,8 +26,15 @@ from typing import Any
 
 from django.conf import settings
 
-from provisioning.adapters.base import ActivationRequest, StepResult
-from provisioning.models import ReasonCode, StepName
+from orders.fulfilment import TaskType
+from provisioning.adapters.base import TaskRequest, TaskResult
+from provisioning.models import ReasonCode
+
+# Task names the rules knew before plans were per item.
+_LEGACY_STEP = {
+    "subscriber_profile": TaskType.CREATE_SUBSCRIBER,
+    "speed_profile": TaskType.APPLY_SPEED_PROFILE,
+}
 
 DEFAULT_RULES: list[dict[str, Any]] = [
     # A full exchange: no free ports until someone frees one. Ends in the exception queue.
@@ -36,10 +47,17 @@ DEFAULT_RULES: list[dict[str, Any]] = [
     # A flaky element manager: the first attempt times out, the automatic retry succeeds.
     {
         "when": {"exchange": "Flakeyford"},
-        "step": "subscriber_profile",
+        "step": "create_subscriber",
         "error": "NETWORK_TIMEOUT",
         "transient": True,
         "fail_attempts": 1,
+    },
+    # An exhausted static address pool: the line can be delivered, its static IP cannot.
+    {
+        "when": {"exchange": "Poolham"},
+        "step": "allocate_address",
+        "error": "ADDRESS_POOL_EXHAUSTED",
+        "transient": False,
     },
 ]
 
@@ -49,10 +67,13 @@ _MESSAGES = {
     ReasonCode.SPEED_PROFILE_FAILED: "Speed profile {plan_code} not applied.",
     ReasonCode.LINE_TEST_FAILED: "Line test at {postcode} failed.",
     ReasonCode.NETWORK_TIMEOUT: "Element manager at {exchange} did not answer in time.",
+    ReasonCode.ADDRESS_POOL_EXHAUSTED: "No free static IPv4 address in the pool for {exchange}.",
+    ReasonCode.ADDRESS_BIND_FAILED: "Address could not be bound to the subscriber.",
+    ReasonCode.CPE_REJECTED: "The router management system rejected the CPE.",
 }
 
 
-def _matches(when: dict[str, Any], request: ActivationRequest) -> bool:
+def _matches(when: dict[str, Any], request: TaskRequest) -> bool:
     for key, expected in when.items():
         if key == "postcode_prefix":
             if not request.postcode.startswith(str(expected).replace(" ", "").upper()):
@@ -77,20 +98,44 @@ class SimulatedNetworkAdapter:
             settings.NETWORK_SIMULATOR_LATENCY_MS if latency_ms is None else latency_ms
         )
 
-    def execute(self, step: StepName, request: ActivationRequest) -> StepResult:
+    def execute(self, request: TaskRequest) -> TaskResult:
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         for rule in self.rules:
             if not _matches(rule.get("when", {}), request):
                 continue
-            if rule.get("step", StepName.RESERVE_PORT) != step:
+            step = rule.get("step", TaskType.RESERVE_PORT)
+            if _LEGACY_STEP.get(step, step) != request.task_type:
                 continue
             fail_attempts = rule.get("fail_attempts")
             if fail_attempts is not None and request.attempt > int(fail_attempts):
                 continue
             code = ReasonCode(rule.get("error", ReasonCode.NETWORK_TIMEOUT))
-            message = _MESSAGES.get(code, code.label).format(**request.__dict__)
-            return StepResult.failure(code, message, transient=bool(rule.get("transient")))
-        # Same order and step, same reference: doing a step twice changes nothing.
-        digest = hashlib.sha256(f"{request.order_id}:{step}".encode()).hexdigest()[:8].upper()
-        return StepResult.success(f"{step.upper()}-{digest}")
+            fields = {**request.__dict__, "plan_code": request.plan_code}
+            message = _MESSAGES.get(code, code.label).format(**fields)
+            return TaskResult.failure(code, message, transient=bool(rule.get("transient")))
+        return _done(request)
+
+
+def _digest(request: TaskRequest, salt: str = "") -> str:
+    text = f"{request.order_id}:{request.item_id}:{request.task_type}{salt}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _done(request: TaskRequest) -> TaskResult:
+    """What the simulated network answers for a task that succeeds: the same every time."""
+    digest = _digest(request)
+    reference = f"{request.task_type.upper()}-{digest[:8].upper()}"
+    number = int(digest[:8], 16)
+    task = request.task_type
+    if task == TaskType.RESERVE_PORT:
+        port = f"{request.exchange[:4].upper()}-{number % 16 + 1}/{number % 48 + 1}"
+        return TaskResult.success(reference, port=port)
+    if task == TaskType.CREATE_SUBSCRIBER:
+        return TaskResult.success(reference, subscriber=f"sub-{request.order_id.lower()}")
+    if task == TaskType.ALLOCATE_ADDRESS:
+        network = ("198.51.100", "203.0.113")[number % 2]
+        return TaskResult.success(reference, ipv4Address=f"{network}.{number % 254 + 1}")
+    if task == TaskType.REGISTER_CPE:
+        return TaskResult.success(reference, cpeSerial=f"CPE{digest[8:18].upper()}")
+    return TaskResult.success(reference)

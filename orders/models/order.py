@@ -1,4 +1,4 @@
-"""The shared core: catalog, customers, serviceability, the Order and its history."""
+"""Customers, the Order, its items and its history."""
 
 from __future__ import annotations
 
@@ -6,14 +6,21 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from orders import order_id
-from orders.states import CANCELLABLE_STATES, OPEN_STATES, EventSource, OrderStatus
+from orders.models.catalog import Plan, ServiceArea
+from orders.states import (
+    CANCELLABLE_STATES,
+    OPEN_STATES,
+    EventSource,
+    ItemAction,
+    ItemState,
+    OrderStatus,
+)
 
 # The moves a privileged person may force (orders.overrides.order_force_status), by source state.
 # They correct an order the normal road cannot: send it to the manual pool, release it now,
@@ -40,81 +47,6 @@ FORCED_MOVES: dict[str, tuple[str, ...]] = {
     ),
 }
 FORCED_TARGETS = tuple(sorted({target for targets in FORCED_MOVES.values() for target in targets}))
-
-
-class Plan(models.Model):
-    """A residential internet product offering: a speed tier at a monthly price."""
-
-    code = models.SlugField(max_length=40, unique=True, help_text="Stable id used by the APIs.")
-    name = models.CharField(max_length=80)
-    download_mbps = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    upload_mbps = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    monthly_price = models.DecimalField(
-        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
-    )
-    currency = models.CharField(max_length=3, default="GBP")
-    description = models.TextField(blank=True)
-    is_active = models.BooleanField(default=True, help_text="Offered for new orders.")
-
-    class Meta:
-        ordering = ["download_mbps", "monthly_price"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.speed_tier})"
-
-    @property
-    def speed_tier(self) -> str:
-        if self.download_mbps >= 1000:
-            return f"{self.download_mbps / 1000:g} Gbps"
-        return f"{self.download_mbps} Mbps"
-
-
-class Technology(models.TextChoices):
-    FTTP = "fttp", "Full fibre (FTTP)"
-    FTTC = "fttc", "Fibre to the cabinet (FTTC)"
-    FWA = "fwa", "Fixed wireless"
-
-
-def normalize_postcode(postcode: str) -> str:
-    """Upper case with single inner space removed: 'sw1a 1aa' -> 'SW1A1AA'."""
-    return "".join(postcode.split()).upper()
-
-
-def postcode_looks_valid(postcode: str) -> bool:
-    """The one rule every way in (sales form, TMF622, TMF679) applies: a full UK postcode is 5
-    to 7 letters and digits once spaces are removed."""
-    compact = normalize_postcode(postcode)
-    return 5 <= len(compact) <= 7 and compact.isalnum()
-
-
-class ServiceArea(models.Model):
-    """Serviceability: what the network can deliver at a postcode, and whether it is automated.
-
-    A postcode with no row, or with ``max_download_mbps`` of 0, is not serviceable.
-    """
-
-    postcode = models.CharField(max_length=10, unique=True, help_text="Normalized, no spaces.")
-    exchange = models.CharField(max_length=60, help_text="Exchange or point of presence.")
-    technology = models.CharField(max_length=8, choices=Technology.choices)
-    max_download_mbps = models.PositiveIntegerField(default=0)
-    auto_provisioning = models.BooleanField(
-        default=True,
-        help_text="The network here accepts automated activation. If not, orders go to the "
-        "manual provisioning pool.",
-    )
-
-    class Meta:
-        ordering = ["postcode"]
-
-    def __str__(self) -> str:
-        return f"{self.postcode} ({self.exchange}, {self.get_technology_display()})"
-
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.postcode = normalize_postcode(self.postcode)
-        super().save(*args, **kwargs)
-
-    def supports(self, plan: Plan) -> bool:
-        return self.max_download_mbps >= plan.download_mbps
 
 
 class Customer(models.Model):
@@ -182,8 +114,18 @@ class Order(ConcurrentTransitionMixin, models.Model):
     service_city = models.CharField(max_length=60)
     service_postcode = models.CharField(max_length=10, help_text="Normalized, no spaces.")
     service_area = models.ForeignKey(ServiceArea, on_delete=models.PROTECT, related_name="orders")
-    # Price locked at order time (DESIGN invariant 6).
-    monthly_price = models.DecimalField(max_digits=8, decimal_places=2)
+    # The line's plan is ``plan`` (the internet access item's offering); the order's items
+    # (OrderItem) hold every offering and its price. Totals locked at order time (DESIGN
+    # invariant 6): per month, and due now (one-time charges on the first bill).
+    monthly_price = models.DecimalField(
+        max_digits=8, decimal_places=2, help_text="Per month, every item, as ordered."
+    )
+    one_time_price = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text="One-time charges, every item, as ordered.",
+    )
     currency = models.CharField(max_length=3)
     requested_activation_date = models.DateField(null=True, blank=True)
     channel = models.CharField(max_length=20, choices=EventSource.choices)
@@ -309,9 +251,16 @@ class Order(ConcurrentTransitionMixin, models.Model):
         """A person activated the line outside the automation and vouches for it."""
         self.activated_at = timezone.now()
 
-    @transition(field=status, source=OrderStatus.ACTIVATED, target=OrderStatus.COMPLETED)
-    def complete(self) -> None:
+    @transition(
+        field=status,
+        source=OrderStatus.ACTIVATED,
+        target=RETURN_VALUE(OrderStatus.COMPLETED, OrderStatus.PARTIAL),
+    )
+    def complete(self, partial: bool = False) -> str:
+        """Billing started for what was delivered. ``partial``: some items were not (cancelled
+        or failed), and the order closes as partly completed."""
         self.completed_at = timezone.now()
+        return OrderStatus.PARTIAL if partial else OrderStatus.COMPLETED
 
     @transition(field=status, source=list(CANCELLABLE_STATES), target=OrderStatus.CANCELLED)
     def cancel(self) -> None:
@@ -340,6 +289,52 @@ class Order(ConcurrentTransitionMixin, models.Model):
         return timezone.localdate(self.activated_at)
 
 
+class OrderItem(models.Model):
+    """One line of an order: an offering, what to do with it, its price as ordered, its own
+    state, and the item it relies on (an add-on's internet access item).
+
+    ``item_id`` is the item's id within its order (TMF622 productOrderItem.id: the client's, or
+    "1", "2", ... in order). The state moves with its fulfilment tasks (provisioning.scheduler),
+    each change an ``item_state_changed`` event of the order. ``network_identifiers`` are what
+    its tasks recorded (port, subscriber, address, CPE serial): the installed base reads them.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    item_id = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField(default=1)
+    offering = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="order_items")
+    action = models.CharField(max_length=10, choices=ItemAction.choices, default=ItemAction.ADD)
+    quantity = models.PositiveSmallIntegerField(default=1)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="add_ons",
+        help_text="The item this one relies on (TMF622 productOrderItemRelationship reliesOn).",
+    )
+    recurring_price = models.DecimalField(max_digits=8, decimal_places=2)
+    one_time_price = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=12, choices=ItemState.choices, default=ItemState.PENDING)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    network_identifiers = models.JSONField(default=dict, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "item_id"], name="order_item_id_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} item {self.item_id}: {self.offering.name}"
+
+    @property
+    def customer_label(self) -> str:
+        return self.offering.specification.customer_label
+
+
 class OrderEvent(models.Model):
     """Status history and the order's other notable events (DESIGN invariant 2).
 
@@ -350,6 +345,9 @@ class OrderEvent(models.Model):
     class Kind(models.TextChoices):
         STATUS_CHANGED = "status_changed", "Status changed"
         ACTIVATION_ATTEMPT = "activation_attempt", "Activation attempt"
+        ITEM_STATE_CHANGED = "item_state_changed", "Item state changed"
+        TASK_FAILED = "task_failed", "Fulfilment task failed"
+        TASK_DONE_BY_HAND = "task_done_by_hand", "Fulfilment task done by hand"
         EXCEPTION_OPENED = "exception_opened", "Exception case opened"
         EXCEPTION_ASSIGNED = "exception_assigned", "Exception case assigned"
         EXCEPTION_RESOLVED = "exception_resolved", "Exception case resolved"
@@ -391,104 +389,3 @@ class OrderEvent(models.Model):
     @property
     def is_status_change(self) -> bool:
         return self.kind == self.Kind.STATUS_CHANGED
-
-
-class OutboxMessage(models.Model):
-    """Work for a worker, on record from the transaction that caused it until the work is done
-    (DESIGN invariant 3).
-
-    Written in the causing transaction; handed to the broker after commit (or when its
-    ``not_before`` comes); marked started when a worker takes it and completed in the
-    transaction that does the work. Until ``completed_at`` is set, ``orders.outbox.recovery``
-    keeps it alive: a message the broker lost, or whose worker died, is handed over again.
-    Tasks are idempotent and run under the row's lock, so a message handed over twice does its
-    work once.
-    """
-
-    task_name = models.CharField(max_length=120)
-    order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
-    )
-    kwargs = models.JSONField(default=dict)
-    key = models.CharField(
-        max_length=200,
-        blank=True,
-        default="",
-        help_text="One message per key: work that must happen once per business event.",
-    )
-    queue = models.CharField(max_length=60, default="celery")
-    not_before = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(default=timezone.now)
-    dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last handed to the broker; empty while it waits."
-    )
-    send_attempts = models.PositiveIntegerField(default=0, help_text="Times handed to the broker.")
-    started_at = models.DateTimeField(null=True, blank=True, help_text="Last taken by a worker.")
-    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker took it.")
-    started_by = models.CharField(
-        max_length=200, blank=True, help_text="The worker (node name) that took it last."
-    )
-    completed_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(
-        null=True, blank=True, help_text="Given up after OUTBOX_MAX_ATTEMPTS failures."
-    )
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [
-            # Waiting to be handed to the broker (new, rescheduled, or found lost).
-            models.Index(
-                fields=["not_before"],
-                condition=models.Q(
-                    dispatched_at__isnull=True, completed_at__isnull=True, failed_at__isnull=True
-                ),
-                name="outbox_due_idx",
-            ),
-            # Handed over, not done yet: what recovery watches.
-            models.Index(
-                fields=["queue", "dispatched_at"],
-                condition=models.Q(
-                    dispatched_at__isnull=False, completed_at__isnull=True, failed_at__isnull=True
-                ),
-                name="outbox_in_flight_idx",
-            ),
-            models.Index(
-                fields=["completed_at"],
-                condition=models.Q(completed_at__isnull=False),
-                name="outbox_completed_idx",
-            ),
-            # Given up, for a person to look at (few).
-            models.Index(
-                fields=["failed_at"],
-                condition=models.Q(failed_at__isnull=False),
-                name="outbox_failed_idx",
-            ),
-            # The admin's list, newest first; and what is not done yet (few), newest first.
-            models.Index(fields=["created_at", "id"], name="outbox_created_idx"),
-            models.Index(
-                fields=["created_at", "id"],
-                condition=models.Q(completed_at__isnull=True, failed_at__isnull=True),
-                name="outbox_open_idx",
-            ),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["key"], condition=~models.Q(key=""), name="outbox_one_message_per_key"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.task_name} {self.kwargs}"
-
-    @property
-    def state(self) -> str:
-        if self.completed_at is not None:
-            return "completed"
-        if self.failed_at is not None:
-            return "failed"
-        if self.dispatched_at is None:
-            return "waiting"
-        if self.started_at is not None and self.started_at >= self.dispatched_at:
-            return "running"
-        return "queued"

@@ -1,0 +1,32 @@
+"""What a business rule answers when it refuses: a message fit to show the person, and the
+fields it concerns."""
+
+from __future__ import annotations
+
+from orders.models import Order
+
+
+class OrderError(Exception):
+    """A business rule refused the request; ``message`` is fit to show the person."""
+
+    def __init__(self, message: str, *, field_errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field_errors = field_errors or {}
+
+
+class NotServiceable(OrderError):
+    pass
+
+
+class DuplicateOrder(OrderError):
+    def __init__(self, existing: Order) -> None:
+        super().__init__(
+            f"Order {existing.display_id} for this customer, address and plan is already open "
+            f"({existing.get_status_display().lower()})."
+        )
+        self.existing = existing
+
+
+class OrderConflict(OrderError):
+    """Somebody else changed the order first; the state stayed valid."""

@@ -1,0 +1,160 @@
+"""What an order may hold: one internet access item and the add-ons that rely on it.
+
+Every way in (the sales form, TMF622) states its items as ``ItemRequest``s and has them checked
+here, so the rules and their wording are the same everywhere. A refusal names each item and the
+rule it breaks (``ItemsInvalid.item_errors``, keyed by the request's item id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from orders.errors import OrderError
+from orders.models import Order, OrderItem, Plan, ProductKind, ServiceArea
+from orders.states import ItemAction
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    """One item as asked for: its id within the order, the offering, and the id of the item it
+    relies on (None for the line)."""
+
+    item_id: str
+    offering: Plan
+    relies_on: str | None = None
+    quantity: int = 1
+    action: str = ItemAction.ADD
+
+
+class ItemsInvalid(OrderError):
+    def __init__(self, item_errors: dict[str, str]) -> None:
+        super().__init__(
+            " ".join(f"Item {item_id}: {message}" for item_id, message in item_errors.items())
+        )
+        self.item_errors = item_errors
+
+
+def items_for(line: Plan, add_ons: Sequence[Plan] = ()) -> list[ItemRequest]:
+    """The items of a line and its add-ons, numbered as TMF622 numbers them: the line is 1."""
+    return [
+        ItemRequest("1", line),
+        *(ItemRequest(str(n), offering, relies_on="1") for n, offering in enumerate(add_ons, 2)),
+    ]
+
+
+def items_check(items: Sequence[ItemRequest], area: ServiceArea | None) -> ItemRequest:
+    """Check the combination; return the line (the internet access item). Raises ItemsInvalid
+    naming every item that breaks a rule:
+
+    - exactly one internet access item, relying on nothing;
+    - each add-on relies on an internet access item of the same order, and appears once;
+    - quantity 1, action ``add``, the offering on sale and deliverable at the address.
+    """
+    errors: dict[str, str] = {}
+    by_id = {item.item_id: item for item in items}
+    if len(by_id) != len(items):
+        errors["order"] = "Two items have the same id."
+    lines = [item for item in items if item.offering.kind == ProductKind.INTERNET_ACCESS]
+    if not lines:
+        errors["order"] = "An order needs an internet access item: add-ons are sold with a line."
+    elif len(lines) > 1:
+        for extra in lines[1:]:
+            errors[extra.item_id] = "An order holds one internet access line."
+    seen_kinds: dict[str, str] = {}
+    for item in items:
+        problem = _item_problem(item, by_id, area)
+        if problem:
+            errors.setdefault(item.item_id, problem)
+            continue
+        if item.offering.is_add_on:
+            kind = item.offering.kind
+            if kind in seen_kinds:
+                errors[item.item_id] = (
+                    f"Only one {item.offering.specification.name.lower()} per line "
+                    f"(item {seen_kinds[kind]} is one)."
+                )
+            seen_kinds[kind] = item.item_id
+    if errors:
+        raise ItemsInvalid(errors)
+    return lines[0]
+
+
+def _item_problem(
+    item: ItemRequest, by_id: dict[str, ItemRequest], area: ServiceArea | None
+) -> str:
+    offering = item.offering
+    if item.action != ItemAction.ADD:
+        return f"Action '{item.action}' is not available on a new order; use 'add'."
+    if item.quantity != 1:
+        return "Quantity must be 1."
+    if not offering.is_active:
+        return f"{offering.name} is no longer sold."
+    spec = offering.specification
+    if spec.is_add_on:
+        parent = by_id.get(item.relies_on or "")
+        if item.relies_on is None:
+            return (
+                f"{offering.name} is an add-on: it must rely on the order's internet access "
+                "item (productOrderItemRelationship reliesOn)."
+            )
+        if parent is None:
+            return f"It relies on item {item.relies_on}, which is not on this order."
+        if parent.offering.kind != spec.parent_kind:
+            return (
+                f"{offering.name} must rely on an internet access item; item "
+                f"{parent.item_id} is {parent.offering.name}."
+            )
+    elif item.relies_on is not None:
+        return f"{offering.name} is the line: it relies on no other item."
+    if area is not None and not area.supports(offering):
+        if offering.download_mbps and area.max_download_mbps < offering.download_mbps:
+            return f"{offering.name} ({offering.speed_tier}) is not available at this address."
+        return (
+            f"{offering.name} does not suit the network at this address "
+            f"({area.get_technology_display()})."
+        )
+    return ""
+
+
+def items_create(order: Order, items: Sequence[ItemRequest]) -> list[OrderItem]:
+    """Write the order's items, prices as ordered: two inserts (the line, then its add-ons)
+    however many items there are."""
+    line_requests = [item for item in items if item.relies_on is None]
+    rows = OrderItem.objects.bulk_create(
+        [_row(order, item, items.index(item) + 1, parent=None) for item in line_requests]
+    )
+    parents = {row.item_id: row for row in rows}
+    add_ons = [item for item in items if item.relies_on is not None]
+    if add_ons:
+        rows += OrderItem.objects.bulk_create(
+            [
+                _row(order, item, items.index(item) + 1, parent=parents[item.relies_on or ""])
+                for item in add_ons
+            ]
+        )
+    return sorted(rows, key=lambda row: row.position)
+
+
+def _row(order: Order, item: ItemRequest, position: int, *, parent: OrderItem | None) -> OrderItem:
+    return OrderItem(
+        order=order,
+        item_id=item.item_id,
+        position=position,
+        offering=item.offering,
+        action=item.action,
+        quantity=item.quantity,
+        parent=parent,
+        recurring_price=item.offering.monthly_price * item.quantity,
+        one_time_price=item.offering.one_time_price * item.quantity,
+        currency=item.offering.currency,
+        state_changed_at=order.submitted_at,
+    )
+
+
+def items_totals(items: Sequence[ItemRequest]) -> tuple[Decimal, Decimal]:
+    """Per month and due now, as these items would be ordered today."""
+    monthly = sum((item.offering.monthly_price * item.quantity for item in items), Decimal("0"))
+    once = sum((item.offering.one_time_price * item.quantity for item in items), Decimal("0"))
+    return monthly, once

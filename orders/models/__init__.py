@@ -1,0 +1,40 @@
+"""The shared core's models: the catalogue, customers, orders and their items, status history,
+and the outbox."""
+
+from orders.models.catalog import (
+    LifecycleStatus,
+    Plan,
+    ProductKind,
+    ProductSpecification,
+    ServiceArea,
+    Technology,
+    normalize_postcode,
+    postcode_looks_valid,
+)
+from orders.models.order import (
+    FORCED_MOVES,
+    FORCED_TARGETS,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderItem,
+)
+from orders.models.outbox import OutboxMessage
+
+__all__ = [
+    "FORCED_MOVES",
+    "FORCED_TARGETS",
+    "Customer",
+    "LifecycleStatus",
+    "Order",
+    "OrderEvent",
+    "OrderItem",
+    "OutboxMessage",
+    "Plan",
+    "ProductKind",
+    "ProductSpecification",
+    "ServiceArea",
+    "Technology",
+    "normalize_postcode",
+    "postcode_looks_valid",
+]
