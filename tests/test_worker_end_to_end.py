@@ -12,7 +12,8 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Count
 
 from billing.models import BillingAccount
-from orders.models import Order, OrderEvent, OutboxMessage, Plan, ServiceArea
+from orders.catalogue import specification_for
+from orders.models import Order, OrderEvent, OutboxMessage, Plan, ProductKind, ServiceArea
 from orders.roles import Role
 from orders.services import CustomerDetails, order_submit
 from orders.states import EventSource, OrderStatus
@@ -71,6 +72,7 @@ def test_two_hundred_orders_end_completed_and_billed_or_in_one_owned_exception_c
     # out once), a provisioning lead to own exception cases and a sales rep taking the orders
     plans = [
         Plan.objects.create(
+            specification=specification_for(ProductKind.INTERNET_ACCESS),
             code="e2e-150",
             name="Fibre 150",
             download_mbps=150,
@@ -78,6 +80,7 @@ def test_two_hundred_orders_end_completed_and_billed_or_in_one_owned_exception_c
             monthly_price=Decimal("32.00"),
         ),
         Plan.objects.create(
+            specification=specification_for(ProductKind.INTERNET_ACCESS),
             code="e2e-500",
             name="Fibre 500",
             download_mbps=500,

@@ -91,12 +91,12 @@ def test_order_is_rejected_when_the_area_lost_coverage_after_submission(
     assert result.decision == EligibilityDecision.REJECT
     assert result.reason_code == EligibilityReason.NOT_SERVICEABLE
     with django_capture_on_commit_callbacks(execute=True):
-        assert fulfilment_start(order.pk) is None
+        assert fulfilment_start(order.pk) == []
     order.refresh_from_db()
     assert order.status == OrderStatus.REJECTED
     rejected = order.events.get(to_status=OrderStatus.REJECTED)
     assert rejected.reason_code == EligibilityReason.NOT_SERVICEABLE
-    assert not order.provisioning_jobs.exists()
+    assert not order.tasks.exists()
 
 
 def test_order_is_rejected_when_the_area_was_slowed_below_the_plan(plan, serviceable_area):

@@ -30,7 +30,7 @@ class Rollback(Exception):
 def sent(monkeypatch):
     """Task names handed to the broker (the tasks still run, eagerly)."""
     calls: list[str] = []
-    for name in (FULFIL_TASK, "provisioning.activation_attempt", "billing.start_billing"):
+    for name in (FULFIL_TASK, "provisioning.run_task", "billing.start_billing"):
         task = current_app.tasks[name]
         original = task.apply_async
 
@@ -54,7 +54,8 @@ def test_work_is_not_sent_before_the_transaction_commits(
         assert message.dispatched_at is None
         assert sent == []
     # When it commits, the work goes out and the order runs to the end
-    assert sent == [FULFIL_TASK, "provisioning.activation_attempt", "billing.start_billing"]
+    # (the line's four tasks, one after the other)
+    assert sent == [FULFIL_TASK, *["provisioning.run_task"] * 4, "billing.start_billing"]
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     assert not OutboxMessage.objects.filter(completed_at__isnull=True).exists()

@@ -13,7 +13,7 @@ from billing.models import BillingAccount
 from orders.models import Order, OutboxMessage
 from orders.outbox import recovery
 from orders.states import OrderStatus
-from provisioning.models import ProvisioningJob
+from provisioning.models import TaskAttempt
 from tests.factories import submit_order
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def later(seconds: float) -> datetime.datetime:
 
 @pytest.mark.parametrize(
     "task",
-    [FULFIL_TASK, "provisioning.activation_attempt", "billing.start_billing"],
+    [FULFIL_TASK, "provisioning.run_task", "billing.start_billing"],
 )
 def test_work_the_broker_lost_is_handed_over_again_and_done_once(
     task,
@@ -87,7 +87,8 @@ def test_work_the_broker_lost_is_handed_over_again_and_done_once(
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     assert BillingAccount.objects.filter(order=order).count() == 1
-    assert ProvisioningJob.objects.filter(order=order).count() == 1
+    # and no task of its plan ran twice
+    assert TaskAttempt.objects.filter(order=order).count() == 4
 
 
 def test_work_waiting_in_a_backlog_is_left_alone_and_only_the_missing_is_resent(

@@ -31,7 +31,7 @@ from orders.services import (
     order_confirm_manual_activation,
 )
 from orders.states import EventSource, OrderStatus
-from provisioning.models import ExceptionCase, ProvisioningJob
+from provisioning.models import ExceptionCase, TaskAttempt
 from tests.factories import OrderFactory, PlanFactory, submit_order
 
 pytestmark = pytest.mark.django_db
@@ -361,8 +361,10 @@ def test_rerun_from_the_exception_queue_after_the_network_is_fixed_resolves_the_
     # then a new attempt, requested by the lead, activates the line and billing completes it
     order = Order.objects.get(pk=failed_order.pk)
     assert order.status == OrderStatus.COMPLETED
-    last = order.provisioning_jobs.order_by("-attempt").first()
-    assert (last.trigger, last.requested_by) == (ProvisioningJob.Trigger.MANUAL_RETRY, lead_user)
+    last = order.task_attempts.order_by("-started_at", "-pk").first()
+    assert (last.task.key, last.number) == ("1.activate_line", 1)
+    retried = order.task_attempts.get(task__key="1.reserve_port", number=2)
+    assert (retried.trigger, retried.requested_by) == (TaskAttempt.Trigger.MANUAL_RETRY, lead_user)
     # and the case is resolved by that retry
     case = ExceptionCase.objects.get(order=order)
     assert case.resolution == ExceptionCase.Resolution.RETRY_SUCCEEDED
@@ -374,7 +376,9 @@ def test_rerun_from_the_manual_pool_queues_an_attempt(
     with django_capture_on_commit_callbacks(execute=True):
         order_rerun_activation(manual_order, actor=lead_user, reason="Automate this one.")
     order = Order.objects.get(pk=manual_order.pk)
-    assert order.provisioning_jobs.get().trigger == ProvisioningJob.Trigger.MANUAL_RETRY
+    first = order.task_attempts.get(task__key="1.reserve_port")
+    assert (first.trigger, first.requested_by) == (TaskAttempt.Trigger.MANUAL_RETRY, lead_user)
+    assert set(order.tasks.values_list("mode", flat=True)) == {"automatic"}
     assert order.status == OrderStatus.COMPLETED
 
 

@@ -286,7 +286,7 @@ def test_future_dated_order_is_held_then_released_on_its_date_and_activates(
     order.refresh_from_db()
     # Then it waits, scheduled, with nothing queued for activation
     assert order.status == OrderStatus.SCHEDULED
-    assert not order.provisioning_jobs.exists()
+    assert not order.tasks.exists()
     # When the scheduler runs before the date, nothing moves
     with django_capture_on_commit_callbacks(execute=True):
         assert orders_release_due(today=due - datetime.timedelta(days=1)) == 0

@@ -9,7 +9,8 @@ from itertools import count
 
 import pytest
 
-from orders.models import Order, Plan, ServiceArea
+from orders.catalogue import specification_for
+from orders.models import Order, Plan, ProductKind, ServiceArea
 from orders.services import CustomerDetails, customer_link_user, order_submit
 from orders.states import EventSource
 
@@ -21,6 +22,7 @@ def plan_factory(db):
     def make(*, download_mbps: int, price: str = "30.00") -> Plan:
         n = next(_seq)
         return Plan.objects.create(
+            specification=specification_for(ProductKind.INTERNET_ACCESS),
             code=f"plan-{n}",
             name=f"Plan {n} {download_mbps}",
             download_mbps=download_mbps,

@@ -1,5 +1,6 @@
-"""Activation and the exception queue (provisioning/services.py): US-03, US-06 and DESIGN
-invariants 5 and 7."""
+"""Fulfilment and the exception queue (provisioning/services.py, provisioning/scheduler.py):
+US-03, US-06 and DESIGN invariants 5 and 7, for a one-line order (multi-item plans:
+tests/provisioning/test_scheduler.py)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,11 @@ from orders.outbox import RetryLater
 from orders.roles import Role
 from orders.services import order_cancel
 from orders.states import EventSource, OrderStatus
-from provisioning.adapters import ActivationRequest, StepResult
-from provisioning.models import (
-    ACTIVATION_PLAN,
-    ExceptionCase,
-    ProvisioningJob,
-    ProvisioningStep,
-    ReasonCode,
-    StepName,
-)
+from provisioning.adapters import TaskRequest, TaskResult
+from provisioning.models import ExceptionCase, FulfilmentTask, ReasonCode, TaskAttempt, TaskState
+from provisioning.scheduler import task_run
 from provisioning.services import (
     CaseError,
-    activation_attempt_run,
     exception_case_assign,
     exception_case_resolve_override,
     exception_case_retry,
@@ -37,9 +31,9 @@ pytestmark = pytest.mark.django_db
 
 
 class ExplodingAdapter:
-    """A network adapter with a defect: it raises instead of reporting a failed step."""
+    """A network adapter with a defect: it raises instead of reporting a failed task."""
 
-    def execute(self, step: StepName, request: ActivationRequest) -> StepResult:
+    def execute(self, request: TaskRequest) -> TaskResult:
         raise KeyError("vlan_id")
 
 
@@ -75,8 +69,21 @@ def status_path(order: Order) -> list[str]:
     )
 
 
-def steps_of(job: ProvisioningJob) -> list[tuple[str, str]]:
-    return list(job.steps.order_by("id").values_list("name", "status"))
+ACCESS_TASKS = ["1.reserve_port", "1.create_subscriber", "1.apply_speed_profile", "1.activate_line"]
+
+
+def tasks_of(order: Order) -> list[tuple[str, str, int]]:
+    """(key, state, attempts) of each task of the order's plan, in plan order."""
+    return list(order.tasks.order_by("pk").values_list("key", "state", "attempts"))
+
+
+def attempts_of(order: Order, key: str) -> list[tuple[str, str]]:
+    """(trigger, outcome) of each attempt at one task."""
+    return list(
+        TaskAttempt.objects.filter(task__order=order, task__key=key)
+        .order_by("number")
+        .values_list("trigger", "outcome")
+    )
 
 
 # --- US-03: provisioning automation ---------------------------------------------------------
@@ -98,56 +105,53 @@ def test_us03_eligible_order_activates_without_manual_intervention(place, servic
         EventSource.PROVISIONING,
         EventSource.BILLING,
     }
-    job = order.provisioning_jobs.get()
-    assert (job.attempt, job.trigger, job.status) == (
-        1,
-        ProvisioningJob.Trigger.INITIAL,
-        ProvisioningJob.Status.SUCCEEDED,
-    )
-    assert steps_of(job) == [(step, ProvisioningStep.Status.SUCCEEDED) for step in ACTIVATION_PLAN]
-    assert all(job.steps.values_list("network_reference", flat=True))
+    assert tasks_of(order) == [(key, TaskState.DONE, 1) for key in ACCESS_TASKS]
+    for key in ACCESS_TASKS:
+        assert attempts_of(order, key) == [("initial", "succeeded")]
+    assert all(order.tasks.values_list("network_reference", flat=True))
     assert not ExceptionCase.objects.exists()
     assert BillingAccount.objects.filter(order=order).exists()
 
 
-def test_order_in_an_area_without_automation_waits_for_the_team_with_no_job(place, manual_area):
+def test_order_in_an_area_without_automation_waits_for_the_team_with_manual_tasks(
+    place, manual_area
+):
     order = place(manual_area)
     assert order.status == OrderStatus.AWAITING_MANUAL
     routed = order.events.get(to_status=OrderStatus.AWAITING_MANUAL)
     assert routed.reason_code == "MANUAL_AREA"
-    assert not order.provisioning_jobs.exists()
+    # Its plan is for people: the first task waits in the manual pool, nothing went to the network
+    assert set(order.tasks.values_list("mode", flat=True)) == {"manual"}
+    assert tasks_of(order)[0] == ("1.reserve_port", TaskState.READY, 0)
+    assert not TaskAttempt.objects.filter(order=order).exists()
     assert not ExceptionCase.objects.exists()
 
 
-def test_transient_failure_is_retried_automatically_and_done_steps_are_skipped(place, flaky_area):
+def test_transient_failure_is_retried_automatically_and_done_tasks_are_not_redone(
+    place, flaky_area
+):
     # Given an exchange that times out on the first attempt only
     order = place(flaky_area)
-    # Then the automatic retry activates the line, with no case and no person involved
+    # Then the automatic retry of that task activates the line, with no case and no person
     assert order.status == OrderStatus.COMPLETED
-    first, second = order.provisioning_jobs.order_by("attempt")
-    assert (first.status, first.error_code, first.transient) == (
-        ProvisioningJob.Status.FAILED,
+    first, second = TaskAttempt.objects.filter(task__order=order, task__key="1.create_subscriber")
+    assert (first.outcome, first.error_code, first.transient) == (
+        "failed",
         ReasonCode.NETWORK_TIMEOUT,
         True,
     )
-    assert (second.trigger, second.status) == (
-        ProvisioningJob.Trigger.AUTO_RETRY,
-        ProvisioningJob.Status.SUCCEEDED,
-    )
-    assert steps_of(first) == [
-        (StepName.RESERVE_PORT, ProvisioningStep.Status.SUCCEEDED),
-        (StepName.SUBSCRIBER_PROFILE, ProvisioningStep.Status.FAILED),
+    assert (second.trigger, second.outcome) == (TaskAttempt.Trigger.AUTO_RETRY, "succeeded")
+    # ... and the port reserved before is not reserved again
+    assert tasks_of(order) == [
+        ("1.reserve_port", TaskState.DONE, 1),
+        ("1.create_subscriber", TaskState.DONE, 2),
+        ("1.apply_speed_profile", TaskState.DONE, 1),
+        ("1.activate_line", TaskState.DONE, 1),
     ]
-    # ... and the port reserved on attempt 1 is not reserved again on attempt 2
-    assert steps_of(second) == [
-        (StepName.RESERVE_PORT, ProvisioningStep.Status.SKIPPED),
-        (StepName.SUBSCRIBER_PROFILE, ProvisioningStep.Status.SUCCEEDED),
-        (StepName.SPEED_PROFILE, ProvisioningStep.Status.SUCCEEDED),
-        (StepName.ACTIVATE_LINE, ProvisioningStep.Status.SUCCEEDED),
+    failures = order.events.filter(kind=OrderEvent.Kind.TASK_FAILED)
+    assert [(e.data["task"], e.data["will_retry"]) for e in failures] == [
+        ("1.create_subscriber", True)
     ]
-    attempts = order.events.filter(kind=OrderEvent.Kind.ACTIVATION_ATTEMPT).order_by("id")
-    assert [e.data["succeeded"] for e in attempts] == [False, True]
-    assert attempts[0].data["will_retry"] is True
     assert not ExceptionCase.objects.exists()
 
 
@@ -171,9 +175,12 @@ def test_us06_failed_activation_opens_an_exception_case_with_reason_code_and_own
     held = order.events.get(to_status=OrderStatus.EXCEPTION)
     assert held.reason_code == ReasonCode.PORT_UNAVAILABLE
     opened = order.events.get(kind=OrderEvent.Kind.EXCEPTION_OPENED)
-    assert opened.data == {"case": case.pk}
-    # ... a permanent failure is not retried automatically
-    assert order.provisioning_jobs.count() == 1
+    assert opened.data == {"case": case.pk, "task": "1.reserve_port"}
+    # ... the case names the task, which is failed; the rest of the plan waits
+    assert case.task.key == "1.reserve_port"
+    assert tasks_of(order)[0] == ("1.reserve_port", TaskState.FAILED, 1)
+    assert {state for _, state, _ in tasks_of(order)[1:]} == {TaskState.WAITING}
+    assert order.items.get().state == "held"
     assert not BillingAccount.objects.exists()
 
 
@@ -200,11 +207,10 @@ def test_us06_transient_failure_that_never_clears_ends_in_one_case_not_one_per_a
     settings.PROVISIONING_MAX_AUTO_ATTEMPTS = 3
     order = place(serviceable_area)
     # Then it is tried the allowed number of times, then held in exactly one case
-    jobs = order.provisioning_jobs.order_by("attempt")
-    assert [j.trigger for j in jobs] == [
-        ProvisioningJob.Trigger.INITIAL,
-        ProvisioningJob.Trigger.AUTO_RETRY,
-        ProvisioningJob.Trigger.AUTO_RETRY,
+    assert attempts_of(order, "1.activate_line") == [
+        ("initial", "failed"),
+        ("auto_retry", "failed"),
+        ("auto_retry", "failed"),
     ]
     assert order.status == OrderStatus.EXCEPTION
     case = ExceptionCase.objects.get()
@@ -214,11 +220,8 @@ def test_us06_transient_failure_that_never_clears_ends_in_one_case_not_one_per_a
         lead_user,
     )
     assert order.events.filter(to_status=OrderStatus.EXCEPTION).count() == 1
-    # ... and steps done on attempt 1 were not redone on the retries
-    for retry in jobs[1:]:
-        assert steps_of(retry)[:3] == [
-            (step, ProvisioningStep.Status.SKIPPED) for step in ACTIVATION_PLAN[:3]
-        ]
+    # ... and the tasks done before were not redone on the retries
+    assert [attempts for _, _, attempts in tasks_of(order)] == [1, 1, 1, 3]
 
 
 def test_us06_adapter_defect_ends_as_an_adapter_error_case(
@@ -232,7 +235,7 @@ def test_us06_adapter_defect_ends_as_an_adapter_error_case(
     assert "KeyError" in case.reason_detail
     assert case.owner == lead_user
     # A defect is not transient: no automatic retry
-    assert order.provisioning_jobs.count() == 1
+    assert TaskAttempt.objects.filter(order=order).count() == 1
 
 
 def test_case_with_no_provisioning_lead_falls_back_to_a_superuser(place, faulty_area):
@@ -266,8 +269,8 @@ def test_retry_after_the_network_is_fixed_completes_the_order_and_resolves_the_c
         ExceptionCase.Resolution.RETRY_SUCCEEDED,
     )
     assert case.resolved_by == lead_user
-    retry = order.provisioning_jobs.get(attempt=2)
-    assert (retry.trigger, retry.requested_by) == (ProvisioningJob.Trigger.MANUAL_RETRY, lead_user)
+    retry = TaskAttempt.objects.get(task__order=order, task__key="1.reserve_port", number=2)
+    assert (retry.trigger, retry.requested_by) == (TaskAttempt.Trigger.MANUAL_RETRY, lead_user)
     restarted = order.events.get(from_status=OrderStatus.EXCEPTION)
     assert (restarted.to_status, restarted.actor) == (OrderStatus.PROVISIONING, lead_user)
     assert order.events.filter(kind=OrderEvent.Kind.EXCEPTION_RESOLVED).count() == 1
@@ -283,7 +286,10 @@ def test_retry_that_fails_again_reopens_the_same_case(failed, lead_user, run_com
     assert order.status == OrderStatus.EXCEPTION
     assert ExceptionCase.objects.get().pk == case.pk
     assert (case.state, case.failure_count) == (ExceptionCase.State.OPEN, 2)
-    assert order.provisioning_jobs.count() == 2
+    assert attempts_of(order, "1.reserve_port") == [
+        ("initial", "failed"),
+        ("manual_retry", "failed"),
+    ]
 
 
 def test_a_case_can_only_be_assigned_to_provisioning_staff(failed, lead_user, support_user):
@@ -409,7 +415,7 @@ def test_acting_on_a_case_someone_already_resolved_is_refused_and_changes_nothin
         reason="Duplicate of another order.",
     )
     order.refresh_from_db()
-    before = (order.status, order.events.count(), order.provisioning_jobs.count())
+    before = (order.status, order.events.count(), TaskAttempt.objects.count())
     # When the first lead acts on their stale view
     with pytest.raises(CaseError, match="someone acted on it first"):
         if second_action == "retry":
@@ -424,103 +430,103 @@ def test_acting_on_a_case_someone_already_resolved_is_refused_and_changes_nothin
     # Then nothing changed
     order.refresh_from_db()
     case.refresh_from_db()
-    assert (order.status, order.events.count(), order.provisioning_jobs.count()) == before
+    assert (order.status, order.events.count(), TaskAttempt.objects.count()) == before
     assert (case.resolution, case.resolved_by) == (
         ExceptionCase.Resolution.OVERRIDE_CANCELLED,
         other_lead,
     )
 
 
-# --- idempotent tasks and the reaper ----------------------------------------------------------
+# --- idempotent tasks and lost workers --------------------------------------------------------
 def test_fulfilment_start_twice_does_nothing_the_second_time(plan, serviceable_area, run_committed):
     order = submit_order(plan=plan, area=serviceable_area).order  # its own dispatch never runs
-    job = run_committed(fulfilment_start, order.pk)
+    tasks = run_committed(fulfilment_start, order.pk)
     order.refresh_from_db()
-    assert job is not None
+    assert len(tasks) == 4
     assert order.status == OrderStatus.COMPLETED
     events = order.events.count()
     # When the same message is delivered again
-    assert run_committed(fulfilment_start, order.pk) is None
-    # Then no new attempt, no new history
-    assert order.provisioning_jobs.count() == 1
+    assert run_committed(fulfilment_start, order.pk) == []
+    # Then no new task, no new attempt, no new history
+    assert order.tasks.count() == 4
+    assert TaskAttempt.objects.filter(order=order).count() == 4
     assert order.events.count() == events
 
 
-def test_activation_attempt_run_twice_does_nothing_the_second_time(
-    plan, serviceable_area, run_committed
-):
+def test_a_task_run_twice_does_nothing_the_second_time(plan, serviceable_area, run_committed):
     order = submit_order(plan=plan, area=serviceable_area).order
-    job = fulfilment_start(order.pk)  # queued, not yet run
-    assert job.status == ProvisioningJob.Status.PENDING
-    run_committed(activation_attempt_run, job.pk)
-    job.refresh_from_db()
-    assert job.status == ProvisioningJob.Status.SUCCEEDED
-    steps, events = job.steps.count(), order.events.count()
+    fulfilment_start(order.pk)  # planned; its first task queued, not yet run
+    first = order.tasks.get(key="1.reserve_port")
+    assert first.state == TaskState.READY
+    run_committed(task_run, first.pk)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    attempts, events = TaskAttempt.objects.count(), order.events.count()
     # When the task is delivered a second time
-    again = run_committed(activation_attempt_run, job.pk)
-    # Then the job is left as it was and the network is not asked again
-    assert again.status == ProvisioningJob.Status.SUCCEEDED
-    assert (job.steps.count(), order.events.count()) == (steps, events)
+    again = run_committed(task_run, first.pk)
+    # Then it is left as it was and the network is not asked again
+    assert again.state == TaskState.DONE
+    assert (TaskAttempt.objects.count(), order.events.count()) == (attempts, events)
     assert BillingAccount.objects.filter(order=order).count() == 1
 
 
-def test_attempt_that_comes_up_after_the_order_was_cancelled_is_not_run(
+def test_a_task_that_comes_up_after_the_order_was_cancelled_is_not_run(
     plan, manual_area, lead_user, run_committed
 ):
-    # Given a job queued for an order that is then cancelled (a stale message)
+    # Given an order planned for people, then cancelled while its first task was ready
     order = submit_order(plan=plan, area=manual_area).order
-    job = ProvisioningJob.objects.create(
-        order=order, attempt=1, trigger=ProvisioningJob.Trigger.INITIAL
-    )
+    fulfilment_start(order.pk)
+    ready = order.tasks.get(key="1.reserve_port")
     order_cancel(order, actor=lead_user, reason="Customer cancelled.", source=EventSource.ADMIN)
-    # When the attempt comes up
-    run_committed(activation_attempt_run, job.pk)
-    # Then the network is not touched and the order stays cancelled
-    job.refresh_from_db()
+    # When a (stale) message for the task comes up
+    run_committed(task_run, ready.pk)
+    # Then the network is not touched and the order and its plan stay cancelled
+    ready.refresh_from_db()
     order.refresh_from_db()
-    assert job.status == ProvisioningJob.Status.FAILED
-    assert not job.steps.exists()
+    assert ready.state == TaskState.CANCELLED
+    assert not TaskAttempt.objects.filter(order=order).exists()
     assert order.status == OrderStatus.CANCELLED
+    assert set(order.tasks.values_list("state", flat=True)) == {TaskState.CANCELLED}
+    assert order.items.get().state == "cancelled"
 
 
-def test_job_left_running_by_a_dead_worker_fails_as_worker_lost_when_its_message_comes_again(
+def test_a_task_left_running_by_a_dead_worker_fails_as_worker_lost_when_its_message_comes_again(
     plan, serviceable_area, settings, run_committed
 ):
-    # Given an attempt that started an hour ago and whose worker died
+    # Given a task that started an hour ago and whose worker died
     settings.OUTBOX_LEASE_SECONDS = 150
     order = submit_order(plan=plan, area=serviceable_area).order
-    job = fulfilment_start(order.pk)
-    ProvisioningJob.objects.filter(pk=job.pk).update(
-        status=ProvisioningJob.Status.RUNNING,
-        started_at=timezone.now() - datetime.timedelta(hours=1),
+    fulfilment_start(order.pk)
+    stalled = order.tasks.get(key="1.reserve_port")
+    an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    FulfilmentTask.objects.filter(pk=stalled.pk).update(
+        state=TaskState.RUNNING, started_at=an_hour_ago, attempts=1
     )
-    fresh = ProvisioningJob.objects.create(
-        order=submit_order(plan=plan, area=serviceable_area).order,
-        attempt=1,
-        trigger=ProvisioningJob.Trigger.INITIAL,
-        status=ProvisioningJob.Status.RUNNING,
-        started_at=timezone.now(),
+    TaskAttempt.objects.create(
+        task=stalled, order=order, number=1, trigger="initial", started_at=an_hour_ago
+    )
+    other = submit_order(plan=plan, area=serviceable_area).order
+    fulfilment_start(other.pk)
+    fresh = other.tasks.get(key="1.reserve_port")
+    FulfilmentTask.objects.filter(pk=fresh.pk).update(
+        state=TaskState.RUNNING, started_at=timezone.now(), attempts=1
     )
     # When the outbox's recovery hands its message over again
-    run_committed(activation_attempt_run, job.pk)
-    # Then the stalled attempt is failed as WORKER_LOST and retried automatically
-    job.refresh_from_db()
-    order.refresh_from_db()
-    assert (job.status, job.error_code, job.transient) == (
-        ProvisioningJob.Status.FAILED,
+    run_committed(task_run, stalled.pk)
+    # Then the stalled attempt is failed as WORKER_LOST and the task retried automatically
+    lost, retry = TaskAttempt.objects.filter(task=stalled).order_by("number")
+    assert (lost.outcome, lost.error_code, lost.transient) == (
+        "failed",
         ReasonCode.WORKER_LOST,
         True,
     )
-    retry = order.provisioning_jobs.get(attempt=2)
-    assert (retry.trigger, retry.status) == (
-        ProvisioningJob.Trigger.AUTO_RETRY,
-        ProvisioningJob.Status.SUCCEEDED,
-    )
+    assert (retry.trigger, retry.outcome) == (TaskAttempt.Trigger.AUTO_RETRY, "succeeded")
+    order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
-    # ... while a copy of the message of an attempt still within its lease is put off until
-    # the lease is over, and the attempt is left to its worker
+    # ... while a copy of the message of a task still within its lease is put off until the
+    # lease is over, and the task is left to its worker
     with pytest.raises(RetryLater) as later:
-        run_committed(activation_attempt_run, fresh.pk)
+        run_committed(task_run, fresh.pk)
     assert 140 < later.value.seconds <= 150
     fresh.refresh_from_db()
-    assert fresh.status == ProvisioningJob.Status.RUNNING
+    assert fresh.state == TaskState.RUNNING

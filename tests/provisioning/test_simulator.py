@@ -1,5 +1,6 @@
-"""The network simulator (provisioning/adapters/simulator.py): rules decide which step fails,
-how, and for how many attempts; the same request always gives the same answer."""
+"""The network simulator (provisioning/adapters/simulator.py): rules decide which task fails,
+how, and for how many attempts; the same request always gives the same answer, with the same
+identifiers (port, subscriber, address, CPE serial)."""
 
 from __future__ import annotations
 
@@ -7,42 +8,61 @@ import dataclasses
 
 import pytest
 
-from provisioning.adapters import ActivationRequest, get_adapter
+from orders.fulfilment import TaskType
+from provisioning.adapters import TaskRequest, get_adapter
 from provisioning.adapters.simulator import DEFAULT_RULES, SimulatedNetworkAdapter
-from provisioning.models import ACTIVATION_PLAN, ReasonCode, StepName
+from provisioning.models import ReasonCode
 
-REQUEST = ActivationRequest(
+REQUEST = TaskRequest(
     order_id="K7QM3XPA9Z",
+    item_id="1",
+    task_type=TaskType.RESERVE_PORT,
     attempt=1,
     postcode="SW1A1AA",
     address="1 High Street, London SW1A 1AA",
     exchange="Westminster",
     technology="fttp",
+    offering_code="fibre-500",
     plan_code="fibre-500",
     download_mbps=500,
     upload_mbps=100,
 )
+ACCESS_PLAN = (
+    TaskType.RESERVE_PORT,
+    TaskType.CREATE_SUBSCRIBER,
+    TaskType.APPLY_SPEED_PROFILE,
+    TaskType.ACTIVATE_LINE,
+)
 
 
-def request(**changes) -> ActivationRequest:
+def request(**changes) -> TaskRequest:
     return dataclasses.replace(REQUEST, **changes)
 
 
-def outcome(adapter: SimulatedNetworkAdapter, req: ActivationRequest) -> list[tuple[str, str]]:
-    """(step, error code or '') for each step of the plan, as the simulator answers it."""
-    return [(step, adapter.execute(step, req).error_code) for step in ACTIVATION_PLAN]
+def run(adapter: SimulatedNetworkAdapter, task: str, **changes):
+    return adapter.execute(request(task_type=task, **changes))
+
+
+def outcome(adapter: SimulatedNetworkAdapter, **changes) -> list[tuple[str, str]]:
+    """(task, error code or '') for each task of the access plan, as the simulator answers."""
+    return [(task, run(adapter, task, **changes).error_code) for task in ACCESS_PLAN]
 
 
 def simulator(*rules) -> SimulatedNetworkAdapter:
     return SimulatedNetworkAdapter(rules=list(rules), latency_ms=0)
 
 
-def test_with_no_rules_every_step_succeeds_with_a_reference():
+def test_with_no_rules_every_task_succeeds_with_a_reference_and_its_identifiers():
     adapter = simulator()
-    for step in ACTIVATION_PLAN:
-        result = adapter.execute(step, REQUEST)
+    for task in TaskType:
+        result = run(adapter, task)
         assert result.ok
-        assert result.network_reference.startswith(step.upper() + "-")
+        assert result.network_reference.startswith(task.upper() + "-")
+    assert run(adapter, TaskType.RESERVE_PORT).identifiers["port"].startswith("WEST-")
+    assert run(adapter, TaskType.CREATE_SUBSCRIBER).identifiers == {"subscriber": "sub-k7qm3xpa9z"}
+    address = run(adapter, TaskType.ALLOCATE_ADDRESS, item_id="2").identifiers["ipv4Address"]
+    assert address.startswith(("198.51.100.", "203.0.113."))
+    assert run(adapter, TaskType.REGISTER_CPE, item_id="3").identifiers["cpeSerial"].startswith("CPE")
 
 
 @pytest.mark.parametrize(
@@ -61,19 +81,27 @@ def test_with_no_rules_every_step_succeeds_with_a_reference():
     ids=["exchange", "postcode", "postcode_prefix", "plan_code", "all_conditions"],
 )
 def test_rule_fails_only_the_requests_it_matches(when, matching, other):
-    adapter = simulator({"when": when, "step": "speed_profile", "error": "SPEED_PROFILE_FAILED"})
-    failed = adapter.execute(StepName.SPEED_PROFILE, request(**matching))
+    adapter = simulator(
+        {"when": when, "step": "apply_speed_profile", "error": "SPEED_PROFILE_FAILED"}
+    )
+    failed = run(adapter, TaskType.APPLY_SPEED_PROFILE, **matching)
     assert not failed.ok
     assert failed.error_code == ReasonCode.SPEED_PROFILE_FAILED
     assert failed.error_message == "Speed profile fibre-500 not applied."
-    assert adapter.execute(StepName.SPEED_PROFILE, request(**other)).ok
-    # Only the rule's step fails
-    assert adapter.execute(StepName.RESERVE_PORT, request(**matching)).ok
+    assert run(adapter, TaskType.APPLY_SPEED_PROFILE, **other).ok
+    # Only the rule's task fails
+    assert run(adapter, TaskType.RESERVE_PORT, **matching).ok
 
 
-def test_rule_without_a_step_fails_the_first_step_and_is_permanent_unless_said_otherwise():
+def test_rules_written_with_the_old_step_names_still_match_their_tasks():
+    adapter = simulator({"when": {}, "step": "subscriber_profile", "error": "PROFILE_REJECTED"})
+    assert run(adapter, TaskType.CREATE_SUBSCRIBER).error_code == ReasonCode.PROFILE_REJECTED
+    assert run(adapter, TaskType.RESERVE_PORT).ok
+
+
+def test_rule_without_a_step_fails_reserving_the_port_and_is_permanent_unless_said_otherwise():
     adapter = simulator({"when": {"exchange": "Westminster"}, "error": "PORT_UNAVAILABLE"})
-    result = adapter.execute(StepName.RESERVE_PORT, REQUEST)
+    result = run(adapter, TaskType.RESERVE_PORT)
     assert (result.ok, result.error_code, result.transient) == (
         False,
         ReasonCode.PORT_UNAVAILABLE,
@@ -82,18 +110,18 @@ def test_rule_without_a_step_fails_the_first_step_and_is_permanent_unless_said_o
     assert result.error_message == "No free access port at exchange Westminster."
 
 
-def test_fail_attempts_fails_only_the_first_attempts():
+def test_fail_attempts_fails_only_the_tasks_first_attempts():
     adapter = simulator(
         {
             "when": {},
-            "step": "subscriber_profile",
+            "step": "create_subscriber",
             "error": "NETWORK_TIMEOUT",
             "transient": True,
             "fail_attempts": 2,
         }
     )
     for attempt, ok in ((1, False), (2, False), (3, True), (4, True)):
-        result = adapter.execute(StepName.SUBSCRIBER_PROFILE, request(attempt=attempt))
+        result = run(adapter, TaskType.CREATE_SUBSCRIBER, attempt=attempt)
         assert result.ok is ok, attempt
         if not ok:
             assert result.transient is True
@@ -104,46 +132,55 @@ def test_the_first_matching_rule_wins():
         {"when": {"exchange": "Westminster"}, "step": "activate_line", "error": "LINE_TEST_FAILED"},
         {"when": {}, "step": "activate_line", "error": "NETWORK_TIMEOUT"},
     )
-    assert adapter.execute(StepName.ACTIVATE_LINE, REQUEST).error_code == "LINE_TEST_FAILED"
-    other = request(exchange="Leeds City")
-    assert adapter.execute(StepName.ACTIVATE_LINE, other).error_code == "NETWORK_TIMEOUT"
+    assert run(adapter, TaskType.ACTIVATE_LINE).error_code == "LINE_TEST_FAILED"
+    assert run(adapter, TaskType.ACTIVATE_LINE, exchange="Leeds City").error_code == (
+        "NETWORK_TIMEOUT"
+    )
 
 
-def test_default_rules_fail_faultybridge_always_and_flakeyford_once():
+def test_default_rules_fail_faultybridge_always_flakeyford_once_and_poolham_static_ips():
     adapter = simulator(*DEFAULT_RULES)
-    faulty = request(exchange="Faultybridge")
     for attempt in (1, 2, 5):
-        assert outcome(adapter, request(exchange="Faultybridge", attempt=attempt))[0] == (
-            StepName.RESERVE_PORT,
+        assert outcome(adapter, exchange="Faultybridge", attempt=attempt)[0] == (
+            TaskType.RESERVE_PORT,
             ReasonCode.PORT_UNAVAILABLE,
         )
-    assert adapter.execute(StepName.RESERVE_PORT, faulty).transient is False
-    flaky_first = adapter.execute(StepName.SUBSCRIBER_PROFILE, request(exchange="Flakeyford"))
+    assert run(adapter, TaskType.RESERVE_PORT, exchange="Faultybridge").transient is False
+    flaky_first = run(adapter, TaskType.CREATE_SUBSCRIBER, exchange="Flakeyford")
     assert (flaky_first.error_code, flaky_first.transient) == (ReasonCode.NETWORK_TIMEOUT, True)
-    assert adapter.execute(
-        StepName.SUBSCRIBER_PROFILE, request(exchange="Flakeyford", attempt=2)
-    ).ok
-    assert all(code == "" for _, code in outcome(adapter, REQUEST))
+    assert run(adapter, TaskType.CREATE_SUBSCRIBER, exchange="Flakeyford", attempt=2).ok
+    pool = run(adapter, TaskType.ALLOCATE_ADDRESS, exchange="Poolham", item_id="2")
+    assert (pool.error_code, pool.transient) == (ReasonCode.ADDRESS_POOL_EXHAUSTED, False)
+    assert all(code == "" for _, code in outcome(adapter, exchange="Poolham"))
+    assert all(code == "" for _, code in outcome(adapter))
 
 
-def test_references_are_the_same_for_the_same_order_and_step_whatever_the_attempt():
+def test_references_are_the_same_for_the_same_order_item_and_task_whatever_the_attempt():
     adapter = simulator()
-    first = adapter.execute(StepName.RESERVE_PORT, REQUEST).network_reference
-    # Doing a step again (a retry, a redelivered task) returns the same reference
-    assert adapter.execute(StepName.RESERVE_PORT, request(attempt=3)).network_reference == first
-    assert simulator().execute(StepName.RESERVE_PORT, REQUEST).network_reference == first
-    # ... and differs for another step or another order
-    assert adapter.execute(StepName.SPEED_PROFILE, REQUEST).network_reference != first
-    other = request(order_id="ABCDE12345")
-    assert adapter.execute(StepName.RESERVE_PORT, other).network_reference != first
+    first = run(adapter, TaskType.RESERVE_PORT)
+    # Doing a task again (a retry, a redelivered message) returns the same answer
+    again = run(adapter, TaskType.RESERVE_PORT, attempt=3)
+    assert (again.network_reference, again.identifiers) == (
+        first.network_reference,
+        first.identifiers,
+    )
+    assert simulator().execute(REQUEST).network_reference == first.network_reference
+    # ... and differs for another task, item or order
+    assert run(adapter, TaskType.APPLY_SPEED_PROFILE).network_reference != first.network_reference
+    assert run(adapter, TaskType.RESERVE_PORT, item_id="2").network_reference != (
+        first.network_reference
+    )
+    assert run(adapter, TaskType.RESERVE_PORT, order_id="ABCDE12345").network_reference != (
+        first.network_reference
+    )
 
 
 def test_configured_rules_come_from_settings_and_an_empty_list_means_no_failures(settings):
     settings.NETWORK_SIMULATOR_LATENCY_MS = 0
     faulty = request(exchange="Faultybridge")
     settings.NETWORK_SIMULATOR_RULES = None
-    assert not get_adapter().execute(StepName.RESERVE_PORT, faulty).ok  # the defaults
+    assert not get_adapter().execute(faulty).ok  # the defaults
     settings.NETWORK_SIMULATOR_RULES = []
-    assert get_adapter().execute(StepName.RESERVE_PORT, faulty).ok
+    assert get_adapter().execute(faulty).ok
     settings.NETWORK_SIMULATOR_RULES = [{"when": {"plan_code": "fibre-500"}}]
-    assert get_adapter().execute(StepName.RESERVE_PORT, REQUEST).error_code == "NETWORK_TIMEOUT"
+    assert get_adapter().execute(REQUEST).error_code == "NETWORK_TIMEOUT"

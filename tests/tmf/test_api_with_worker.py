@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 
-from orders.models import Order, Plan, ServiceArea
+from orders.catalogue import specification_for
+from orders.models import Order, Plan, ProductKind, ServiceArea
 from orders.roles import Role
 from orders.states import OrderStatus
 from tests.tmf.conftest import TMF622
@@ -66,6 +67,7 @@ def test_api_order_activates_through_the_worker_and_the_listener_gets_every_even
     # Given the catalogue and an automated exchange, a lead (owner of any exception), and a CRM
     # registered with all scopes
     plan = Plan.objects.create(
+        specification=specification_for(ProductKind.INTERNET_ACCESS),
         code="fibre-500",
         name="Fibre 500",
         download_mbps=500,
