@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from orders.eligibility import serviceability_check
-from orders.models import Customer, Plan, postcode_looks_valid
+from orders.items import ItemRequest, ItemsInvalid, items_check, items_totals
+from orders.models import Customer, Plan, ProductKind, postcode_looks_valid
 from orders.services import CustomerDetails, PhoneMatch, normalize_phone
 
 PHONE_HELP = "Mobile or landline, digits with optional leading +."
@@ -23,11 +26,95 @@ PLAN_HELP = (
 )
 
 
+CENT = Decimal("0.01")
+ADD_ONS_HELP = (
+    "Sold with the line. A one-time charge is due now and comes on the first bill; monthly "
+    "charges start when the add-on is live."
+)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount} {currency}"
+
+
+def _due_now(offering: Plan) -> str:
+    if not offering.one_time_price:
+        return "nothing due today"
+    return f"{_money(offering.one_time_price, offering.currency)} due now"
+
+
+class _Priced:
+    """Each option carries its offering's prices, for the form's live totals (order_form.js)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):  # type: ignore[no-untyped-def]
+        option = super().create_option(  # type: ignore[misc]
+            name, value, label, selected, index, subindex=subindex, attrs=attrs
+        )
+        offering = getattr(value, "instance", None)
+        if isinstance(offering, Plan):
+            option["attrs"].update(
+                {
+                    "data-label": str(offering),
+                    "data-monthly": str(offering.monthly_price),
+                    "data-once": str(offering.one_time_price),
+                }
+            )
+        return option
+
+
+class PricedRadioSelect(_Priced, forms.RadioSelect):
+    pass
+
+
+class PricedCheckboxSelectMultiple(_Priced, forms.CheckboxSelectMultiple):
+    pass
+
+
 class PlanChoiceField(forms.ModelChoiceField):
     """The plans with what the customer pays beside each one, so the rep can quote them."""
 
     def label_from_instance(self, obj: Plan) -> str:  # type: ignore[override]
-        return f"{obj} · {obj.monthly_price} {obj.currency} a month · nothing due today"
+        return f"{obj} · {obj.monthly_price} {obj.currency} a month · {_due_now(obj)}"
+
+
+class AddOnChoiceField(forms.ModelMultipleChoiceField):
+    """The add-ons on sale, each with its monthly price and one-time charge."""
+
+    def label_from_instance(self, obj: Plan) -> str:  # type: ignore[override]
+        return f"{obj.name} · {obj.monthly_price} {obj.currency} a month · {_due_now(obj)}"
+
+
+def lines_on_sale() -> Any:
+    return Plan.objects.filter(
+        is_active=True, specification__kind=ProductKind.INTERNET_ACCESS
+    ).select_related("specification")
+
+
+def add_ons_on_sale() -> Any:
+    return (
+        Plan.objects.filter(is_active=True)
+        .exclude(specification__parent_kind="")
+        .select_related("specification")
+        .order_by("specification__kind", "monthly_price", "code")
+    )
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    label: str
+    monthly: Decimal
+    once: Decimal
+
+
+@dataclass(frozen=True)
+class PriceSummary:
+    """What the customer pays for the items chosen on the form: each item's prices, the total
+    per month, and what is due now (the one-time charges)."""
+
+    lines: list[PriceLine]
+    monthly: Decimal
+    once: Decimal
+    currency: str
 
 
 # The rep's answer to "is this the same customer?" when only the phone number matched.
@@ -53,10 +140,17 @@ class OrderEntryForm(forms.Form):
     postcode = forms.CharField(label="Postcode", max_length=10)
     plan = PlanChoiceField(
         label="Plan",
-        queryset=Plan.objects.filter(is_active=True),
-        widget=forms.RadioSelect,
+        queryset=lines_on_sale(),
+        widget=PricedRadioSelect,
         empty_label=None,
         help_text=PLAN_HELP,
+    )
+    add_ons = AddOnChoiceField(
+        label="Add-ons",
+        queryset=add_ons_on_sale(),
+        widget=PricedCheckboxSelectMultiple,
+        required=False,
+        help_text=ADD_ONS_HELP,
     )
     requested_activation_date = forms.DateField(
         label="Activation date",
@@ -73,6 +167,8 @@ class OrderEntryForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The refusals of single add-ons, by offering pk, shown next to that add-on.
+        self.add_on_errors: dict[str, str] = {}
         for field in self.fields.values():
             # A browser silently cuts what is typed or pasted at maxlength; the limit is said
             # beside the field instead, and a longer value is refused with its length.
@@ -130,17 +226,91 @@ class OrderEntryForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean() or {}
         postcode, plan = cleaned.get("postcode"), cleaned.get("plan")
+        area = None
         if postcode:
             check = serviceability_check(postcode)
             if check.area is None or not check.serviceable:
                 self.add_error("postcode", check.message)
-            elif plan is not None and not check.allows(plan):
-                self.add_error(
-                    "plan",
-                    f"{plan.name} ({plan.speed_tier}) is not available at {postcode}: "
-                    f"the network there delivers up to {check.area.max_download_mbps} Mbps.",
-                )
+            else:
+                area = check.area
+                if plan is not None and not check.allows(plan):
+                    self.add_error(
+                        "plan",
+                        f"{plan.name} ({plan.speed_tier}) is not available at {postcode}: "
+                        f"the network there delivers up to {check.area.max_download_mbps} Mbps.",
+                    )
+        chosen = self.chosen_add_ons()
+        if chosen and (area is not None or plan is None):
+            # The order rules themselves (orders.items), so the form refuses what
+            # order_submit would, next to the add-on concerned, before anything is written.
+            try:
+                items_check(self.item_requests(), area)
+            except ItemsInvalid as exc:
+                self.items_refused(exc)
         return cleaned
+
+    def add_on_choices(self) -> list[tuple[Any, str]]:
+        """Each add-on checkbox with the refusal of that add-on, if any."""
+        return [
+            (choice, self.add_on_errors.get(str(choice.data["value"]), ""))
+            for choice in self["add_ons"]
+        ]
+
+    def chosen_add_ons(self) -> list[Plan]:
+        """The add-ons ticked, in the order they are passed to ``order_submit`` (items 2..)."""
+        return list(self.cleaned_data.get("add_ons") or [])
+
+    def item_requests(self) -> list[ItemRequest]:
+        """The order's items as the form states them: the line is item "1" (when chosen) and
+        the add-ons, relying on it, items "2".. in ``chosen_add_ons`` order."""
+        plan = self.cleaned_data.get("plan")
+        line = [ItemRequest("1", plan)] if plan is not None else []
+        add_ons = [
+            ItemRequest(str(n), offering, relies_on="1")
+            for n, offering in enumerate(self.chosen_add_ons(), 2)
+        ]
+        return line + add_ons
+
+    def items_refused(self, exc: ItemsInvalid) -> None:
+        """Put each item's refusal next to its field: item "1" at the plan, items "2".. at
+        their add-on, a refusal of the whole order above the form. An add-on whose line is
+        missing is told why in the rule's own words for the order ("add-ons are sold with a
+        line") rather than as a reference to an item number the rep never sees."""
+        errors = dict(exc.item_errors)
+        order_message = errors.pop("order", "")
+        no_line = self.cleaned_data.get("plan") is None
+        if errors.pop("1", "") and not self.has_error("plan"):
+            self.add_error("plan", exc.item_errors["1"])
+        for n, offering in enumerate(self.chosen_add_ons(), 2):
+            message = errors.pop(str(n), "")
+            if no_line and order_message:
+                message = order_message
+            if message:
+                self.add_on_errors[str(offering.pk)] = message
+                self.add_error("add_ons", f"{offering.name}: {message}")
+        if no_line:
+            order_message = ""
+        for message in [order_message, *errors.values()]:
+            if message:
+                self.add_error(None, message)
+
+    def price_summary(self) -> PriceSummary:
+        """Prices and totals of the plan and add-ons chosen so far, read from what was typed
+        even where another field is wrong (the rep quotes while filling in)."""
+        plan = _picked(lines_on_sale(), [self["plan"].value()])
+        add_ons = _picked(add_ons_on_sale(), self["add_ons"].value() or [])
+        offerings = plan + add_ons
+        monthly, once = items_totals([ItemRequest(str(n), o) for n, o in enumerate(offerings)])
+        currency = offerings[0].currency if offerings else "GBP"
+        return PriceSummary(
+            lines=[
+                PriceLine(label=str(o), monthly=o.monthly_price, once=o.one_time_price)
+                for o in offerings
+            ],
+            monthly=monthly.quantize(CENT),
+            once=once.quantize(CENT),
+            currency=currency,
+        )
 
     def customer_details(self) -> CustomerDetails:
         data = self.cleaned_data
@@ -153,3 +323,20 @@ class OrderEntryForm(forms.Form):
             city=data["city"],
             postcode=data["postcode"],
         )
+
+
+def form_initial_from(data: Any) -> dict[str, Any]:
+    """The form's initial values from a posted QueryDict: the form shown again as it was,
+    without validating it."""
+    initial: dict[str, Any] = {}
+    for name, field in OrderEntryForm.base_fields.items():
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            initial[name] = data.getlist(name)
+        elif name in data:
+            initial[name] = data.get(name)
+    return initial
+
+
+def _picked(queryset: Any, values: Sequence[Any]) -> list[Plan]:
+    pks = [str(v) for v in values if v is not None and str(v).isdigit()]
+    return list(queryset.filter(pk__in=pks)) if pks else []

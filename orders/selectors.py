@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
@@ -16,10 +17,10 @@ from orders import order_id
 from orders.access import restrict_orders
 from orders.eligibility import EligibilityReason
 from orders.events import CUSTOMER_EVENT_TEXT
-from orders.models import Customer, Order, OrderEvent
+from orders.models import Customer, Order, OrderEvent, OrderItem
 from orders.paging import BadCursor, bounded_count, keyset_page
 from orders.services import normalize_phone
-from orders.states import CUSTOMER_LABEL, OrderStatus
+from orders.states import CUSTOMER_ITEM_LABEL, CUSTOMER_LABEL, ItemState, OrderStatus
 
 T = TypeVar("T")
 
@@ -139,6 +140,42 @@ def orders_matching(text: str) -> QuerySet[Any]:
         ids = orders.filter(pk__startswith=compact).values("pk")
     by_customer = orders.filter(customer__in=customers_matching(text)).values("pk")
     return ids.union(by_customer)
+
+
+def order_items(order: Order) -> list[OrderItem]:
+    """The order's items in order (the line first), with their offerings and specifications:
+    one query however many items."""
+    return list(
+        OrderItem.objects.filter(order=order)
+        .select_related("offering__specification")
+        .order_by("position", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class CustomerItem:
+    """One item as the customer reads it: "Static IP: being set up", and its prices as
+    ordered. No task names, internal states or reason codes."""
+
+    label: str
+    status_text: str
+    recurring_price: Decimal
+    one_time_price: Decimal
+    currency: str
+
+
+def customer_items(order: Order) -> list[CustomerItem]:
+    """The order's items in customer words (``CUSTOMER_ITEM_LABEL``), line first."""
+    return [
+        CustomerItem(
+            label=item.customer_label,
+            status_text=f"{item.customer_label}: {CUSTOMER_ITEM_LABEL[ItemState(item.state)]}",
+            recurring_price=item.recurring_price,
+            one_time_price=item.one_time_price,
+            currency=item.currency,
+        )
+        for item in order_items(order)
+    ]
 
 
 def order_detail_queryset() -> QuerySet[Order]:

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from orders import selectors
 from orders.access import customers_visible_to, order_get_for_user
 from orders.eligibility import serviceability_check
-from orders.forms import OrderEntryForm
+from orders.forms import OrderEntryForm, form_initial_from
+from orders.items import ItemsInvalid
 from orders.live import live_fragment_response
 from orders.models import Customer
 from orders.services import (
@@ -34,12 +35,18 @@ from orders.states import EventSource
 @permission_required("orders.add_order", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and REVIEW in request.POST:
+        # "Update prices" (the form without JavaScript): the same form again, with the prices
+        # and totals of what is chosen, and nothing checked or taken yet.
+        form = OrderEntryForm(initial=form_initial_from(request.POST))
+        return _form_page(request, form)
     form = OrderEntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             submission = order_submit(
                 customer=form.customer_details(),
                 plan=form.cleaned_data["plan"],
+                add_ons=form.chosen_add_ons(),
                 requested_activation_date=form.cleaned_data["requested_activation_date"],
                 channel=EventSource.SALES_PORTAL,
                 submitted_by=cast(User, request.user),  # login_required
@@ -53,9 +60,9 @@ def order_new(request: HttpRequest) -> HttpResponse:
             form.offer_customers([c for c in exc.candidates if c in visible], exc.message)
         except DuplicateOrder as exc:
             form.add_error(None, exc.message)
-            return render(
-                request, "orders/order_form.html", {"form": form, "duplicate": exc.existing}
-            )
+            return _form_page(request, form, duplicate=exc.existing)
+        except ItemsInvalid as exc:
+            form.items_refused(exc)
         except OrderError as exc:
             for field, message in exc.field_errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -68,7 +75,19 @@ def order_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.info(request, f"Order {order.display_id} was already submitted.")
             return redirect("orders:detail", order_id=order.pk)
-    return render(request, "orders/order_form.html", {"form": form})
+    return _form_page(request, form)
+
+
+# The name of the form's "Update prices" button.
+REVIEW = "review"
+
+
+def _form_page(request: HttpRequest, form: OrderEntryForm, **context: object) -> HttpResponse:
+    return render(
+        request,
+        "orders/order_form.html",
+        {"form": form, "prices": form.price_summary(), "review": REVIEW, **context},
+    )
 
 
 @login_required
@@ -85,6 +104,7 @@ def serviceability(request: HttpRequest) -> JsonResponse:
             "serviceable": check.serviceable,
             "message": check.message,
             "plans": [str(plan.pk) for plan in check.available_plans],
+            "add_ons": [str(offering.pk) for offering in check.available_add_ons],
         }
     )
 
@@ -140,6 +160,7 @@ def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
         "orders/order_detail.html",
         {
             "order": order,
+            "items": selectors.order_items(order),
             "events": selectors.order_recent_events(order),
             "estimated_activation": selectors.estimated_activation_date(order),
             "live_url": reverse("orders:live", kwargs={"order_id": order.pk}),
@@ -159,6 +180,7 @@ def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
         template="orders/_order_status.html",
         context=lambda: {
             "order": order,
+            "items": selectors.order_items(order),
             "events": selectors.order_recent_events(order),
             "estimated_activation": selectors.estimated_activation_date(order),
         },

@@ -440,7 +440,7 @@ def track_order(request: HttpRequest) -> HttpResponse:
     assert order is not None  # FOUND always carries the order
     context = {
         "form": form,
-        **tracking_context(order),
+        **tracking_context(order, prices=False),
         "live_version": selectors.order_last_event_id(order),
         "live_token": track_live_token(order),
         "live_hours": max(1, settings.TRACKING_LIVE_SECONDS // 3600),
@@ -448,13 +448,18 @@ def track_order(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/track_result.html", context)
 
 
-def tracking_context(order: Order) -> dict[str, Any]:
-    """What the customer's status fragment (portal/_tracking.html) shows, in customer words."""
+def tracking_context(order: Order, *, prices: bool = True) -> dict[str, Any]:
+    """What the customer's status fragment (portal/_tracking.html) shows, in customer words:
+    the order's status, each item's ("Static IP: being set up") and, with ``prices``, what
+    each costs. The tracking page without sign-in shows no prices: it proves only an order ID
+    and a postcode, so it says how far the order is, not what the household pays."""
     return {
         "order": order,
         "label": selectors.customer_status_label(order),
         "estimated_activation": selectors.estimated_activation_date(order),
         "timeline": selectors.customer_timeline(order),
+        "items": selectors.customer_items(order),
+        "show_prices": prices,
     }
 
 
@@ -505,5 +510,8 @@ def track_live(request: HttpRequest) -> HttpResponse:
     if order is None:
         return HttpResponse(status=410)
     return live_fragment_response(
-        request, order, template="portal/_tracking.html", context=lambda: tracking_context(order)
+        request,
+        order,
+        template="portal/_tracking.html",
+        context=lambda: tracking_context(order, prices=False),
     )

@@ -1,4 +1,5 @@
-// Sales order form: address check and customer lookup before submit, and no double submit.
+// Sales order form: address check and customer lookup before submit, live prices and totals,
+// and no double submit.
 (function () {
   "use strict";
   var form = document.getElementById("order-form");
@@ -17,6 +18,16 @@
   var postcode = byId("id_postcode");
   var result = byId("serviceability-result");
   var planInputs = form.querySelectorAll("input[name=plan]");
+  var addOnInputs = form.querySelectorAll("input[name=add_ons]");
+  function limitTo(inputs, allowedValues, serviceable) {
+    Array.prototype.forEach.call(inputs, function (input) {
+      var allowed = serviceable && allowedValues.indexOf(input.value) !== -1;
+      input.disabled = !allowed;
+      if (!allowed && input.checked) { input.checked = false; }
+      var label = input.closest("label");
+      if (label) { label.classList.toggle("unavailable", !allowed); }
+    });
+  }
   function checkAddress() {
     var value = postcode.value.trim();
     if (!value) { result.textContent = "Enter a postcode to check the address."; return; }
@@ -25,17 +36,66 @@
     getJSON(url).then(function (data) {
       result.textContent = data.message;
       result.className = data.serviceable ? "help ok" : "help field-error";
-      Array.prototype.forEach.call(planInputs, function (input) {
-        var allowed = data.serviceable && data.plans.indexOf(input.value) !== -1;
-        input.disabled = !allowed;
-        if (!allowed && input.checked) { input.checked = false; }
-        var label = input.closest("label");
-        if (label) { label.classList.toggle("unavailable", !allowed); }
-      });
+      limitTo(planInputs, data.plans || [], data.serviceable);
+      limitTo(addOnInputs, data.add_ons || [], data.serviceable);
+      showPrices();
     }).catch(function () { result.textContent = "Could not check the address just now."; });
   }
   byId("check-address").addEventListener("click", checkAddress);
   postcode.addEventListener("change", checkAddress);
+
+  // Prices: each chosen item's prices and the totals, per month and due now (one-time
+  // charges), as the rep ticks. Sums in pence, so that 0.10 + 0.20 is 0.30. The server renders
+  // the same table on every display (and on "Update prices" without JavaScript).
+  var summary = byId("price-summary");
+  var lines = byId("price-lines");
+  var currency = summary.getAttribute("data-currency") || "GBP";
+  function pence(text) {
+    var parts = String(text || "0").split(".");
+    return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
+  }
+  function money(p) {
+    var cents = String(p % 100);
+    return Math.floor(p / 100) + "." + (cents.length < 2 ? "0" + cents : cents) + " " + currency;
+  }
+  function cell(row, text) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    row.appendChild(td);
+  }
+  function showPrices() {
+    var chosen = Array.prototype.filter.call(planInputs, function (i) { return i.checked; })
+      .concat(Array.prototype.filter.call(addOnInputs, function (i) { return i.checked; }));
+    var monthly = 0, once = 0;
+    lines.textContent = "";
+    chosen.forEach(function (input) {
+      var m = pence(input.getAttribute("data-monthly"));
+      var o = pence(input.getAttribute("data-once"));
+      monthly += m; once += o;
+      var row = document.createElement("tr");
+      cell(row, input.getAttribute("data-label"));
+      cell(row, money(m));
+      cell(row, money(o));
+      lines.appendChild(row);
+    });
+    if (!chosen.length) {
+      var empty = document.createElement("tr");
+      empty.className = "empty";
+      var td = document.createElement("td");
+      td.colSpan = 3;
+      td.textContent = "Choose a plan to see the prices.";
+      empty.appendChild(td);
+      lines.appendChild(empty);
+    }
+    summary.querySelector("[data-testid=total-monthly]").textContent = money(monthly);
+    summary.querySelector("[data-testid=total-due-now]").textContent = money(once);
+  }
+  Array.prototype.forEach.call(planInputs, function (i) { i.addEventListener("change", showPrices); });
+  Array.prototype.forEach.call(addOnInputs, function (i) { i.addEventListener("change", showPrices); });
+  // The totals follow every tick: the no-JavaScript "Update prices" button is not needed.
+  var updatePrices = byId("update-prices");
+  if (updatePrices) { updatePrices.hidden = true; }
+  showPrices();  // what the browser restored (back button) may differ from what was rendered
 
   // Existing customer: fill the form instead of typing it again. An e-mail names one customer
   // and fills the form; a phone number may be a whole household's, so its customers are only

@@ -1,17 +1,26 @@
 """US-01 Sales order entry, through the sales pages."""
 
+import html
+import re
 import threading
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from orders import services
-from orders.models import Customer, Order, OrderEvent
-from orders.states import OrderStatus
-from tests.factories import CustomerFactory, PlanFactory
+from orders import services, views
+from orders.items import ItemsInvalid
+from orders.models import Customer, Order, OrderEvent, OrderItem
+from orders.states import ItemState, OrderStatus
+from tests.factories import (
+    CustomerFactory,
+    PlanFactory,
+    RouterOfferingFactory,
+    StaticIpOfferingFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -239,6 +248,7 @@ def test_us01_address_is_checked_for_serviceability_before_submit(
         "serviceable": False,
         "message": "We don't offer service at this postcode yet.",
         "plans": [],
+        "add_ons": [],
     }
 
 
@@ -349,3 +359,159 @@ def test_us01_the_same_order_twice_at_once_for_a_phone_matched_customer_is_one_o
     assert f"Order {order.display_id}" in refused.content.decode()
     assert "already open" in refused.content.decode()
     assert Customer.objects.count() == 1
+
+
+# --- add-ons ------------------------------------------------------------------------------------
+@pytest.fixture
+def static_ip(db):
+    return StaticIpOfferingFactory(name="Static IP", monthly_price=Decimal("5.00"))
+
+
+@pytest.fixture
+def router(db):
+    return RouterOfferingFactory(
+        name="Fibre router", monthly_price=Decimal("3.00"), one_time_price=Decimal("49.00")
+    )
+
+
+def add_on_error(page: str, offering) -> str | None:
+    """The error shown next to ``offering``'s checkbox, if any."""
+    match = re.search(rf'<p class="field-error" id="add-on-{offering.pk}-error">([^<]*)</p>', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def test_the_address_check_offers_only_the_add_ons_that_suit_the_address(
+    sales_client, plan_factory, slow_area, serviceable_area, static_ip, router
+):
+    # Given a static IP sold everywhere and a router for full fibre only
+    # When the rep checks a copper address, then a full-fibre one
+    copper = sales_client.get(reverse("orders:serviceability"), {"postcode": slow_area.postcode})
+    fibre = sales_client.get(reverse("orders:serviceability"), {"postcode": "SW1A 1AA"})
+    # Then the router is offered only where it works
+    assert copper.json()["add_ons"] == [str(static_ip.pk)]
+    assert fibre.json()["add_ons"] == [str(router.pk), str(static_ip.pk)]
+
+
+def test_a_three_item_order_is_taken_with_its_prices_and_shown_with_its_totals(
+    sales_client, plan, serviceable_area, static_ip, router, django_capture_on_commit_callbacks
+):
+    # Given the form with Fibre 500, a static IP and a router ticked
+    data = form_data(plan, add_ons=[str(static_ip.pk), str(router.pk)])
+    # When the rep submits it
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sales_client.post(reverse("orders:new"), data)
+    # Then one order holds the three items, each at its price, the add-ons on the line
+    order = Order.objects.get()
+    assert response.url == reverse("orders:detail", kwargs={"order_id": order.pk})
+    items = list(order.items.order_by("position"))
+    assert [(i.item_id, i.offering, i.recurring_price, i.one_time_price) for i in items] == [
+        ("1", plan, Decimal("35.00"), Decimal("0.00")),
+        ("2", router, Decimal("3.00"), Decimal("49.00")),
+        ("3", static_ip, Decimal("5.00"), Decimal("0.00")),
+    ]
+    assert [i.parent_id for i in items] == [None, items[0].pk, items[0].pk]
+    assert (order.monthly_price, order.one_time_price) == (Decimal("43.00"), Decimal("49.00"))
+    # ... and the order page the rep lands on shows each item, its price, state and the totals
+    page = sales_client.get(response.url)
+    html_page = page.content.decode()
+    rows = re.findall(r'<tr data-testid="order-item">(.*?)</tr>', html_page, re.S)
+    assert [re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", r)).strip() for r in rows] == [
+        "Fibre 500 (500 Mbps) Completed 35.00 GBP 0.00 GBP",
+        "Fibre router add-on Completed 3.00 GBP 49.00 GBP",
+        "Static IP add-on Completed 5.00 GBP 0.00 GBP",
+    ]
+    assert 'data-testid="order-total-monthly">43.00 GBP<' in html_page
+    assert 'data-testid="order-total-due-now">49.00 GBP<' in html_page
+    assert set(order.items.values_list("state", flat=True)) == {ItemState.COMPLETED}
+
+
+def test_add_ons_without_a_plan_are_refused_next_to_each_add_on_and_nothing_is_written(
+    sales_client, serviceable_area, static_ip, router
+):
+    # Given a crafted POST: two add-ons and no plan
+    data = form_data(PlanFactory(), add_ons=[str(static_ip.pk), str(router.pk)])
+    del data["plan"]
+    # When it is submitted
+    response = sales_client.post(reverse("orders:new"), data)
+    # Then each add-on is refused next to its checkbox, the plan is asked for
+    page = response.content.decode()
+    why = "An order needs an internet access item: add-ons are sold with a line."
+    assert add_on_error(page, static_ip) == why
+    assert add_on_error(page, router) == why
+    assert response.context["form"].errors["plan"] == ["This field is required."]
+    assert 'href="#field-add_ons">Add-ons: Static IP: An order needs' in page
+    # ... and nothing is written
+    assert (Order.objects.count(), Customer.objects.count(), OrderItem.objects.count()) == (0, 0, 0)
+
+
+def test_an_add_on_that_does_not_suit_the_address_is_refused_next_to_it_alone(
+    sales_client, plan_factory, slow_area, static_ip, router
+):
+    # Given a copper address, a plan it can deliver, a static IP and a full-fibre router
+    basic = plan_factory(download_mbps=50)
+    data = form_data(
+        basic, postcode=slow_area.postcode, add_ons=[str(static_ip.pk), str(router.pk)]
+    )
+    # When the rep submits
+    response = sales_client.post(reverse("orders:new"), data)
+    # Then the router is refused next to it, the static IP is not, and every other field is fine
+    page = response.content.decode()
+    assert add_on_error(page, router) == (
+        "Fibre router does not suit the network at this address (Fibre to the cabinet (FTTC))."
+    )
+    assert add_on_error(page, static_ip) is None
+    assert set(response.context["form"].errors) == {"add_ons"}
+    assert "1 problem to fix" in page
+    # ... the choices stay ticked, and nothing is written
+    assert re.search(rf'value="{static_ip.pk}"[^>]*checked', page)
+    assert (Order.objects.count(), Customer.objects.count()) == (0, 0)
+
+
+def test_a_refusal_of_items_at_submission_lands_next_to_the_add_on_it_names(
+    sales_client, plan, serviceable_area, static_ip, router, monkeypatch
+):
+    # Given the catalogue changes between the form's check and the order's (the router is
+    # withdrawn at that moment): order_submit refuses item 3 and, with it, the order
+    def refuse(**kwargs):
+        assert [a.pk for a in kwargs["add_ons"]] == [router.pk, static_ip.pk]
+        raise ItemsInvalid({"3": "Static IP is no longer sold.", "order": "Try again."})
+
+    monkeypatch.setattr(views, "order_submit", refuse)
+    data = form_data(plan, add_ons=[str(static_ip.pk), str(router.pk)])
+    # When the rep submits
+    response = sales_client.post(reverse("orders:new"), data)
+    # Then item 3 (the second add-on passed) carries its message, the rest goes above the form
+    page = response.content.decode()
+    assert add_on_error(page, static_ip) == "Static IP is no longer sold."
+    assert add_on_error(page, router) is None
+    assert response.context["form"].non_field_errors() == ["Try again."]
+
+
+def test_update_prices_shows_the_totals_without_javascript_and_takes_nothing(
+    sales_client, plan, serviceable_area, static_ip, router
+):
+    # Given a half-filled form (no phone yet) with a plan and a router ticked
+    data = form_data(plan, phone="", add_ons=[str(router.pk)], review="1")
+    # When the rep presses "Update prices"
+    response = sales_client.post(reverse("orders:new"), data)
+    # Then the same form comes back with the prices and totals of what is ticked...
+    page = response.content.decode()
+    assert 'data-testid="total-monthly">38.00 GBP<' in page
+    assert 'data-testid="total-due-now">49.00 GBP<' in page
+    assert "<td>Fibre router</td><td>3.00 GBP</td><td>49.00 GBP</td>" in page
+    # ... what was typed and ticked is still there, no error is shown, nothing is taken
+    assert 'value="Jane Doe"' in page
+    assert re.search(rf'value="{router.pk}"[^>]*checked', page)
+    assert 'id="error-summary"' not in page
+    assert data["submission_token"] in page
+    assert Order.objects.count() == 0
+
+
+def test_the_form_page_prices_a_redisplayed_form(sales_client, plan, serviceable_area, router):
+    # Given a form refused for another field, with a plan and a router ticked
+    data = form_data(plan, email="nope", add_ons=[str(router.pk)])
+    # When it comes back with its error
+    page = sales_client.post(reverse("orders:new"), data).content.decode()
+    # Then the totals are those of what is ticked
+    assert 'data-testid="total-monthly">38.00 GBP<' in page
+    assert 'data-testid="total-due-now">49.00 GBP<' in page
