@@ -90,6 +90,10 @@ def test_the_right_id_and_postcode_show_the_orders_status_in_customer_words(clie
     assert "Our provisioning team is setting up your line." in page
     assert manual_order.plan.name in page
     assert "IV1 1AA" in page
+    # ... and what the order holds, item by item, in customer words (and without prices:
+    # an ID and a postcode do not prove who pays)
+    assert '<span class="item-status">Internet line: being set up</span></li>' in page
+    assert "35.00" not in page
 
 
 def test_a_wrong_postcode_answers_exactly_like_an_unknown_order_id(client, manual_order):
@@ -272,6 +276,7 @@ def test_the_result_page_gets_the_new_status_on_its_next_poll(
     html = update.content.decode()
     assert "Active" in html
     assert "Your internet service is live." in html
+    assert '<span class="item-status">Internet line: ready</span></li>' in html
     assert "Inverness" not in html
     assert "no-store" in update["Cache-Control"]
 

@@ -1,11 +1,18 @@
 """US-02 Customer order tracking, and each role's landing page."""
 
+import re
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
+from orders.fulfilment import TaskType
 from orders.models import OrderEvent
 from orders.services import order_confirm_manual_activation
-from orders.states import EventSource
+from orders.states import CUSTOMER_ITEM_LABEL, EventSource, ItemState, OrderStatus
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskState
+from provisioning.services import exception_case_retry
+from tests.factories import RouterOfferingFactory, ServiceAreaFactory, StaticIpOfferingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +142,88 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, customer_manual_order):
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
+
+
+# --- items in customer words --------------------------------------------------------------------
+@pytest.fixture
+def held_three_item_order(place_order, plan, customer_user):
+    """customer_user's line + static IP + router where the static address pool is empty: the
+    static IP's task failed, so the order is held with its items in different states."""
+    poolham = ServiceAreaFactory(postcode="PH1 1AA", exchange="Poolham")
+    return place_order(
+        plan=plan,
+        area=poolham,
+        email="three@example.com",
+        customer_user=customer_user,
+        add_ons=(
+            StaticIpOfferingFactory(monthly_price=Decimal("5.00")),
+            RouterOfferingFactory(monthly_price=Decimal("3.00"), one_time_price=Decimal("49.00")),
+        ),
+    )
+
+
+def customer_items(page: str) -> list[str]:
+    rows = re.findall(r'<li data-testid="customer-item">(.*?)</li>', page, re.S)
+    return [re.sub(r"\s+", " ", re.sub("<[^>]+>", "", row)).strip() for row in rows]
+
+
+INTERNAL_WORDS = [
+    *TaskType.values,
+    *[t.label for t in TaskType],
+    "ADDRESS_POOL_EXHAUSTED",
+    "Poolham",
+    "held",
+    "in_progress",
+    "Item 2",
+    "reliesOn",
+]
+
+
+def test_the_customer_sees_each_item_in_customer_words_with_its_price(
+    customer_client, held_three_item_order
+):
+    # Given the customer's order, held because its static IP could not be set up yet
+    order = held_three_item_order
+    assert order.status == OrderStatus.EXCEPTION
+    states = dict(order.items.values_list("item_id", "state"))
+    assert states["2"] == ItemState.HELD
+    # When the customer opens it
+    response = customer_client.get(reverse("portal:order_detail", kwargs={"order_id": order.pk}))
+    page = response.content.decode()
+    # Then each item reads "<what it is>: <how far it is>" with its price
+    label = {state: CUSTOMER_ITEM_LABEL[ItemState(state)] for state in states.values()}
+    assert customer_items(page) == [
+        f"Internet line: {label[states['1']]} · 35.00 GBP a month",
+        "Static IP: delayed, our team is on it · 5.00 GBP a month",
+        f"Router: {label[states['3']]} · 3.00 GBP a month · 49.00 GBP one-time",
+    ]
+    assert "43.00 GBP a month · 49.00 GBP one-time, on your first bill" in page
+    # ... and never a task name, an internal state or a reason code
+    for word in INTERNAL_WORDS:
+        assert word not in page, word
+
+
+def test_item_states_reach_the_open_customer_page_on_its_next_poll(
+    customer_client, held_three_item_order, lead_user, settings, django_capture_on_commit_callbacks
+):
+    # Given the customer's page open on the held order
+    order = held_three_item_order
+    page = customer_client.get(reverse("portal:order_detail", kwargs={"order_id": order.pk}))
+    version = page.context["live_version"]
+    # When the pool has addresses again and the lead retries the case
+    settings.NETWORK_SIMULATOR_RULES = []
+    with django_capture_on_commit_callbacks(execute=True):
+        exception_case_retry(ExceptionCase.objects.get(order=order), acting_user=lead_user)
+    tasks = FulfilmentTask.objects.filter(order=order)
+    assert set(tasks.values_list("state", flat=True)) == {TaskState.DONE}
+    # Then the next poll shows every item ready, in customer words
+    update = live(customer_client, order, version)
+    assert update.status_code == 200
+    html = update.content.decode()
+    assert customer_items(html) == [
+        "Internet line: ready · 35.00 GBP a month",
+        "Static IP: ready · 5.00 GBP a month",
+        "Router: ready · 3.00 GBP a month · 49.00 GBP one-time",
+    ]
+    for word in INTERNAL_WORDS:
+        assert word not in html, word
