@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from billing.models import BillingAccount
 from orders.models import Customer, Order
-from orders.states import OrderStatus
+from orders.states import ItemState, OrderStatus
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskState
+from provisioning.services import exception_case_retry
 from tests.browser.conftest import sign_in
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, RouterOfferingFactory, StaticIpOfferingFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -197,3 +200,151 @@ def test_us01_a_phone_only_match_is_confirmed_by_the_rep_with_the_keyboard(
     order = Order.objects.get()
     assert (order.customer.name, order.customer.email) == ("John Doe", "john@example.com")
     assert not jane.orders.exists()
+
+
+# --- a 3-item order: line, static IP, router ----------------------------------------------------
+def expect_totals(page: Page, *, monthly: str, due_now: str) -> None:
+    prices = page.locator("#price-summary")
+    expect(prices.get_by_test_id("total-monthly")).to_have_text(f"{monthly} GBP")
+    expect(prices.get_by_test_id("total-due-now")).to_have_text(f"{due_now} GBP")
+
+
+def task_states(order: Order) -> dict[str, str]:
+    return dict(FulfilmentTask.objects.filter(order=order).values_list("key", "state"))
+
+
+def expect_support_view_shows_plan(
+    page: Page, order: Order, *, status: str, items: dict[str, str], tasks: dict[str, str]
+) -> None:
+    """What the support order page (open in ``page``) shows of the order's fulfilment plan:
+    the order's status, each item's state (``items``: item id -> ItemState) and each task's
+    (``tasks``: task key -> TaskState). Waits for the page's live updates.
+
+    On this branch the support page shows items only through their state-change events
+    ("Item 2 (Fibre router): held (a task failed) -> completed.") and no tasks, so the tasks are
+    checked in the task table. INTEGRATOR: once the support page's plan section (branch staff)
+    is merged, assert here each item's row and each task's row and state in that section, in
+    place of the event lines and of the task-table check."""
+    expect(page.get_by_test_id("order-status")).to_have_text(status)
+    events = page.get_by_test_id("events-panel")
+    for item in order.items.select_related("offering"):
+        state = ItemState(items[item.item_id]).label.lower()
+        line = rf"Item {item.item_id} \({re.escape(item.offering.name)}\): [^.]* -> "
+        expect(events).to_contain_text(re.compile(line + re.escape(state) + r"\."))
+    assert task_states(order) == tasks
+
+
+def test_a_rep_builds_a_three_item_order_with_its_totals_and_support_sees_the_plan_progress(
+    open_page, settings, sales_user, support_user, lead_user, plan, serviceable_area
+):
+    # Given a line, a static IP and a router on sale, and a router management system that
+    # rejects the router's first registration at this exchange (so the plan stops halfway)
+    static_ip = StaticIpOfferingFactory(name="Static IP", monthly_price=Decimal("5.00"))
+    router = RouterOfferingFactory(
+        name="Fibre router", monthly_price=Decimal("3.00"), one_time_price=Decimal("49.00")
+    )
+    settings.NETWORK_SIMULATOR_RULES = [
+        {
+            "when": {"exchange": serviceable_area.exchange},
+            "step": "register_cpe",
+            "error": "CPE_REJECTED",
+            "transient": False,
+            "fail_attempts": 1,
+        }
+    ]
+    rep = open_page()
+    sign_in(rep, sales_user.username)
+    rep.get_by_role("main").get_by_role("link", name="New order").click()
+    fill_customer(rep, name="Jane Doe", email="jane@example.com", phone="07700 900123")
+    fill_address(rep, line1="1 High Street", city="London", postcode="SW1A 1AA")
+    rep.get_by_role("button", name="Check address").click()
+    expect(rep.locator("#serviceability-result")).to_contain_text("Full fibre (FTTP)")
+
+    # Then each add-on shows its monthly price and one-time charge, and nothing is due yet
+    expect(rep.get_by_label(re.compile(r"Static IP · 5\.00 GBP a month"))).to_be_enabled()
+    router_choice = rep.get_by_label(re.compile(r"Fibre router · "))
+    expect(router_choice).to_be_enabled()
+    expect(rep.locator("label", has=router_choice)).to_have_text(
+        "Fibre router · 3.00 GBP a month · 49.00 GBP due now"
+    )
+    expect_totals(rep, monthly="0.00", due_now="0.00")
+    # ... the totals need no round trip: there is no "Update prices" button to press
+    expect(rep.get_by_role("button", name="Update prices")).to_be_hidden()
+
+    # When the rep picks the plan, then ticks each add-on, the totals follow every tick
+    rep.get_by_label(str(plan)).check()
+    expect_totals(rep, monthly="35.00", due_now="0.00")
+    rep.get_by_label(re.compile(r"Static IP · ")).check()
+    expect_totals(rep, monthly="40.00", due_now="0.00")
+    router_choice.check()
+    expect_totals(rep, monthly="43.00", due_now="49.00")
+    # ... and so does each item's line in the price table
+    lines = rep.locator("#price-lines tr")
+    expect(lines).to_have_text(
+        [
+            "Fibre 500 (500 Mbps)35.00 GBP0.00 GBP",
+            "Fibre router3.00 GBP49.00 GBP",
+            "Static IP5.00 GBP0.00 GBP",
+        ]
+    )
+    # ... unticking takes its price off again
+    router_choice.uncheck()
+    expect_totals(rep, monthly="40.00", due_now="0.00")
+    router_choice.check()
+    expect_totals(rep, monthly="43.00", due_now="49.00")
+
+    # When the rep submits
+    rep.get_by_role("button", name="Submit order").click()
+
+    # Then the rep's order page shows the three items with their prices, and the totals
+    expect(rep).to_have_url(re.compile(r"/sales/orders/[0-9A-Z]{10}/$"))
+    order = Order.objects.get()
+    rows = rep.get_by_test_id("order-item")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Fibre 500 (500 Mbps)")
+    expect(rows.nth(1)).to_contain_text("Fibre router")
+    expect(rows.nth(1)).to_contain_text("49.00 GBP")
+    expect(rows.nth(2)).to_contain_text("Static IP")
+    expect(rep.get_by_test_id("order-total-monthly")).to_have_text("43.00 GBP")
+    expect(rep.get_by_test_id("order-total-due-now")).to_have_text("49.00 GBP")
+    assert [(i.item_id, i.offering_id) for i in order.items.order_by("position")] == [
+        ("1", plan.pk),
+        ("2", router.pk),
+        ("3", static_ip.pk),
+    ]
+
+    # When support opens the order: the plan stopped at the router's registration
+    agent = open_page()
+    sign_in(agent, support_user.username)
+    agent.goto(f"/support/orders/{order.pk}/")
+    # Then the page shows the router held, the line waiting on it, the static IP bound (its
+    # item in progress until the line is live)
+    expect_support_view_shows_plan(
+        agent,
+        order,
+        status="Exception",
+        items={"1": ItemState.IN_PROGRESS, "2": ItemState.HELD, "3": ItemState.IN_PROGRESS},
+        tasks={
+            "1.reserve_port": TaskState.DONE,
+            "1.create_subscriber": TaskState.DONE,
+            "1.apply_speed_profile": TaskState.DONE,
+            "1.activate_line": TaskState.WAITING,
+            "2.register_cpe": TaskState.FAILED,
+            "3.allocate_address": TaskState.DONE,
+            "3.bind_address": TaskState.DONE,
+        },
+    )
+
+    # When the lead retries the case (the router registers at the second attempt)
+    exception_case_retry(ExceptionCase.objects.get(order=order), acting_user=lead_user)
+
+    # Then the open support page moves on by itself: every item and task done, the order
+    # completed
+    expect_support_view_shows_plan(
+        agent,
+        order,
+        status="Completed",
+        items={"1": ItemState.COMPLETED, "2": ItemState.COMPLETED, "3": ItemState.COMPLETED},
+        tasks={key: TaskState.DONE for key in task_states(order)},
+    )
+    assert task_states(order)["2.register_cpe"] == TaskState.DONE
