@@ -15,10 +15,13 @@ from orders import services, views
 from orders.items import ItemsInvalid
 from orders.models import Customer, Order, OrderEvent, OrderItem
 from orders.states import ItemState, OrderStatus
+from provisioning.models import ExceptionCase
+from provisioning.services import exception_case_retry
 from tests.factories import (
     CustomerFactory,
     PlanFactory,
     RouterOfferingFactory,
+    ServiceAreaFactory,
     StaticIpOfferingFactory,
 )
 
@@ -515,3 +518,31 @@ def test_the_form_page_prices_a_redisplayed_form(sales_client, plan, serviceable
     # Then the totals are those of what is ticked
     assert 'data-testid="total-monthly">38.00 GBP<' in page
     assert 'data-testid="total-due-now">49.00 GBP<' in page
+
+
+def test_item_states_reach_the_reps_open_order_page_on_its_next_poll(
+    sales_client, plan, static_ip, lead_user, settings, django_capture_on_commit_callbacks
+):
+    # Given an order whose static IP could not be set up (the exchange's pool is empty), open
+    # on the rep's order page
+    pool = ServiceAreaFactory(postcode="PH1 1AA", exchange="Poolham")
+    with django_capture_on_commit_callbacks(execute=True):
+        sales_client.post(
+            reverse("orders:new"),
+            form_data(plan, postcode=pool.postcode, add_ons=[str(static_ip.pk)]),
+        )
+    order = Order.objects.get()
+    page = sales_client.get(reverse("orders:detail", kwargs={"order_id": order.pk}))
+    assert "Held (a task failed)" in page.content.decode()
+    version = page.context["live_version"]
+    # When the pool has addresses again and the lead retries the case
+    settings.NETWORK_SIMULATOR_RULES = []
+    with django_capture_on_commit_callbacks(execute=True):
+        exception_case_retry(ExceptionCase.objects.get(order=order), acting_user=lead_user)
+    # Then the page's next poll brings both items completed
+    live = sales_client.get(
+        reverse("orders:live", kwargs={"order_id": order.pk}), {"since": version}
+    )
+    assert live.status_code == 200
+    rows = re.findall(r'<tr data-testid="order-item">(.*?)</tr>', live.content.decode(), re.S)
+    assert ["Completed" in row for row in rows] == [True, True]
