@@ -57,8 +57,10 @@ def _wait_for(condition, what: str, workers: list[CeleryWorker]) -> None:
 
 def _attempts(order: Order) -> dict[str, list[TaskAttempt]]:
     found: dict[str, list[TaskAttempt]] = {}
-    for attempt in TaskAttempt.objects.filter(order=order).select_related("task").order_by(
-        "task__key", "number"
+    for attempt in (
+        TaskAttempt.objects.filter(order=order)
+        .select_related("task")
+        .order_by("task__key", "number")
     ):
         found.setdefault(attempt.task.key, []).append(attempt)
     return found
