@@ -30,7 +30,7 @@ class Serviceability:
     def message(self) -> str:
         if self.area is None or self.area.max_download_mbps == 0:
             return "We don't offer service at this postcode yet."
-        top = max((p.download_mbps for p in self.available_plans), default=0)
+        top = max((p.download_mbps or 0 for p in self.available_plans), default=0)
         top = top or self.area.max_download_mbps
         return f"Serviceable: {self.area.get_technology_display()}, up to {top} Mbps."
 

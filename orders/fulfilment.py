@@ -144,9 +144,14 @@ def _cycle(graph: Mapping[str, Iterable[str]]) -> bool:
 class PlannedItem(Protocol):
     """What decomposition needs of an order item."""
 
-    item_id: str
-    parent_item_id: str | None
-    plan: Sequence[Mapping[str, Any]]
+    @property
+    def item_id(self) -> str: ...
+
+    @property
+    def parent_item_id(self) -> str | None: ...
+
+    @property
+    def plan(self) -> Sequence[Mapping[str, Any]]: ...
 
 
 @dataclass

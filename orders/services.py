@@ -415,8 +415,14 @@ def _order_pk(order: Order | str) -> str:
 
 
 def order_lock(order_pk: str) -> Order:
-    """The order row, locked for the rest of the current transaction."""
-    return Order.objects.select_for_update().select_related("plan", "customer").get(pk=order_pk)
+    """The order row, locked for the rest of the current transaction. Only the order's own row
+    (FOR UPDATE OF): its plan and customer are read with it, not locked, so that orders of one
+    plan or one customer never wait for each other."""
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("plan", "customer")
+        .get(pk=order_pk)
+    )
 
 
 def _transition(

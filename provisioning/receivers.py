@@ -41,7 +41,7 @@ def follow_cancellation(
         plan_close(order, actor=event.actor, outcome=outcome, note=event.reason)
 
 
-PLAN_OUTCOME = {
+PLAN_OUTCOME: dict[str, str] = {
     OrderStatus.ACTIVATED: ItemState.COMPLETED,
     OrderStatus.CANCELLED: ItemState.CANCELLED,
     OrderStatus.REJECTED: ItemState.REJECTED,

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -56,7 +57,7 @@ class TaskError(order_services.OrderError):
 class _Planned:
     item_id: str
     parent_item_id: str | None
-    plan: list
+    plan: Sequence[Mapping[str, Any]]
 
     @classmethod
     def of(cls, item: OrderItem, by_pk: dict[int, OrderItem]) -> _Planned:
@@ -204,7 +205,7 @@ def _items_follow(
     _order_follow(order, items, actor=actor)
 
 
-def _identifiers(tasks: Sequence[FulfilmentTask]) -> dict[str, str]:
+def _identifiers(tasks: Iterable[FulfilmentTask]) -> dict[str, str]:
     found: dict[str, str] = {}
     for task in sorted(tasks, key=lambda t: t.pk):
         found.update(task.result or {})

@@ -249,7 +249,9 @@ def _case_close(
 
 def _lock_case(case: ExceptionCase | int, *, expect: tuple[str, ...]) -> ExceptionCase:
     pk = case.pk if isinstance(case, ExceptionCase) else case
-    locked = ExceptionCase.objects.select_for_update().select_related("order").get(pk=pk)
+    locked = (
+        ExceptionCase.objects.select_for_update(of=("self",)).select_related("order").get(pk=pk)
+    )
     if locked.state not in expect:
         raise CaseError(
             f"Case {locked.pk} is {locked.get_state_display().lower()} now; someone acted on it "

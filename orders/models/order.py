@@ -25,12 +25,14 @@ from orders.states import (
 # The moves a privileged person may force (orders.overrides.order_force_status), by source state.
 # They correct an order the normal road cannot: send it to the manual pool, release it now,
 # re-check it from the start, activate or cancel it by decision. What is left out is left out on
-# purpose: nothing leaves 'provisioning' (an attempt is in flight; the reaper fails attempts that
-# never finish), nothing leaves 'activated' (billing is on its way; waive it instead) and closed
-# orders stay closed (take a new order). Nothing is forced into 'completed' or 'rejected': only
-# billing completes an order, only eligibility rejects one. Forcing 'activated' is an activation
-# like any other (billing starts from it); forcing 'provisioning' queues an attempt; forcing
-# 'submitted' runs the eligibility checks again.
+# purpose: nothing leaves 'provisioning' (its tasks are in flight; a task whose worker died is
+# recovered by the outbox), nothing leaves 'activated' (billing is on its way; waive it instead)
+# and closed orders stay closed (take a new order). Nothing is forced into 'completed' or
+# 'rejected': only billing completes an order, only eligibility rejects one. Forcing 'activated'
+# is an activation like any other (billing starts from it; the plan's open tasks are recorded as
+# done by that person); forcing 'provisioning' sends the plan's failed and manual tasks to the
+# network; forcing 'awaiting_manual' hands the plan to people; forcing 'submitted' runs the
+# eligibility checks again.
 FORCED_MOVES: dict[str, tuple[str, ...]] = {
     OrderStatus.SUBMITTED: (OrderStatus.AWAITING_MANUAL, OrderStatus.CANCELLED),
     OrderStatus.SCHEDULED: (OrderStatus.SUBMITTED, OrderStatus.CANCELLED),

@@ -14,6 +14,7 @@ from inventory.models import Product
 from orders.models import Order
 from orders.states import ItemState, OrderStatus
 from provisioning.models import ExceptionCase, FulfilmentTask, ReasonCode, TaskAttempt, TaskState
+from provisioning.scheduler import TaskError, task_complete_by_hand
 from provisioning.services import exception_case_cancel_item, exception_case_retry
 from tests.factories import RouterOfferingFactory, StaticIpOfferingFactory, submit_order
 
@@ -168,3 +169,48 @@ def test_a_transient_failure_retries_the_task_alone(place, flaky_area):
     log = list(subscriber.attempt_log.values_list("outcome", "trigger"))
     assert log == [("failed", "initial"), ("succeeded", "auto_retry")]
     assert FulfilmentTask.objects.get(order=order, key="1.reserve_port").attempts == 1
+
+
+def test_manual_tasks_wait_for_people_and_the_plan_goes_on_as_each_is_recorded(
+    place, manual_area, provisioning_user, django_capture_on_commit_callbacks
+):
+    # Given a three-item order where the network is not automated
+    order = place(manual_area)
+    assert order.status == OrderStatus.AWAITING_MANUAL
+    assert sorted(
+        FulfilmentTask.objects.filter(order=order, state=TaskState.READY).values_list(
+            "key", flat=True
+        )
+    ) == ["1.reserve_port", "3.register_cpe"]
+    # A task done by hand needs a note saying what was done
+    port = FulfilmentTask.objects.get(order=order, key="1.reserve_port")
+    with pytest.raises(TaskError) as refused:
+        task_complete_by_hand(port, actor=provisioning_user, note=" ")
+    assert "note" in refused.value.field_errors
+    # When people do the tasks as they become ready, recording what they did
+    while True:
+        ready = FulfilmentTask.objects.filter(order=order, state=TaskState.READY).order_by("pk")
+        if not ready:
+            break
+        with django_capture_on_commit_callbacks(execute=True):
+            for task in ready:
+                task_complete_by_hand(
+                    task,
+                    actor=provisioning_user,
+                    note=f"Done at the cabinet: {task.key}.",
+                    network_reference="EH-3/1/17" if task.key == "1.reserve_port" else "",
+                )
+    # Then the order is live, confirmed by the person who did the last task, and billed
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    activated = order.events.get(to_status=OrderStatus.ACTIVATED)
+    assert activated.actor == provisioning_user
+    assert set(FulfilmentTask.objects.filter(order=order).values_list("done_by", flat=True)) == {
+        provisioning_user.pk
+    }
+    assert BillingCharge.objects.filter(account__order=order).count() == 3
+    line = Product.objects.get(order=order, order_item__item_id="1")
+    assert line.network_identifiers == {"port": "EH-3/1/17"}
+    # ... and a task done twice (two people at once) is refused the second time
+    with pytest.raises(TaskError, match="someone acted on it first"):
+        task_complete_by_hand(port, actor=provisioning_user, note="Again.")

@@ -62,7 +62,9 @@ def test_with_no_rules_every_task_succeeds_with_a_reference_and_its_identifiers(
     assert run(adapter, TaskType.CREATE_SUBSCRIBER).identifiers == {"subscriber": "sub-k7qm3xpa9z"}
     address = run(adapter, TaskType.ALLOCATE_ADDRESS, item_id="2").identifiers["ipv4Address"]
     assert address.startswith(("198.51.100.", "203.0.113."))
-    assert run(adapter, TaskType.REGISTER_CPE, item_id="3").identifiers["cpeSerial"].startswith("CPE")
+    assert (
+        run(adapter, TaskType.REGISTER_CPE, item_id="3").identifiers["cpeSerial"].startswith("CPE")
+    )
 
 
 @pytest.mark.parametrize(
