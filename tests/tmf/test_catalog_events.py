@@ -129,11 +129,14 @@ def test_a_specification_change_rolled_back_publishes_nothing(
 ):
     spec = ProductSpecification.objects.get(code="managed-router")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            spec.lifecycle_status = LifecycleStatus.RETIRED
-            spec.save()
-            raise RuntimeError("the admin's save failed after the row was written")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        spec.lifecycle_status = LifecycleStatus.RETIRED
+        spec.save()
+        raise RuntimeError("the admin's save failed after the row was written")
 
     assert listener.received == []
     assert not EventDelivery.objects.exists()
