@@ -198,7 +198,7 @@ def test_the_catalogue_lists_the_add_ons_with_what_they_deliver(
     assert router["prodSpecCharValueUse"][0]["productSpecification"]["id"] == MANAGED_ROUTER
     # The router specification has no technology characteristic: the restriction is said in
     # words, not dressed up as a characteristic or a place
-    assert "Sold on fttp lines only." in router["description"]
+    assert "Sold on Full fibre (FTTP) lines only." in router["description"]
     assert [use["name"] for use in static_ip["prodSpecCharValueUse"]] == ["ipVersion"]
     assert "place" not in router
 

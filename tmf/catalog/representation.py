@@ -40,7 +40,7 @@ from django.db import models
 from django.urls import reverse
 from rest_framework.request import Request
 
-from orders.models import Plan, ProductSpecification
+from orders.models import Plan, ProductSpecification, Technology
 from tmf.common import absolute, drop_empty, iso
 
 # Attributes every representation carries, whatever ``fields=`` asks for.
@@ -285,7 +285,8 @@ def offering_description(plan: Plan) -> str:
     else:
         text = plan.specification.description or plan.specification.name
     if plan.technologies and not _has_characteristic(plan.specification, TECHNOLOGY):
-        text = f"{text} Sold on {', '.join(sorted(plan.technologies))} lines only."
+        labels = [Technology(code).label for code in plan.technologies if code in Technology.values]
+        text = f"{text} Sold on {' or '.join(labels)} lines only."
     return text
 
 
