@@ -22,7 +22,8 @@ name, description or speed is a ``ProductOfferingAttributeValueChangeEvent``; a 
 is a ``ProductOfferingPriceAttributeValueChangeEvent``, so billing and CRM systems learn of a
 new price before the first order at it. A plan with a one-time charge has a second price
 (``<code>-one-time``): created with the plan, or with the first non-zero charge, it is a
-``ProductOfferingPriceCreateEvent``; a changed charge its ``...AttributeValueChangeEvent``.
+``ProductOfferingPriceCreateEvent``; a changed charge its ``...AttributeValueChangeEvent``; a
+charge set back to zero removes it (``...DeleteEvent``, with the charge it had).
 
 Specification changes (a ProductSpecification saved in the admin) go to the same hub, in the
 same transaction: a new one is a ``ProductSpecificationCreateEvent``; a changed
@@ -142,10 +143,23 @@ def catalog_event_types(before: dict[str, Any] | None, plan: Plan) -> list[tuple
         types.append(("ProductOfferingAttributeValueChangeEvent", "productOffering"))
     if any(before[name] != getattr(plan, name) for name in PRICE_ATTRIBUTES):
         types.append(("ProductOfferingPriceAttributeValueChangeEvent", "productOfferingPrice"))
-    if before["one_time_price"] != plan.one_time_price and plan.one_time_price > 0:
-        kind = "Create" if not before["one_time_price"] else "AttributeValueChange"
+    if before["one_time_price"] != plan.one_time_price:
+        if not plan.one_time_price:
+            kind = "Delete"  # the one-time price is gone from the catalogue
+        elif not before["one_time_price"]:
+            kind = "Create"
+        else:
+            kind = "AttributeValueChange"
         types.append((f"ProductOfferingPrice{kind}Event", ONE_TIME_PRICE))
     return types
+
+
+def _one_time_price(plan: Plan, before: dict[str, Any] | None) -> dict[str, Any]:
+    """The one-time price as TMF620 shows it; once removed (a charge of zero), as it was."""
+    resource = price_representation(Price(plan, PriceKind.ONE_TIME))
+    if not plan.one_time_price and before is not None:
+        resource["price"] = {**resource["price"], "value": float(before["one_time_price"])}
+    return resource
 
 
 @receiver(post_save, sender=Plan, dispatch_uid="tmf.publish_catalog_events")
@@ -159,7 +173,7 @@ def publish_catalog_events(sender: Any, instance: Plan, created: bool, **kwargs:
     render = {
         "productOffering": offering_representation,
         "productOfferingPrice": price_representation,
-        ONE_TIME_PRICE: lambda plan: price_representation(Price(plan, PriceKind.ONE_TIME)),
+        ONE_TIME_PRICE: lambda plan: _one_time_price(plan, before),
     }
     with transaction.atomic():  # the deliveries commit with the save when it has a transaction
         for event_type, resource_name in types:

@@ -145,14 +145,17 @@ def test_a_specification_change_rolled_back_publishes_nothing(
 def test_a_router_offering_publishes_its_one_time_price_too(
     catalog_secret, listener, django_capture_on_commit_callbacks
 ):
-    # When staff add a router offering with a fee, then change the fee
+    # When staff add a router offering with a fee, change the fee, then waive it
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         router = RouterOfferingFactory(code="router-ax", one_time_price=Decimal("49.00"))
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         router.one_time_price = Decimal("39.00")
         router.save()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        router.one_time_price = Decimal("0.00")
+        router.save()
 
-    # Then both of its prices are announced, and the new fee
+    # Then both of its prices are announced, the new fee, and the fee's removal
     events = [item.event for item in listener.delivered]
     assert [
         (e["eventType"], e["event"].get("productOfferingPrice", {}).get("id")) for e in events
@@ -161,6 +164,9 @@ def test_a_router_offering_publishes_its_one_time_price_too(
         ("ProductOfferingPriceCreateEvent", "router-ax-monthly"),
         ("ProductOfferingPriceCreateEvent", "router-ax-one-time"),
         ("ProductOfferingPriceAttributeValueChangeEvent", "router-ax-one-time"),
+        ("ProductOfferingPriceDeleteEvent", "router-ax-one-time"),
     ]
     assert events[3]["event"]["productOfferingPrice"]["price"]["value"] == 39.0
+    # the fee waived: the price is gone, and the listener is told which one it was
+    assert events[4]["event"]["productOfferingPrice"]["price"]["value"] == 39.0
     assert events[0]["event"]["productOffering"]["productSpecification"]["id"] == ("managed-router")
