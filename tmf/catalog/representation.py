@@ -243,6 +243,8 @@ def characteristic_value_uses(plan: Plan) -> list[dict[str, Any]]:
     delivers (those it gives no value for are left out)."""
     uses = []
     for characteristic in plan.specification.characteristics or []:
+        if not isinstance(characteristic, dict):
+            continue  # the admin refuses such entries; one written otherwise is left out
         values = _offered_values(plan, characteristic)
         if not values:
             continue
@@ -272,7 +274,10 @@ def characteristic_value_uses(plan: Plan) -> list[dict[str, Any]]:
 
 
 def _has_characteristic(specification: ProductSpecification, name: str) -> bool:
-    return any(entry.get("name") == name for entry in specification.characteristics or [])
+    return any(
+        isinstance(entry, dict) and entry.get("name") == name
+        for entry in specification.characteristics or []
+    )
 
 
 def offering_description(plan: Plan) -> str:

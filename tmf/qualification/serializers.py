@@ -147,8 +147,12 @@ class Postcode(Text):
 
 
 def _list(serializer: type[serializers.Serializer], *, most: int, what: str, **kwargs: Any) -> Any:
-    return serializer(
-        many=True,
+    """An optional array (null: absent) of at most ``most`` objects, each of which must be one
+    (the list is built by hand: ``many=True`` would let null entries through as well)."""
+    meta = getattr(serializer, "Meta", None)
+    list_class = getattr(meta, "list_serializer_class", serializers.ListSerializer)
+    return list_class(
+        child=serializer(),
         required=False,
         allow_null=True,
         max_length=most,
@@ -164,7 +168,7 @@ class TmfObject(serializers.Serializer):
     it validates to is the attributes given, absent and blank ones left out."""
 
     server_set: tuple[str, ...] = ()
-    default_error_messages = {"invalid": "Must be an object."}
+    default_error_messages = {"invalid": "Must be an object.", "null": "Must be an object."}
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -253,7 +257,8 @@ class QualificationItemListSerializer(serializers.ListSerializer):
         except serializers.ValidationError as exc:
             if not isinstance(exc.detail, list) or not isinstance(data, list):
                 raise
-            value, errors = [], [dict(entry) if entry else {} for entry in exc.detail]
+            # Per entry: {} (valid), {attribute: problems}, or [problems] (not an object).
+            value, errors = [], [entry if entry else {} for entry in exc.detail]
             if len(errors) != len(data):
                 raise
         id_field = self.child.fields["id"]  # type: ignore[union-attr]
@@ -263,7 +268,8 @@ class QualificationItemListSerializer(serializers.ListSerializer):
                 item_id = id_field.run_validation(entry.get("id"))
             except (serializers.ValidationError, AttributeError):
                 continue
-            if item_id in seen:
+            if item_id in seen and isinstance(errors[index], dict):
+                errors[index] = {**errors[index]}
                 errors[index].setdefault("id", [f"Item id '{item_id}' is used twice."])
             seen.add(item_id)
         if any(errors):
