@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orders.catalogue import MANAGED_ROUTER, STATIC_IP, specifications_ensure
 from orders.models import LifecycleStatus, Plan, ProductSpecification
@@ -298,3 +300,18 @@ def test_a_one_time_price_an_offering_does_not_have_is_a_404(
 
     assert response.status_code == 404
     assert response.json()["code"] == "NOT_FOUND"
+
+
+# --- cost -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", [SPECIFICATIONS, OFFERINGS, PRICES])
+def test_a_catalogue_list_costs_the_same_queries_however_many_offerings(
+    add_ons: dict[str, Any], api_reader: ApiCaller, django_assert_max_num_queries, path: str
+) -> None:
+    with CaptureQueriesContext(connection) as small:
+        assert api_reader.get(path).status_code == 200
+    for number in range(10):
+        RouterOfferingFactory(code=f"router-{number:02}", one_time_price=Decimal("10"))
+        StaticIpOfferingFactory(code=f"ip-{number:02}")
+
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(api_reader.get(path).json()) >= 3
