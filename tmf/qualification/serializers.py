@@ -290,6 +290,7 @@ class QualificationItemSerializer(TmfObject):
     action = serializers.ChoiceField(
         choices=["add"],
         required=False,
+        allow_null=True,
         error_messages={"invalid_choice": "Only 'add' (a new connection) can be qualified here."},
     )
     productOffering = QualificationOfferingRefSerializer(
