@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from orders import admin_catalogue  # noqa: F401 (registers the catalogue's admins)
 from orders.access import restrict_by_order, restrict_customers, restrict_orders
 from orders.admin_helpers import (
     SERVICE_REFUSALS,
@@ -39,7 +40,6 @@ from orders.models import (
     Order,
     OrderEvent,
     OutboxMessage,
-    Plan,
     ServiceArea,
     normalize_postcode,
 )
@@ -56,28 +56,7 @@ admin.site.index_title = "Orders, provisioning and billing"
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{6,}$")
 
 
-# --- catalog and serviceability: editable ----------------------------------------------------
-@admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
-    list_display = (
-        "code",
-        "name",
-        "speed_tier",
-        "download_mbps",
-        "upload_mbps",
-        "monthly_price",
-        "currency",
-        "is_active",
-    )
-    list_filter = ("is_active",)
-    search_fields = ("code", "name")
-    ordering = ("download_mbps", "monthly_price")
-
-    @admin.display(description="speed tier", ordering="download_mbps")
-    def speed_tier(self, plan: Plan) -> str:
-        return plan.speed_tier
-
-
+# --- catalog (orders.admin_catalogue) and serviceability: editable -------------------------
 class ServiceAreaForm(forms.ModelForm):
     class Meta:
         model = ServiceArea

@@ -139,6 +139,7 @@ class World:
             "qualification_id": "0" * 32,
             "offering_id": "fibre-500",
             "price_id": "fibre-500-monthly",
+            "specification_id": "internet-access",
             "subscription_id": "0" * 32,
         }
         if "object_id" in url.params:
@@ -260,6 +261,8 @@ tmf679:qualification-detail                    401  401  401  401  401  401  401
 tmf679:hub                                     401  401  401  401  401  401  401  401  401
 tmf679:hub-detail                              401  401  401  401  401  401  401  401  401
 tmf679:unknown                                 404  404  404  404  404  404  404  404  404
+tmf620:product-specification-list              401  401  401  401  401  401  401  401  401
+tmf620:product-specification-detail            401  401  401  401  401  401  401  401  401
 tmf620:product-offering-list                   401  401  401  401  401  401  401  401  401
 tmf620:product-offering-detail                 401  401  401  401  401  401  401  401  401
 tmf620:price-list                              401  401  401  401  401  401  401  401  401

@@ -1,5 +1,8 @@
 """TMF620 Product Catalog v4 (read only): every plan is a productOffering with its monthly
-productOfferingPrice, as an integrator reads them before ordering through TMF622."""
+productOfferingPrice, as an integrator reads them before ordering through TMF622.
+
+Specifications, add-on offerings and one-time prices: tests/tmf/test_catalog_specifications.py.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +51,7 @@ def assert_error(response: Response, status: int) -> dict[str, Any]:
     return body
 
 
-def test_every_plan_is_an_offering_retired_ones_included_slowest_first(
+def test_every_plan_is_an_offering_retired_ones_included_in_code_order(
     catalogue: dict[str, Plan], api_reader: ApiCaller
 ) -> None:
     response = api_reader.get(OFFERINGS)
@@ -77,14 +80,18 @@ def test_an_offering_carries_its_speeds_and_a_link_to_its_monthly_price(
     assert offering["href"] == f"http://testserver{OFFERINGS}/fibre-500"
     assert offering["name"] == "Fibre 500"
     assert offering["isBundle"] is False
-    speeds = {
-        use["name"]: use["productSpecCharacteristicValue"][0]
+    # The speeds under the names of the specification's characteristics
+    uses = {
+        use["name"]: use["productSpecCharacteristicValue"]
         for use in offering["prodSpecCharValueUse"]
     }
-    assert speeds["downloadSpeedMbps"]["value"] == 500
-    assert speeds["uploadSpeedMbps"]["value"] == 100
-    assert speeds["downloadSpeedMbps"]["unitOfMeasure"] == "Mbps"
-    assert price_ref["id"] == "fibre-500-monthly"
+    assert uses["downloadSpeed"][0]["value"] == 500
+    assert uses["uploadSpeed"][0]["value"] == 100
+    assert uses["downloadSpeed"][0]["unitOfMeasure"] == "Mbps"
+    # sold on every technology, since the plan names none
+    assert [value["value"] for value in uses["technology"]] == ["fttp", "fttc", "fwa"]
+    # a line has no one-time charge: one price only
+    assert [ref["id"] for ref in offering["productOfferingPrice"]] == ["fibre-500-monthly"]
     assert_valid("TMF620", "ProductOfferingPrice", price)
     assert price["id"] == price_ref["id"]
     assert price["priceType"] == "recurring"
@@ -92,6 +99,24 @@ def test_an_offering_carries_its_speeds_and_a_link_to_its_monthly_price(
     assert price["recurringChargePeriodLength"] == 1
     assert price["price"] == {"unit": "GBP", "value": 35.0}
     assert price["lifecycleStatus"] == "Active"
+
+
+def test_an_offering_names_its_specification(
+    catalogue: dict[str, Plan], api_reader: ApiCaller
+) -> None:
+    offering = api_reader.get(f"{OFFERINGS}/fibre-500").json()
+    reference = offering["productSpecification"]
+    specification = api_reader.get(reference["href"])
+
+    assert reference == {
+        "id": "internet-access",
+        "href": f"http://testserver{TMF620}/productSpecification/internet-access",
+        "name": "Residential internet access",
+        "version": "1.0",
+        "@referredType": "ProductSpecification",
+    }
+    assert specification.status_code == 200
+    assert specification.json()["id"] == "internet-access"
 
 
 def test_the_offering_a_product_order_links_to_is_this_offering(

@@ -29,6 +29,8 @@ def test_the_document_is_served_as_json_and_names_every_tmf_resource(client):
         f"{TMF679}/productOfferingQualification",
         f"{TMF620}/productOffering",
         f"{TMF620}/productOfferingPrice",
+        f"{TMF620}/productSpecification",
+        f"{TMF620}/productSpecification/{{specification_id}}",
     ):
         assert path in paths, path
     # and says how to authenticate
@@ -38,6 +40,14 @@ def test_the_document_is_served_as_json_and_names_every_tmf_resource(client):
         "scheme": "bearer",
         "description": schemes["bearerAuth"]["description"],
     }
+    # and the qualification request is the serializer that validates it: what the server sets
+    # is read-only, so it is not in the request
+    schemas = document["components"]["schemas"]
+    request = schemas["ProductOfferingQualificationRequest"]["properties"]
+    assert "place" in request and "productOfferingQualificationItem" in request
+    assert not {"id", "href", "state", "qualificationResult"} & set(request)
+    item = schemas["QualificationItemRequest"]["properties"]
+    assert "qualificationItemRelationship" in item and "qualificationItemResult" not in item
     create = document["paths"][f"{TMF622}/productOrder"]["post"]
     assert {"201", "400", "401", "403", "409"} <= set(create["responses"])
 

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from orders.models import LifecycleStatus as SpecificationStatus
 from tmf.catalog.representation import LifecycleStatus
 from tmf.docs import at_fields, error_responses
 
@@ -25,7 +26,7 @@ class CatalogMoneyDoc(serializers.Serializer):
 
 
 class ProductOfferingPriceRefDoc(serializers.Serializer):
-    id = serializers.CharField(help_text="<offering id>-monthly")
+    id = serializers.CharField(help_text="<offering id>-monthly or <offering id>-one-time")
     href = serializers.CharField()
     name = serializers.CharField()
 
@@ -36,19 +37,111 @@ at_fields(
 
 
 class ProductSpecCharacteristicValueDoc(serializers.Serializer):
-    valueType = serializers.CharField(help_text="integer")
-    value = serializers.IntegerField()
-    unitOfMeasure = serializers.CharField(help_text="Mbps")
-    isDefault = serializers.BooleanField()
+    valueType = serializers.CharField(help_text="integer or string")
+    value = serializers.JSONField(help_text="A speed in Mbps, a technology, a router model.")
+    unitOfMeasure = serializers.CharField(required=False, help_text="Mbps for speeds")
+    isDefault = serializers.BooleanField(required=False)
+
+
+at_fields(
+    ProductSpecCharacteristicValueDoc,
+    type=serializers.CharField(help_text="ProductSpecificationCharacteristicValue"),
+)
+
+
+class CharValueUseSpecificationRefDoc(serializers.Serializer):
+    id = serializers.CharField(help_text="The specification the characteristic belongs to.")
+
+
+at_fields(
+    CharValueUseSpecificationRefDoc,
+    referredType=serializers.CharField(help_text="ProductSpecification"),
+)
 
 
 class ProdSpecCharValueUseDoc(serializers.Serializer):
-    name = serializers.ChoiceField(choices=["downloadSpeedMbps", "uploadSpeedMbps"])
-    description = serializers.CharField()
-    valueType = serializers.CharField(help_text="integer")
+    name = serializers.CharField(
+        help_text="A characteristic of the offering's specification: downloadSpeed, "
+        "uploadSpeed, technology (the access technologies it is sold on), model, ipVersion."
+    )
+    description = serializers.CharField(required=False)
+    valueType = serializers.CharField(help_text="integer or string")
     minCardinality = serializers.IntegerField()
     maxCardinality = serializers.IntegerField()
     productSpecCharacteristicValue = ProductSpecCharacteristicValueDoc(many=True)
+    productSpecification = CharValueUseSpecificationRefDoc()
+
+
+at_fields(
+    ProdSpecCharValueUseDoc,
+    type=serializers.CharField(help_text="ProductSpecificationCharacteristicValueUse"),
+)
+
+
+class ProductSpecificationRefDoc(serializers.Serializer):
+    id = serializers.CharField(help_text="The specification code.")
+    href = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+
+
+at_fields(
+    ProductSpecificationRefDoc, referredType=serializers.CharField(help_text="ProductSpecification")
+)
+
+
+class ProductSpecCharacteristicDoc(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField(required=False)
+    valueType = serializers.CharField(help_text="integer or string")
+    configurable = serializers.BooleanField()
+    minCardinality = serializers.IntegerField()
+    maxCardinality = serializers.IntegerField()
+    productSpecCharacteristicValue = ProductSpecCharacteristicValueDoc(
+        many=True, required=False, help_text="The values allowed, where the list is closed."
+    )
+
+
+at_fields(
+    ProductSpecCharacteristicDoc,
+    type=serializers.CharField(help_text="ProductSpecificationCharacteristic"),
+)
+
+
+class ProductSpecificationRelationshipDoc(serializers.Serializer):
+    id = serializers.CharField(help_text="The specification an add-on relies on.")
+    href = serializers.CharField()
+    relationshipType = serializers.ChoiceField(
+        choices=["dependency"], help_text="Sold only with an item of that specification."
+    )
+
+
+at_fields(
+    ProductSpecificationRelationshipDoc,
+    type=serializers.CharField(help_text="ProductSpecificationRelationship"),
+)
+
+
+class ProductSpecificationDoc(serializers.Serializer):
+    id = serializers.CharField(help_text="The specification code (internet-access, ...).")
+    href = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(required=False)
+    brand = serializers.CharField(required=False)
+    version = serializers.CharField()
+    isBundle = serializers.BooleanField()
+    lifecycleStatus = serializers.CharField(
+        help_text=", ".join(SpecificationStatus.values[:-1])
+        + f" or {SpecificationStatus.values[-1]}."
+    )
+    lastUpdate = serializers.DateTimeField()
+    productSpecCharacteristic = ProductSpecCharacteristicDoc(many=True)
+    productSpecificationRelationship = ProductSpecificationRelationshipDoc(
+        many=True, required=False, help_text="An add-on: the line it is sold with."
+    )
+
+
+at_fields(ProductSpecificationDoc, type=serializers.CharField(help_text="ProductSpecification"))
 
 
 LIFECYCLE_HELP = "Active: sold today. Retired: no longer sold (kept for the orders that name it)."
@@ -66,9 +159,12 @@ class ProductOfferingDoc(serializers.Serializer):
     )
     lastUpdate = serializers.DateTimeField(required=False)
     validFor = CatalogTimePeriodDoc(required=False)
-    productOfferingPrice = ProductOfferingPriceRefDoc(many=True)
+    productSpecification = ProductSpecificationRefDoc()
+    productOfferingPrice = ProductOfferingPriceRefDoc(
+        many=True, help_text="Its monthly charge and, where it has one, its one-time charge."
+    )
     prodSpecCharValueUse = ProdSpecCharValueUseDoc(
-        many=True, help_text="Download and upload speed in Mbps."
+        many=True, help_text="What the offering delivers of its specification's characteristics."
     )
 
 
@@ -76,7 +172,7 @@ at_fields(ProductOfferingDoc, type=serializers.CharField(help_text="ProductOffer
 
 
 class ProductOfferingPriceDoc(serializers.Serializer):
-    id = serializers.CharField(help_text="<offering id>-monthly")
+    id = serializers.CharField(help_text="<offering id>-monthly or <offering id>-one-time")
     href = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
@@ -86,12 +182,14 @@ class ProductOfferingPriceDoc(serializers.Serializer):
     )
     lastUpdate = serializers.DateTimeField(required=False)
     validFor = CatalogTimePeriodDoc(required=False)
-    priceType = serializers.ChoiceField(choices=["recurring"])
-    recurringChargePeriodType = serializers.ChoiceField(choices=["month"])
-    recurringChargePeriodLength = serializers.IntegerField()
-    price = CatalogMoneyDoc(
-        help_text="Today's monthly price; an order keeps the price it was taken at."
+    priceType = serializers.ChoiceField(choices=["recurring", "oneTime"])
+    recurringChargePeriodType = serializers.ChoiceField(
+        choices=["month"], required=False, help_text="Recurring prices only."
     )
+    recurringChargePeriodLength = serializers.IntegerField(
+        required=False, help_text="Recurring prices only."
+    )
+    price = CatalogMoneyDoc(help_text="Today's price; an order keeps the price it was taken at.")
 
 
 at_fields(ProductOfferingPriceDoc, type=serializers.CharField(help_text="ProductOfferingPrice"))
@@ -119,24 +217,40 @@ OFFERING_FILTERS = [
     LIFECYCLE_FILTER,
     _query("isSellable", "true or false."),
     LAST_UPDATE_FILTER,
+    _query("productSpecification.id", "The offerings of a specification (internet-access, ...)."),
 ]
 PRICE_FILTERS = [
-    _query("id", "Price id (<offering id>-monthly)."),
+    _query("id", "Price id (<offering id>-monthly, <offering id>-one-time)."),
     _query("name", "Exact name."),
     LIFECYCLE_FILTER,
-    _query("priceType", "recurring (the only type offered)."),
+    _query("priceType", "recurring or oneTime."),
     _query("recurringChargePeriodType", "month (the only period offered)."),
     LAST_UPDATE_FILTER,
 ]
+SPECIFICATION_FILTERS = [
+    _query("id", "Specification id (its code); a,b for either."),
+    _query("name", "Exact name."),
+    _query("lifecycleStatus", "In design, Launched or Retired (a,b for either)."),
+    _query("version", "Exact version."),
+    _query("brand", "Exact brand."),
+    _query("isBundle", "false (no specification is a bundle)."),
+    LAST_UPDATE_FILTER,
+]
+SPECIFICATION_ID = OpenApiParameter(
+    "specification_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="Its code."
+)
 OFFERING_ID = OpenApiParameter(
     "offering_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The plan code."
 )
 PRICE_ID = OpenApiParameter(
-    "price_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="<offering id>-monthly"
+    "price_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="<offering id>-monthly or <offering id>-one-time",
 )
 READ_ONLY_NOTE = (
-    "The catalogue is managed by the ISP's staff in the admin: this API only reads it "
-    "(POST, PATCH and DELETE answer 405)."
+    "The catalogue (specifications, offerings and their prices) is managed by the ISP's "
+    "staff in the admin: this API only reads it (POST, PATCH and DELETE answer 405)."
 )
 
 

@@ -8,6 +8,16 @@ from tmf.views import UnknownPath
 app_name = "tmf620"
 
 urlpatterns = [
+    re_path(
+        r"^productSpecification/?$",
+        views.SpecificationList.as_view(),
+        name="product-specification-list",
+    ),
+    re_path(
+        r"^productSpecification/(?P<specification_id>[^/]+)/?$",
+        views.SpecificationDetail.as_view(),
+        name="product-specification-detail",
+    ),
     re_path(r"^productOffering/?$", views.OfferingList.as_view(), name="product-offering-list"),
     re_path(
         r"^productOffering/(?P<offering_id>[^/]+)/?$",

@@ -1,12 +1,13 @@
-"""TMF620 Product Catalog v4, read only: productOffering and productOfferingPrice.
+"""TMF620 Product Catalog v4, read only: productSpecification, productOffering and
+productOfferingPrice.
 
-The catalogue is the plan table, managed by staff in the Django admin; see
-tmf.catalog.representation for how a plan reads as an offering and its price.
+The catalogue is the specification and plan tables, managed by staff in the Django admin; see
+tmf.catalog.representation for how they read as TMF620 resources.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -14,22 +15,27 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from orders.models import LifecycleStatus as SpecificationStatus
 from tmf.catalog import docs
 from tmf.catalog.representation import (
     ALWAYS,
-    PRICE_NAME_SUFFIX,
     LifecycleStatus,
+    Price,
+    PriceKind,
     offering_representation,
-    plan_code_of_price,
+    plan_prices,
+    price_of_id,
     price_representation,
+    specification_representation,
 )
-from tmf.catalog.selectors import catalog_plans
+from tmf.catalog.selectors import catalog_plans, catalog_specifications, specification_parents
 from tmf.common import (
     Filter,
     RefusesOtherMethods,
     apply_filters,
     exact,
     list_response,
+    page_bounds,
     requested_fields,
     select_fields,
     timestamp,
@@ -73,29 +79,34 @@ def _is_active(value: str) -> bool | None:
     return {LifecycleStatus.ACTIVE.value: True, LifecycleStatus.RETIRED.value: False}.get(value)
 
 
-def _boolean(value: str) -> bool:
-    if value not in ("true", "false"):
-        raise bad_request(f"'{value}' is not true or false.", isSellable="Not true or false.")
-    return value == "true"
+def _boolean(name: str) -> Callable[[str], bool]:
+    def convert(value: str) -> bool:
+        if value not in ("true", "false"):
+            raise bad_request(f"'{value}' is not true or false.", **{name: "Not true or false."})
+        return value == "true"
+
+    return convert
 
 
-def _plan_name_of_price(value: str) -> str | None:
-    return value[: -len(PRICE_NAME_SUFFIX)] if value.endswith(PRICE_NAME_SUFFIX) else None
+def _specification_status(value: str) -> str | None:
+    return value if value in SpecificationStatus.values else None
 
 
 OFFERING_FILTERS: dict[str, Filter] = {
     "id": exact("code"),
     "name": exact("name"),
     "lifecycleStatus": _mapped("is_active", _is_active),
-    "isSellable": _mapped("is_active", _boolean),
+    "isSellable": _mapped("is_active", _boolean("isSellable")),
     "lastUpdate": timestamp("last_update"),
+    "productSpecification.id": exact("specification__code"),
 }
-PRICE_FILTERS: dict[str, Filter] = {
-    "id": _mapped("code", plan_code_of_price),
-    "name": _mapped("name", _plan_name_of_price),
-    "lifecycleStatus": _mapped("is_active", _is_active),
-    "priceType": _constant("priceType", "recurring"),
-    "recurringChargePeriodType": _constant("recurringChargePeriodType", "month"),
+SPECIFICATION_FILTERS: dict[str, Filter] = {
+    "id": exact("code"),
+    "name": exact("name"),
+    "lifecycleStatus": _mapped("lifecycle_status", _specification_status),
+    "version": exact("version"),
+    "brand": exact("brand"),
+    "isBundle": _constant("isBundle", "false"),
     "lastUpdate": timestamp("last_update"),
 }
 
@@ -104,11 +115,48 @@ def _one(request: Request, representation: dict[str, Any]) -> Response:
     return Response(select_fields(representation, requested_fields(request), ALWAYS))
 
 
+# --- productSpecification -----------------------------------------------------------------------
+class SpecificationList(CatalogView):
+    @extend_schema(
+        operation_id="listProductSpecification",
+        summary="List or find product specifications (what can be delivered)",
+        description=docs.READ_ONLY_NOTE,
+        parameters=docs.PAGING_PARAMETERS + docs.SPECIFICATION_FILTERS,
+        responses={200: docs.ProductSpecificationDoc(many=True), **docs.READ_ERRORS},
+        tags=["productSpecification"],
+    )
+    def get(self, request: Request) -> Response:
+        specifications = apply_filters(request, catalog_specifications(), SPECIFICATION_FILTERS)
+        parents = specification_parents()
+        return list_response(
+            request,
+            specifications,
+            lambda spec: specification_representation(spec, request, parents=parents),
+            always=ALWAYS,
+        )
+
+
+class SpecificationDetail(CatalogView):
+    @extend_schema(
+        operation_id="retrieveProductSpecification",
+        summary="Retrieve a product specification (retired ones too)",
+        description=docs.READ_ONLY_NOTE,
+        parameters=[docs.SPECIFICATION_ID, docs.PAGING_PARAMETERS[0]],
+        responses={200: docs.ProductSpecificationDoc, **docs.READ_ERRORS},
+        tags=["productSpecification"],
+    )
+    def get(self, request: Request, specification_id: str) -> Response:
+        specification = catalog_specifications().filter(code=specification_id).first()
+        if specification is None:
+            raise not_found(f"No product specification '{specification_id}'.")
+        return _one(request, specification_representation(specification, request))
+
+
 # --- productOffering ----------------------------------------------------------------------------
 class OfferingList(CatalogView):
     @extend_schema(
         operation_id="listProductOffering",
-        summary="List or find product offerings (one per plan)",
+        summary="List or find product offerings (internet plans and add-ons)",
         description=docs.READ_ONLY_NOTE,
         parameters=docs.PAGING_PARAMETERS + docs.OFFERING_FILTERS,
         responses={200: docs.ProductOfferingDoc(many=True), **docs.READ_ERRORS},
@@ -138,20 +186,68 @@ class OfferingDetail(CatalogView):
 
 
 # --- productOfferingPrice -----------------------------------------------------------------------
+PriceTest = Callable[[Price, list[str]], bool]
+PRICE_TESTS: dict[str, PriceTest] = {
+    "id": lambda price, values: price.id in values,
+    "name": lambda price, values: price.name in values,
+    "priceType": lambda price, values: price.kind.value in values,
+    "recurringChargePeriodType": lambda price, values: (
+        price.kind is PriceKind.MONTHLY and "month" in values
+    ),
+}
+
+
+def _price_filters(tests: list[Callable[[Price], bool]]) -> dict[str, Filter]:
+    """The price list's filters: those on the plan (lifecycle, audit dates) narrow the plans
+    read; those on the price itself (id, name, type) are noted in ``tests`` for the prices
+    the plans expand to."""
+
+    def on_price(name: str, test: PriceTest) -> Filter:
+        def apply(queryset: QuerySet[Any], values: list[str], op: str | None) -> QuerySet[Any]:
+            if op is not None:
+                raise bad_request(f"'{name}.{op}' does not apply to this attribute.")
+            tests.append(lambda price: test(price, values))
+            return queryset
+
+        return apply
+
+    return {
+        **{name: on_price(name, test) for name, test in PRICE_TESTS.items()},
+        "lifecycleStatus": _mapped("is_active", _is_active),
+        "lastUpdate": timestamp("last_update"),
+    }
+
+
+def price_list_response(request: Request, plans: QuerySet[Any]) -> Response:
+    """One page of the prices of ``plans`` (each plan's monthly charge, then its one-time
+    charge where it has one), filtered, with X-Total-Count and X-Result-Count.
+
+    Read whole, then paged by offset: the list is as long as the catalogue (at most two
+    prices per offering), which staff write by hand, not as long as the order book; the
+    plans come in one query."""
+    tests: list[Callable[[Price], bool]] = []
+    plans = apply_filters(request, plans, _price_filters(tests))
+    prices: Iterable[Price] = (price for plan in plans for price in plan_prices(plan))
+    matching = [price for price in prices if all(test(price) for test in tests)]
+    offset, limit = page_bounds(request)
+    page = matching[offset : offset + limit]
+    fields = requested_fields(request)
+    body = [select_fields(price_representation(p, request), fields, ALWAYS) for p in page]
+    headers = {"X-Total-Count": str(len(matching)), "X-Result-Count": str(len(body))}
+    return Response(body, headers=headers)
+
+
 class PriceList(CatalogView):
     @extend_schema(
         operation_id="listProductOfferingPrice",
-        summary="List or find product offering prices (each plan's monthly charge)",
+        summary="List or find product offering prices (monthly and one-time charges)",
         description=docs.READ_ONLY_NOTE,
         parameters=docs.PAGING_PARAMETERS + docs.PRICE_FILTERS,
         responses={200: docs.ProductOfferingPriceDoc(many=True), **docs.READ_ERRORS},
         tags=["productOfferingPrice"],
     )
     def get(self, request: Request) -> Response:
-        plans = apply_filters(request, catalog_plans(), PRICE_FILTERS)
-        return list_response(
-            request, plans, lambda plan: price_representation(plan, request), always=ALWAYS
-        )
+        return price_list_response(request, catalog_plans())
 
 
 class PriceDetail(CatalogView):
@@ -164,8 +260,11 @@ class PriceDetail(CatalogView):
         tags=["productOfferingPrice"],
     )
     def get(self, request: Request, price_id: str) -> Response:
-        code = plan_code_of_price(price_id)
-        plan = catalog_plans().filter(code=code).first() if code else None
-        if plan is None:
+        named = price_of_id(price_id)
+        plan = catalog_plans().filter(code=named[0]).first() if named else None
+        price = None
+        if plan is not None and named is not None:
+            price = next((p for p in plan_prices(plan) if p.kind is named[1]), None)
+        if price is None:
             raise not_found(f"No product offering price '{price_id}'.")
-        return _one(request, price_representation(plan, request))
+        return _one(request, price_representation(price, request))

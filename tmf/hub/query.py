@@ -76,6 +76,10 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "ProductOfferingPriceDeleteEvent",
             "ProductSpecificationCreateEvent",
             "ProductSpecificationDeleteEvent",
+            # Not in the TMF620 v4.0.0 swagger; published as the offering's are
+            # (tmf.receivers).
+            "ProductSpecificationStateChangeEvent",
+            "ProductSpecificationAttributeValueChangeEvent",
         }
     ),
 }

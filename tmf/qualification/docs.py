@@ -1,104 +1,13 @@
-"""How the TMF679 endpoints are described in the served OpenAPI document (drf-spectacular).
-
-These serializers only document shapes; the views read bodies with tmf.qualification.parsing
-(which lists every problem with its attribute path) and answer with
-tmf.qualification.representation.
-"""
+"""What the served OpenAPI document says of the TMF679 endpoints beside the resource itself:
+query parameters, error answers, descriptions. The resource is described by the serializers
+that validate requests (tmf.qualification.serializers)."""
 
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
 
-from tmf.docs import at_fields, error_responses
-from tmf.models import TaskState
-from tmf.qualification.services import QualificationResult, UnavailabilityReason
-
-
-class QualificationPlaceDoc(serializers.Serializer):
-    role = serializers.CharField(help_text="e.g. installationAddress")
-    name = serializers.CharField(required=False)
-    streetNr = serializers.CharField(required=False)
-    streetName = serializers.CharField(required=False)
-    streetType = serializers.CharField(required=False)
-    locality = serializers.CharField(required=False)
-    city = serializers.CharField(required=False)
-    stateOrProvince = serializers.CharField(required=False)
-    postcode = serializers.CharField(help_text="A UK postcode, e.g. SW1A 1AA.")
-    country = serializers.CharField(required=False, help_text="GB")
-
-
-at_fields(
-    QualificationPlaceDoc, type=serializers.CharField(required=False, help_text="GeographicAddress")
-)
-
-
-class QualificationOfferingRefDoc(serializers.Serializer):
-    id = serializers.CharField(help_text="A TMF620 productOffering id (plan code).")
-    href = serializers.CharField(read_only=True)
-    name = serializers.CharField(read_only=True)
-
-
-class QualificationProductDoc(serializers.Serializer):
-    place = QualificationPlaceDoc(many=True)
-
-
-class QualificationPartyDoc(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField(required=False)
-    role = serializers.CharField(required=False)
-
-
-at_fields(QualificationPartyDoc, referredType=serializers.CharField(help_text="e.g. Individual"))
-
-
-class EligibilityUnavailabilityReasonDoc(serializers.Serializer):
-    code = serializers.ChoiceField(choices=UnavailabilityReason.values)
-    label = serializers.CharField(help_text="In plain words, as the sales form says it.")
-
-
-class QualificationItemDoc(serializers.Serializer):
-    id = serializers.CharField()
-    action = serializers.ChoiceField(choices=["add"], required=False)
-    productOffering = QualificationOfferingRefDoc()
-    product = QualificationProductDoc(
-        required=False, help_text="The address, if not given at the top."
-    )
-    state = serializers.ChoiceField(choices=TaskState.values, read_only=True)
-    qualificationItemResult = serializers.CharField(
-        read_only=True, help_text="qualified or unqualified"
-    )
-    expectedActivationDate = serializers.DateTimeField(
-        read_only=True,
-        help_text="Qualified items: the day an order taken now could be live (manual areas "
-        "add the provisioning lead time in working days).",
-    )
-    eligibilityUnavailabilityReason = EligibilityUnavailabilityReasonDoc(many=True, read_only=True)
-
-
-class QualificationDoc(serializers.Serializer):
-    id = serializers.CharField(read_only=True)
-    href = serializers.CharField(read_only=True)
-    description = serializers.CharField(required=False)
-    state = serializers.ChoiceField(choices=TaskState.values, read_only=True)
-    qualificationResult = serializers.ChoiceField(
-        choices=QualificationResult.values, read_only=True
-    )
-    productOfferingQualificationDate = serializers.DateTimeField(read_only=True)
-    effectiveQualificationDate = serializers.DateTimeField(read_only=True)
-    instantSyncQualification = serializers.BooleanField(required=False)
-    provideOnlyAvailable = serializers.BooleanField(
-        required=False, help_text="Answer only the qualified items."
-    )
-    place = QualificationPlaceDoc(many=True, required=False)
-    relatedParty = QualificationPartyDoc(many=True, required=False)
-    productOfferingQualificationItem = QualificationItemDoc(
-        many=True, required=False, help_text="Leave out to qualify every offering on sale."
-    )
-
-
-at_fields(QualificationDoc, type=serializers.CharField(read_only=True))
+from tmf.docs import error_responses
 
 _ERROR_TEXT = {
     400: "Invalid request or query (every problem listed, with its attribute path)",
@@ -154,7 +63,18 @@ one address per qualification). List `productOfferingQualificationItem` entries 
 same eligibility rules as the sales form and is given at once (`state` done,
 `instantSyncQualification` true): each item `qualified` (with `expectedActivationDate`) or
 `unqualified` with `eligibilityUnavailabilityReason` codes NO_COVERAGE, SPEED_NOT_AVAILABLE,
-OFFERING_RETIRED or UNKNOWN_OFFERING. An address we do not serve is a 201 with every item
-unqualified; a malformed postcode is a 400. The answer is kept: `Location` equals `href`.
+TECHNOLOGY_NOT_SUPPORTED, NEEDS_INTERNET_ACCESS, LINE_NOT_QUALIFIED, OFFERING_RETIRED or
+UNKNOWN_OFFERING.
+
+Add-ons (static IP, managed router) are sold only with an internet access line: qualify one
+with a line offering in the same request, naming the line's item in
+`qualificationItemRelationship` (`relationshipType` reliesOn) or, naming none, with any line
+asked for. It is qualified when it suits the area (a router model suits some access
+technologies only: TECHNOLOGY_NOT_SUPPORTED) and its line qualifies (else
+LINE_NOT_QUALIFIED). Asked for alone it is `unqualified` with NEEDS_INTERNET_ACCESS: ask again
+with a line.
+
+An address we do not serve is a 201 with every item unqualified; a malformed postcode is a
+400. The answer is kept: `Location` equals `href`.
 """
 READ_DESCRIPTION = "A client sees only the qualifications it asked for."

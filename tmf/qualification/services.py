@@ -1,25 +1,60 @@
 """Answering a TMF679 qualification: can we sell these offerings at this address?
 
 The rules are the sales form's: ``orders.eligibility.serviceability_check`` decides, for the
-postcode, which plans the network delivers there (``Serviceability.allows``); this module only
-words the answer in TMF679 terms and keeps it.
+postcode, which offerings the network delivers there (``ServiceArea.supports``: a line's speed,
+an offering's access technologies); this module only words the answer in TMF679 terms and
+keeps it.
+
+Add-ons (a static IP, a managed router) are sold only with an internet access line. An add-on
+item is qualified when the area suits it *and* it has a line that qualifies: the item it names
+in ``qualificationItemRelationship`` (reliesOn), or, naming none, any line asked for in the
+same request (or, when no items are asked, any line on sale there). Asked for alone it is
+``unqualified`` with the reason NEEDS_INTERNET_ACCESS ("sold only with an internet access
+line"): TMF679 has no result between qualified and unqualified for "yes, with something
+else", and ``eligibilityUnavailabilityReason`` is where it says why an offering cannot be sold
+as asked; ask again with a line to have it qualified. A router that does not suit the area's
+technology is TECHNOLOGY_NOT_SUPPORTED.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
 from orders.eligibility import Serviceability, serviceability_check
-from orders.models import Plan, normalize_postcode
+from orders.models import Plan, ProductKind, normalize_postcode
 from orders.selectors import activation_promise
 from tmf.catalog.representation import offering_path
 from tmf.common import drop_empty, iso
 from tmf.models import ApiClient, ProductOfferingQualification, TaskState
-from tmf.qualification.parsing import QualificationAsk
+
+
+@dataclass(frozen=True)
+class AskedItem:
+    id: str
+    offering_id: str
+    product_place: list[dict[str, Any]] = field(default_factory=list)
+    relies_on: str | None = None  # the item of the line an add-on would be sold with
+
+
+@dataclass(frozen=True)
+class QualificationAsk:
+    """A validated request (tmf.qualification.serializers)."""
+
+    postcode: str  # as people write it: upper case, one space ("SW1A 1AA")
+    place: list[dict[str, Any]]
+    items: list[AskedItem]
+    related_party: list[dict[str, Any]]
+    description: str = ""
+    flags: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def provide_only_available(self) -> bool:
+        return self.flags.get("provideOnlyAvailable", False)
 
 
 class QualificationResult(models.TextChoices):
@@ -32,6 +67,18 @@ class UnavailabilityReason(models.TextChoices):
 
     NO_COVERAGE = "NO_COVERAGE", "The network does not reach the address"
     SPEED_NOT_AVAILABLE = "SPEED_NOT_AVAILABLE", "The offering's speed is not available there"
+    TECHNOLOGY_NOT_SUPPORTED = (
+        "TECHNOLOGY_NOT_SUPPORTED",
+        "The offering does not suit the access technology there",
+    )
+    NEEDS_INTERNET_ACCESS = (
+        "NEEDS_INTERNET_ACCESS",
+        "An add-on, sold only with an internet access line",
+    )
+    LINE_NOT_QUALIFIED = (
+        "LINE_NOT_QUALIFIED",
+        "The line the add-on would be sold with cannot be sold there",
+    )
     OFFERING_RETIRED = "OFFERING_RETIRED", "The offering is no longer sold"
     UNKNOWN_OFFERING = "UNKNOWN_OFFERING", "No such offering"
 
@@ -66,6 +113,14 @@ def unavailability_reasons(
         )
     if check.area is None or not check.serviceable:
         reasons.append(_reason(UnavailabilityReason.NO_COVERAGE, check.message))
+    elif not plan.suits(check.area.technology):
+        reasons.append(
+            _reason(
+                UnavailabilityReason.TECHNOLOGY_NOT_SUPPORTED,
+                f"{plan.name} is not sold on {check.area.get_technology_display()}, the "
+                f"network at {postcode}.",
+            )
+        )
     elif not check.area.supports(plan):
         reasons.append(
             _reason(
@@ -77,61 +132,129 @@ def unavailability_reasons(
     return reasons
 
 
+def line_reasons(
+    item: AskedItem, plan: Plan, asked: list[tuple[AskedItem, Plan | None]], qualified: set[str]
+) -> list[dict[str, str]]:
+    """Why an add-on cannot be sold for want of a line: the line it relies on (or, naming
+    none, every line asked for) missing or not qualified. Empty for a line, and for an
+    add-on with a qualified line."""
+    parent_kind = plan.specification.parent_kind
+    if not parent_kind:
+        return []
+    lines = [
+        other
+        for other, offering in asked
+        if offering is not None
+        and offering.kind == parent_kind
+        and (item.relies_on is None or other.id == item.relies_on)
+    ]
+    if not lines:
+        if item.relies_on is not None:
+            label = (
+                f"{plan.name} is sold only with an internet access line; item "
+                f"{item.relies_on}, which it relies on, is not one."
+            )
+        else:
+            label = (
+                f"{plan.name} is sold only with an internet access line: qualify it with a "
+                "line offering (an item it reliesOn), or order it on a live line."
+            )
+        return [_reason(UnavailabilityReason.NEEDS_INTERNET_ACCESS, label)]
+    if not any(line.id in qualified for line in lines):
+        named = ", ".join(line.id for line in lines)
+        return [
+            _reason(
+                UnavailabilityReason.LINE_NOT_QUALIFIED,
+                f"{plan.name} is sold only with an internet access line, and the line asked "
+                f"for (item {named}) cannot be sold at this address.",
+            )
+        ]
+    return []
+
+
 def _item(
-    item_id: str,
-    offering_id: str,
+    item: AskedItem,
     plan: Plan | None,
     check: Serviceability,
     *,
     postcode: str,
-    product_place: list[dict[str, Any]],
+    reasons: list[dict[str, str]],
 ) -> dict[str, Any]:
-    qualified = plan is not None and check.allows(plan)
-    offering: dict[str, Any] = {"id": offering_id, "@referredType": "ProductOffering"}
+    qualified = not reasons
+    offering: dict[str, Any] = {"id": item.offering_id, "@referredType": "ProductOffering"}
     if plan is not None:
         # A path, made absolute on the caller's host when the answer is read.
         offering.update(href=offering_path(plan.code), name=plan.name)
+    relationship = (
+        [
+            {
+                "id": item.relies_on,
+                "relationshipType": "reliesOn",
+                "@type": "QualificationItemRelationship",
+            }
+        ]
+        if item.relies_on
+        else None
+    )
     return drop_empty(
         {
-            "id": item_id,
+            "id": item.id,
             "action": "add",
             "state": TaskState.DONE.value,
             "qualificationItemResult": (
                 QualificationResult.QUALIFIED if qualified else QualificationResult.UNQUALIFIED
             ).value,
             "expectedActivationDate": iso(expected_activation_date(check)) if qualified else None,
-            "eligibilityUnavailabilityReason": (
-                None
-                if qualified
-                else unavailability_reasons(check, plan, offering_id, postcode=postcode)
-            ),
+            "eligibilityUnavailabilityReason": reasons or None,
             "productOffering": offering,
-            "product": {"place": product_place} if product_place else None,
+            "product": {"place": item.product_place} if item.product_place else None,
+            "qualificationItemRelationship": relationship,
             "@type": "ProductOfferingQualificationItem",
         }
     )
 
 
-def _answer_items(ask: QualificationAsk, check: Serviceability) -> list[dict[str, Any]]:
+def _asked(ask: QualificationAsk) -> list[tuple[AskedItem, Plan | None]]:
+    """The items asked with their offerings; without items, every offering on sale (lines
+    slowest first, then add-ons), numbered from 1."""
+    offerings = Plan.objects.select_related("specification")
     if not ask.items:
-        on_sale = Plan.objects.filter(is_active=True).order_by(
-            "download_mbps", "monthly_price", "code"
+        on_sale = list(offerings.filter(is_active=True))
+        on_sale.sort(
+            key=lambda plan: (
+                plan.is_add_on,
+                plan.kind if plan.is_add_on else "",
+                plan.download_mbps or 0,
+                plan.monthly_price,
+                plan.code,
+            )
         )
         return [
-            _item(str(number), plan.code, plan, check, postcode=ask.postcode, product_place=[])
+            (AskedItem(id=str(number), offering_id=plan.code), plan)
             for number, plan in enumerate(on_sale, start=1)
         ]
-    plans = Plan.objects.in_bulk([item.offering_id for item in ask.items], field_name="code")
+    plans = offerings.in_bulk([item.offering_id for item in ask.items], field_name="code")
+    return [(item, plans.get(item.offering_id)) for item in ask.items]
+
+
+def _answer_items(ask: QualificationAsk, check: Serviceability) -> list[dict[str, Any]]:
+    asked = _asked(ask)
+    reasons = {
+        item.id: unavailability_reasons(check, plan, item.offering_id, postcode=ask.postcode)
+        for item, plan in asked
+    }
+    # Lines first: an add-on's answer depends on theirs.
+    qualified = {
+        item.id
+        for item, plan in asked
+        if plan is not None and plan.kind == ProductKind.INTERNET_ACCESS and not reasons[item.id]
+    }
+    for item, plan in asked:
+        if plan is not None:
+            reasons[item.id] += line_reasons(item, plan, asked, qualified)
     return [
-        _item(
-            item.id,
-            item.offering_id,
-            plans.get(item.offering_id),
-            check,
-            postcode=ask.postcode,
-            product_place=item.product_place,
-        )
-        for item in ask.items
+        _item(item, plan, check, postcode=ask.postcode, reasons=reasons[item.id])
+        for item, plan in asked
     ]
 
 

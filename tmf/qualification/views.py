@@ -27,8 +27,8 @@ from tmf.common import (
 from tmf.errors import not_found
 from tmf.models import ProductOfferingQualification
 from tmf.qualification import docs
-from tmf.qualification.parsing import parse_qualification
 from tmf.qualification.representation import ALWAYS, qualification_representation
+from tmf.qualification.serializers import ProductOfferingQualificationSerializer
 from tmf.qualification.services import qualification_create
 
 FILTERS: dict[str, Filter] = {
@@ -58,7 +58,7 @@ class QualificationList(RefusesOtherMethods):
         summary="List or find the client's product offering qualifications",
         description=docs.READ_DESCRIPTION,
         parameters=docs.LIST_PARAMETERS,
-        responses={200: docs.QualificationDoc(many=True), **docs.LIST_ERRORS},
+        responses={200: ProductOfferingQualificationSerializer(many=True), **docs.LIST_ERRORS},
         tags=["productOfferingQualification"],
     )
     def get(self, request: Request) -> Response:
@@ -74,16 +74,15 @@ class QualificationList(RefusesOtherMethods):
         operation_id="createProductOfferingQualification",
         summary="Qualify product offerings at an address",
         description=docs.CREATE_DESCRIPTION,
-        request=docs.QualificationDoc,
-        responses={201: docs.QualificationDoc, **docs.CREATE_ERRORS},
+        request=ProductOfferingQualificationSerializer,
+        responses={201: ProductOfferingQualificationSerializer, **docs.CREATE_ERRORS},
         tags=["productOfferingQualification"],
     )
     def post(self, request: Request) -> Response:
         client = client_of(request)
-        ask, problems = parse_qualification(self.body_object(request))
-        if ask is None:
-            raise problems.error("Invalid product offering qualification")
-        qualification = qualification_create(client=client, ask=ask)
+        serializer = ProductOfferingQualificationSerializer(data=self.body_object(request))
+        serializer.is_valid(raise_exception=True)
+        qualification = qualification_create(client=client, ask=serializer.ask())
         body = qualification_representation(qualification, request)
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["href"]})
 
@@ -97,7 +96,7 @@ class QualificationDetail(RefusesOtherMethods):
         summary="Retrieve a product offering qualification",
         description=docs.READ_DESCRIPTION,
         parameters=[docs.QUALIFICATION_ID, docs.FIELDS],
-        responses={200: docs.QualificationDoc, **docs.RETRIEVE_ERRORS},
+        responses={200: ProductOfferingQualificationSerializer, **docs.RETRIEVE_ERRORS},
         tags=["productOfferingQualification"],
     )
     def get(self, request: Request, qualification_id: str) -> Response:
