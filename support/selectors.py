@@ -1,4 +1,5 @@
-"""Reads for customer contacts."""
+"""Reads for support: customer contacts, and the installed base support sees on an order and
+its customer."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Prefetch
 
+from inventory.models import Product
 from orders.access import restrict_by_order
-from orders.models import Order
+from orders.models import Customer, Order
 from orders.paging import BadCursor, keyset_page
 from support.models import SupportTicket, TicketAnswer
 
@@ -51,3 +53,51 @@ def open_tickets_queue(
     except BadCursor:
         page = keyset_page(queryset, limit=limit)
     return TicketQueuePage(tickets=page.items, next_key=page.next_cursor)
+
+
+# --- the installed base (inventory.Product) ---------------------------------------------------
+CUSTOMER_PRODUCTS_LIMIT = 20
+# What the network identifiers that fulfilment records are called on the staff pages.
+IDENTIFIER_LABELS = {
+    "port": "Port",
+    "subscriber": "Subscriber",
+    "ipv4Address": "IPv4 address",
+    "cpeSerial": "Router serial",
+}
+
+
+def _with_identifier_rows(products: list[Product]) -> list[Product]:
+    for product in products:
+        product.identifier_rows = [  # type: ignore[attr-defined]
+            (IDENTIFIER_LABELS.get(key, key), value)
+            for key, value in (product.network_identifiers or {}).items()
+            if value
+        ]
+    return products
+
+
+def order_products(order: Order) -> list[Product]:
+    """The products the order's delivered items became, line first, each with
+    ``identifier_rows`` ((label, value) of its network identifiers). One query."""
+    return _with_identifier_rows(
+        list(
+            Product.objects.filter(order=order)
+            .select_related("order_item", "specification")
+            .order_by("order_item__position", "created_at")
+        )
+    )
+
+
+def customer_products(
+    customer: Customer | int, *, limit: int = CUSTOMER_PRODUCTS_LIMIT
+) -> list[Product]:
+    """The customer's installed base, newest first, at most ``limit`` (from any of their
+    orders), each with ``identifier_rows``. One query, a range of product_customer_idx."""
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    return _with_identifier_rows(
+        list(
+            Product.objects.filter(customer_id=customer_id)
+            .select_related("specification", "order")
+            .order_by("-created_at", "-id")[:limit]
+        )
+    )
