@@ -285,8 +285,10 @@ admin:provisioning_exceptioncase_assign_to_me  adm  adm  405  405  405  adm  adm
 admin:provisioning_exceptioncase_assign        adm  adm  405  405  405  adm  adm  adm  405
 admin:provisioning_exceptioncase_retry         adm  adm  405  405  405  adm  adm  adm  405
 admin:provisioning_exceptioncase_resolve       adm  adm  405  405  405  adm  adm  adm  405
-admin:provisioning_provisioningjob_changelist  adm  adm  200  200  403  adm  adm  adm  200
+admin:provisioning_exceptioncase_cancel_item   adm  adm  405  405  405  adm  adm  adm  405
+admin:provisioning_fulfilmenttask_changelist   adm  adm  200  200  403  adm  adm  adm  200
 admin:billing_billingaccount_changelist        adm  adm  403  403  200  adm  adm  adm  200
+admin:inventory_product_changelist             adm  adm  200  200  200  adm  adm  adm  200
 admin:auditlog_logentry_changelist             adm  adm  403  403  403  adm  adm  adm  200
 admin:auth_user_changelist                     adm  adm  403  403  403  adm  adm  adm  200
 """
@@ -322,6 +324,7 @@ admin:provisioning_exceptioncase_assign_to_me  adm  adm  403  go   403  adm  adm
 admin:provisioning_exceptioncase_assign        adm  adm  403  200  403  adm  adm  adm  200
 admin:provisioning_exceptioncase_retry         adm  adm  403  go   403  adm  adm  adm  go
 admin:provisioning_exceptioncase_resolve       adm  adm  403  200  403  adm  adm  adm  200
+admin:provisioning_exceptioncase_cancel_item   adm  adm  403  200  403  adm  adm  adm  200
 """
 _TOKENS: dict[str, Outcome] = {"in": LOGIN, "adm": ADMIN_LOGIN, "go": REDIRECT}
 
