@@ -17,18 +17,20 @@ from django.utils import timezone
 
 from billing.models import BillingAccount
 from orders.eligibility import EligibilityReason
+from orders.fulfilment import TaskMode, TaskType
 from orders.models import Order, OrderEvent
 from orders.roles import Role
 from orders.services import order_confirm_manual_activation
 from orders.states import EventSource, OrderStatus
-from provisioning.models import ExceptionCase, ProvisioningJob, ReasonCode
+from provisioning.models import ExceptionCase, FulfilmentTask, ReasonCode, TaskAttempt, TaskState
 from provisioning.services import exception_case_resolve_override
 from tests.factories import (
     BillingAccountFactory,
     ExceptionCaseFactory,
+    FulfilmentTaskFactory,
     OrderFactory,
     PlanFactory,
-    ProvisioningJobFactory,
+    TaskAttemptFactory,
     UserFactory,
     submit_order,
 )
@@ -261,39 +263,56 @@ def test_provisioning_sees_the_manual_pool_oldest_first_activations_and_retries(
     OrderEvent.objects.filter(order=first).update(
         created_at=timezone.now() - datetime.timedelta(hours=5)
     )
-    # ... and an activation in its second attempt
+    # ... and an activation whose subscriber task is in its second attempt
     running = OrderFactory(status=OrderStatus.PROVISIONING)
-    ProvisioningJobFactory(
+    subscriber = FulfilmentTaskFactory(
         order=running,
-        status=ProvisioningJob.Status.FAILED,
+        task_type=TaskType.CREATE_SUBSCRIBER,
+        mode=TaskMode.AUTOMATIC,
+        state=TaskState.RUNNING,
+        attempts=2,
+    )
+    TaskAttemptFactory(
+        task=subscriber,
+        outcome=TaskAttempt.Outcome.FAILED,
         error_code=ReasonCode.NETWORK_TIMEOUT,
         transient=True,
     )
-    ProvisioningJobFactory(
-        order=running,
-        trigger=ProvisioningJob.Trigger.AUTO_RETRY,
-        status=ProvisioningJob.Status.RUNNING,
-    )
+    TaskAttemptFactory(task=subscriber, trigger=TaskAttempt.Trigger.AUTO_RETRY)
 
     # when provisioning opens their landing page
     response = signed_in(client, provisioning_user).get(PROVISIONING_URL)
 
-    # then the pool lists the waiting orders, longest waiting first, with why they are manual
-    assert [o.pk for o in response.context["manual_pool"].items] == [first.pk, second.pk]
+    # then the pool lists the manual tasks of the waiting orders, longest waiting first, in
+    # words, each with its form
+    tasks = response.context["manual_tasks"].items
+    assert [(t.order_id, t.key) for t in tasks] == [
+        (first.pk, "1.reserve_port"),
+        (second.pk, "1.reserve_port"),
+    ]
     html = response.content.decode()
+    pool = html[html.index('data-testid="task-pool"') : html.index('data-testid="manual-pool"')]
+    assert "<strong>Reserve access port</strong>" in pool and "item 1, Fibre 500" in pool
+    assert first.customer.name in pool and "Inverness" in pool
+    assert pool.count("Record as done…") == 2
+    # ... the orders themselves, with the override that confirms a whole order live
+    assert [o.pk for o in response.context["manual_pool"].items] == [first.pk, second.pk]
     assert "not automated; provision by hand" in html
     assert "Confirm activation…" in html
-    # ... activations in progress with their current attempt
+    # ... activations in progress with their newest attempt, the task in words
     in_progress = response.context["in_progress"].items
     assert [(o.pk, o.attempt_number, o.attempt_status) for o in in_progress] == [
         (running.pk, 2, "running")
     ]
-    # ... and the retry log: the automatic retries, not the first attempts
+    assert "Create subscriber (item 1): #2 · running (automatic retry)" in html
+    # ... and the retry log: the task retries, not the first attempts
     retries = response.context["retries"]
-    assert [(j.order_id, j.attempt, j.status) for j in retries] == [
-        (running.pk, 2, ProvisioningJob.Status.RUNNING),
-        (flaky.pk, 2, ProvisioningJob.Status.SUCCEEDED),
+    assert [(a.order_id, a.task.key, a.number, a.outcome) for a in retries] == [
+        (running.pk, "1.create_subscriber", 2, TaskAttempt.Outcome.RUNNING),
+        (flaky.pk, "1.create_subscriber", 2, TaskAttempt.Outcome.SUCCEEDED),
     ]
+    log = html[html.index('data-testid="retry-log"') :]
+    assert log.count("Create subscriber") == 2 and "Automatic retry" in log
 
 
 @pytest.fixture
@@ -394,6 +413,104 @@ def test_confirm_activation_needs_the_csrf_token(
     assert Order.objects.get(pk=manual_order.pk).status == OrderStatus.AWAITING_MANUAL
 
 
+# --- the manual pool of tasks --------------------------------------------------------------
+def done_url(task: FulfilmentTask) -> str:
+    return reverse("portal:task_done", args=[task.pk])
+
+
+def pool_task(order: Order) -> FulfilmentTask:
+    return FulfilmentTask.objects.get(order=order, state=TaskState.READY, mode=TaskMode.MANUAL)
+
+
+def test_a_manual_task_needs_a_note_then_is_done_and_the_plan_goes_on(
+    client: Client,
+    provisioning_user: User,
+    manual_order: Order,
+    django_capture_on_commit_callbacks,
+) -> None:
+    # given the first task of a manual order's plan, waiting in the pool
+    task = pool_task(manual_order)
+    assert task.key == "1.reserve_port"
+    signed_in(client, provisioning_user)
+
+    # when provisioning records it done without a note
+    blank = client.post(done_url(task), {"note": "  ", "network_reference": "PORT-7"})
+
+    # then the page comes back with the error next to that task's note, and the task waits
+    assert blank.status_code == 200
+    row = blank.content.decode()
+    row = row[row.index(f'data-testid="task-{task.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<p class="field-error" id="note-' in row
+    assert "A note is required: say what you did." in row
+    assert 'value="PORT-7"' in row  # what they typed is kept
+    task.refresh_from_db()
+    assert task.state == TaskState.READY
+
+    # when they say what they did, with the port they reserved
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            done_url(task),
+            {"note": "Patched port 7 at the cabinet.", "network_reference": "INV-PORT-7"},
+            follow=True,
+        )
+
+    # then the task is done under their name, and the next task of the plan is in the pool
+    assert any("reserve access port done under your name" in m for m in messages_of(done))
+    task.refresh_from_db()
+    assert (task.state, task.done_by, task.network_reference, task.note) == (
+        TaskState.DONE,
+        provisioning_user,
+        "INV-PORT-7",
+        "Patched port 7 at the cabinet.",
+    )
+    assert [t.key for t in done.context["manual_tasks"].items] == ["1.create_subscriber"]
+
+
+def test_a_manual_task_someone_did_first_says_so(
+    client: Client, provisioning_user: User, lead_user: User, manual_order: Order
+) -> None:
+    # given a pool task that a colleague records while the page is open
+    task = pool_task(manual_order)
+    signed_in(client, provisioning_user)
+    client.get(PROVISIONING_URL)
+    client_b = Client()
+    signed_in(client_b, lead_user).post(done_url(task), {"note": "Done it."})
+
+    # when provisioning records it too
+    response = client.post(done_url(task), {"note": "Me too."}, follow=True)
+
+    # then they are told someone acted first, and the colleague's record stands
+    assert any(
+        f"Order {manual_order.display_id}:" in m and "someone acted on it first" in m
+        for m in messages_of(response)
+    )
+    task.refresh_from_db()
+    assert (task.done_by, task.note) == (lead_user, "Done it.")
+
+
+def test_only_provisioning_may_record_a_task_and_only_a_manual_one(
+    client: Client,
+    support_user: User,
+    customer_user: User,
+    provisioning_user: User,
+    manual_order: Order,
+) -> None:
+    task = pool_task(manual_order)
+    # support and customers (no orders.activate_manually) are refused before anything happens
+    for user in (support_user, customer_user):
+        assert signed_in(Client(), user).post(done_url(task), {"note": "x"}).status_code == 403
+    # an automatic task, or one that does not exist, is not the pool's: not found
+    running = OrderFactory(status=OrderStatus.PROVISIONING)
+    automatic = FulfilmentTaskFactory(order=running, mode=TaskMode.AUTOMATIC)
+    signed_in(client, provisioning_user)
+    assert client.post(done_url(automatic), {"note": "x"}).status_code == 404
+    assert client.post(reverse("portal:task_done", args=[999999]), {"note": "x"}).status_code == 404
+    task.refresh_from_db()
+    automatic.refresh_from_db()
+    assert (task.state, automatic.state) == (TaskState.READY, TaskState.READY)
+
+
 # --- provisioning lead ---------------------------------------------------------------------
 MakeCase = Callable[..., ExceptionCase]
 
@@ -463,6 +580,24 @@ def test_lead_sees_active_cases_by_owner_and_age_and_filters_them(
     assert listed(owner=str(provisioning_user.pk)) == [theirs.pk]
     assert listed(age="gt1d") == [nobody.pk, mine_old.pk]
     assert listed(owner="mine", age="gt1d") == [mine_old.pk]
+
+
+def test_lead_sees_the_failed_task_each_case_names(
+    client: Client, lead_user: User, make_case: MakeCase
+) -> None:
+    # given a case opened by a failed port reservation, and one with no task on record
+    case = make_case()
+    untasked = ExceptionCaseFactory(owner=lead_user)
+
+    # when the lead opens the queue
+    html = signed_in(client, lead_user).get(LEAD_URL).content.decode()
+
+    # then each row says which task failed
+    row = html[html.index(f'data-testid="case-{case.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Reserve access port" in row and "<code>1.reserve_port</code>" in row
+    other = html[html.index(f'data-testid="case-{untasked.pk}"') :]
+    assert '<td data-label="Failed task">-</td>' in other[: other.index("</tr>")]
 
 
 def test_lead_reassigns_the_selected_cases_to_a_team_member(
@@ -568,7 +703,7 @@ def test_lead_bulk_retry_reports_each_case_and_a_case_already_handled(
     broken.refresh_from_db()
     assert (broken.state, broken.failure_count) == (ExceptionCase.State.OPEN, 2)
     assert Order.objects.get(pk=handled.order_id).status == OrderStatus.CANCELLED
-    assert not ProvisioningJob.objects.filter(order=handled.order, attempt=2).exists()
+    assert not TaskAttempt.objects.filter(order=handled.order, number=2).exists()
     # ... and the retries are on the timeline as the lead's, from the staff worklists
     restart = OrderEvent.objects.get(
         order=fixed.order, from_status=OrderStatus.EXCEPTION, to_status=OrderStatus.PROVISIONING
@@ -592,7 +727,7 @@ def test_provisioning_staff_cannot_work_the_lead_queue(
     assert response.status_code == 403
     case.refresh_from_db()
     assert (case.state, case.owner_id) == (ExceptionCase.State.OPEN, case.owner_id)
-    assert not ProvisioningJob.objects.filter(order=case.order, attempt=2).exists()
+    assert not TaskAttempt.objects.filter(order=case.order, number=2).exists()
 
 
 # --- billing -------------------------------------------------------------------------------
@@ -681,11 +816,13 @@ def _provisioning_data(user: User, n: int) -> None:
     for _ in range(n):
         pool = OrderFactory(status=OrderStatus.AWAITING_MANUAL)
         status_event(pool, to_status=OrderStatus.AWAITING_MANUAL, reason_code="MANUAL_AREA")
+        FulfilmentTaskFactory(order=pool)
         running = OrderFactory(status=OrderStatus.PROVISIONING)
-        ProvisioningJobFactory(order=running, status=ProvisioningJob.Status.FAILED)
-        ProvisioningJobFactory(
-            order=running, trigger=ProvisioningJob.Trigger.MANUAL_RETRY, requested_by=user
+        task = FulfilmentTaskFactory(
+            order=running, mode=TaskMode.AUTOMATIC, state=TaskState.RUNNING, attempts=2
         )
+        TaskAttemptFactory(task=task, outcome=TaskAttempt.Outcome.FAILED)
+        TaskAttemptFactory(task=task, trigger=TaskAttempt.Trigger.MANUAL_RETRY, requested_by=user)
 
 
 def _lead_data(user: User, n: int) -> None:
@@ -710,7 +847,7 @@ def _billing_data(user: User, n: int) -> None:
     ("url", "role_fixture", "make_data", "max_queries"),
     [
         (SALES_URL, "sales_user", _sales_data, 8),
-        (PROVISIONING_URL, "provisioning_user", _provisioning_data, 10),
+        (PROVISIONING_URL, "provisioning_user", _provisioning_data, 12),
         (LEAD_URL, "lead_user", _lead_data, 11),
         (BILLING_URL, "billing_user", _billing_data, 11),
     ],
