@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Window
+from django.db.models.functions import RowNumber
 
 from inventory.models import Product
 from orders.access import restrict_by_order
@@ -101,3 +102,32 @@ def customer_products(
             .order_by("-created_at", "-id")[:limit]
         )
     )
+
+
+SEARCH_PRODUCTS_PER_CUSTOMER = 3
+
+
+def products_by_customer(
+    customer_ids: list[int], *, per_customer: int = SEARCH_PRODUCTS_PER_CUSTOMER
+) -> dict[int, list[Product]]:
+    """For each customer, their newest ``per_customer`` products, and one more if there is
+    one, so the page can tell that there are more (search results show them beside each
+    order). One query: a window per customer over product_customer_idx. It reads each listed
+    customer's whole installed base (a residential customer has a handful of products), at
+    most the 25 customers of a search page."""
+    ranked = (
+        Product.objects.filter(customer_id__in=customer_ids)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("customer_id")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank__lte=per_customer + 1)
+        .order_by("customer_id", "rank")
+    )
+    found: dict[int, list[Product]] = {pk: [] for pk in customer_ids}
+    for product in ranked:
+        found[product.customer_id].append(product)
+    return found

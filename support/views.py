@@ -23,10 +23,12 @@ from support.forms import TicketAnswerForm
 from support.models import SupportTicket
 from support.selectors import (
     CUSTOMER_PRODUCTS_LIMIT,
+    SEARCH_PRODUCTS_PER_CUSTOMER,
     customer_products,
     open_tickets_queue,
     order_products,
     order_tickets,
+    products_by_customer,
 )
 from support.services import ticket_answer as ticket_answer_record
 from support.services import ticket_set_status
@@ -72,7 +74,17 @@ def search(request: HttpRequest) -> HttpResponse:
             )
             if unknown_id and not context["results"]:
                 context["error"] = unknown_id
+            _with_products(context["results"])
     return render(request, "support/search.html", context)
+
+
+def _with_products(orders: list[Order]) -> None:
+    """Each result's customer's newest products (``customer_products``, ``more_products``)."""
+    products = products_by_customer(sorted({order.customer_id for order in orders}))
+    for order in orders:
+        newest = products.get(order.customer_id, [])
+        order.customer_products = newest[:SEARCH_PRODUCTS_PER_CUSTOMER]  # type: ignore[attr-defined]
+        order.more_products = len(newest) > SEARCH_PRODUCTS_PER_CUSTOMER  # type: ignore[attr-defined]
 
 
 def _order_context(order: Order) -> dict:

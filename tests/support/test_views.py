@@ -1,12 +1,20 @@
 """US-05 Support visibility: search by order ID and the end-to-end order view."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from inventory.models import Product
 from orders import order_id
-from orders.models import OrderEvent
-from tests.factories import RouterOfferingFactory, ServiceAreaFactory, StaticIpOfferingFactory
+from orders.models import Order, OrderEvent
+from tests.factories import (
+    OrderFactory,
+    ProductFactory,
+    RouterOfferingFactory,
+    ServiceAreaFactory,
+    StaticIpOfferingFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +214,33 @@ def test_support_order_view_before_delivery_says_there_are_no_products(
     page = response.content.decode()
     assert "No products yet: items become products when they are delivered." in page
     assert "No products yet: nothing delivered to this customer." in page
+
+
+def test_support_search_results_show_each_customers_newest_products(
+    support_client, django_assert_max_num_queries
+):
+    # given a customer with four products (from four orders) and another with none
+    oldest, *newer = [ProductFactory() for _ in range(4)]
+    customer = oldest.customer
+    for product in newer:
+        Product.objects.filter(pk=product.pk).update(customer=customer)
+        Order.objects.filter(pk=product.order_id).update(customer=customer)
+    Product.objects.filter(pk=oldest.pk).update(
+        name="Oldest line", created_at=oldest.created_at.replace(year=2020)
+    )
+    bare = OrderFactory()
+
+    # when support searches for the first customer, then the other
+    with django_assert_max_num_queries(12):
+        found = support_client.get(reverse("support:search"), {"q": customer.email})
+    empty = support_client.get(reverse("support:search"), {"q": bare.customer.email})
+
+    # then each result shows the customer's three newest products and says there are more
+    cells = re.findall(
+        r'data-testid="result-products">(.*?)</td>', found.content.decode(), flags=re.S
+    )
+    assert len(cells) == 4  # one per order of the customer
+    for cell in cells:
+        assert cell.count("(active since") == 3
+        assert "Oldest line" not in cell and "and more" in cell
+    assert re.findall(r'data-testid="result-products">(.*?)</td>', empty.content.decode()) == ["-"]
