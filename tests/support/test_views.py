@@ -4,16 +4,22 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory.models import Product
 from orders import order_id
+from orders.fulfilment import TaskMode, TaskType
 from orders.models import Order, OrderEvent
+from orders.states import OrderStatus
+from provisioning.models import ReasonCode, TaskAttempt, TaskState
 from tests.factories import (
+    FulfilmentTaskFactory,
     OrderFactory,
     ProductFactory,
     RouterOfferingFactory,
     ServiceAreaFactory,
     StaticIpOfferingFactory,
+    TaskAttemptFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +250,65 @@ def test_support_search_results_show_each_customers_newest_products(
         assert cell.count("(active since") == 3
         assert "Oldest line" not in cell and "and more" in cell
     assert re.findall(r'data-testid="result-products">(.*?)</td>', empty.content.decode()) == ["-"]
+
+
+def test_the_plan_says_each_task_state_in_words(support_client):
+    # given an order whose tasks are in every state (rows written directly)
+    order = OrderFactory(status=OrderStatus.PROVISIONING)
+    now = timezone.now()
+
+    def task(task_type, state, **fields):
+        return FulfilmentTaskFactory(
+            order=order, task_type=task_type, mode=TaskMode.AUTOMATIC, state=state, **fields
+        )
+
+    task(TaskType.RESERVE_PORT, TaskState.DONE, finished_at=now, network_reference="PORT-9")
+    running = task(
+        TaskType.CREATE_SUBSCRIBER,
+        TaskState.RUNNING,
+        started_at=now,
+        attempts=2,
+        depends_on=["1.reserve_port"],
+    )
+    TaskAttemptFactory(
+        task=running,
+        outcome=TaskAttempt.Outcome.FAILED,
+        worker="celery@node-1",
+        error_code=ReasonCode.NETWORK_TIMEOUT,
+        error_message="No answer in 30 s.",
+    )
+    TaskAttemptFactory(task=running, trigger=TaskAttempt.Trigger.AUTO_RETRY)
+    task(TaskType.APPLY_SPEED_PROFILE, TaskState.WAITING, depends_on=["1.create_subscriber"])
+    # a manual task, waiting for a person
+    FulfilmentTaskFactory(order=order, task_type=TaskType.REGISTER_CPE, state=TaskState.READY)
+    task(TaskType.ALLOCATE_ADDRESS, TaskState.CANCELLED, finished_at=now)
+    task(
+        TaskType.ACTIVATE_LINE,
+        TaskState.FAILED,
+        is_ponr=True,
+        error_code=ReasonCode.LINE_TEST_FAILED,
+        error_message="Loss on the line.",
+    )
+
+    # when support opens the order
+    page = support_client.get(reverse("support:order", kwargs={"order_id": order.pk}))
+    plan = section(page.content.decode(), "plan-panel")
+
+    # then each task's state reads as words, with what matters for that state
+    assert "network ref <code>PORT-9</code>" in task_row(plan, "1.reserve_port")
+    subscriber = task_row(plan, "1.create_subscriber")
+    assert "Running since" in subscriber and "attempt 2" in subscriber
+    assert (
+        "#1 First attempt: failed · celery@node-1 · <code>NETWORK_TIMEOUT</code> No answer in 30 s."
+        in subscriber
+    )
+    assert "#2 Automatic retry: running" in subscriber
+    assert "Waiting on create subscriber (<code>1.create_subscriber</code>)" in task_row(
+        plan, "1.apply_speed_profile"
+    )
+    assert "Ready since" in task_row(plan, "1.register_cpe")
+    assert "in the manual pool" in task_row(plan, "1.register_cpe")
+    assert "Cancelled" in task_row(plan, "1.allocate_address")
+    line = task_row(plan, "1.activate_line")
+    assert "Failed: <code>LINE_TEST_FAILED</code> Loss on the line." in line
+    assert "Point of no return" in line
