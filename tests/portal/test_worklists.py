@@ -357,6 +357,8 @@ def test_confirm_activation_needs_a_reason_then_activates_under_the_persons_name
     )
     assert Order.objects.get(pk=manual_order.pk).status == OrderStatus.COMPLETED
     assert done.context["manual_pool"].items == []
+    # ... and its tasks have left the pool, recorded as done by the person who confirmed
+    assert done.context["manual_tasks"].items == []
 
 
 def test_confirm_activation_someone_did_first_says_so_and_changes_nothing(
