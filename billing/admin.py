@@ -5,15 +5,23 @@ Billing also offers its override on the order's admin page: waive the billing st
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from billing.models import BillingAccount, BillingWaiver
+from billing.models import BillingAccount, BillingCharge, BillingWaiver
 from billing.services import billing_waive_start
 from orders.access import restrict_by_order
-from orders.admin_helpers import OrderIdSearchMixin, ReadOnlyAdmin, order_link
+from orders.admin_helpers import (
+    OrderIdSearchMixin,
+    ReadOnlyAdmin,
+    ReadOnlyTabularInline,
+    order_link,
+)
 from orders.admin_overrides import OrderOverride, OverrideForm, register_order_override
 from orders.models import Order
 from orders.states import FINAL_STATES, OrderStatus
@@ -52,6 +60,46 @@ register_order_override(
 )
 
 
+class BillingChargeInline(ReadOnlyTabularInline):
+    """What the account bills, item by item: each delivered item's charges as ordered."""
+
+    model = BillingCharge
+    fields = (
+        "item_display",
+        "offering",
+        "recurring_price",
+        "one_time_price",
+        "currency",
+        "start_date",
+        "first_period_end",
+        "first_period_amount",
+        "first_bill",
+    )
+    readonly_fields = fields
+    verbose_name = "charge"
+    verbose_name_plural = "charges per delivered item"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BillingCharge]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("item", "offering")
+            .order_by("item__position")
+        )
+
+    @admin.display(description="item")
+    def item_display(self, charge: BillingCharge) -> str:
+        return f"Item {charge.item.item_id}"
+
+    @admin.display(description="first bill")
+    def first_bill(self, charge: BillingCharge) -> Decimal:
+        return charge.first_bill_amount  # type: ignore[no-any-return]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The charges are part of the account: whoever may see the account sees them.
+        return request.user.has_perm("billing.view_billingaccount")
+
+
 @admin.register(BillingAccount)
 class BillingAccountAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
     list_display = (
@@ -82,6 +130,7 @@ class BillingAccountAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
         "created_at",
     )
     readonly_fields = ("order_display",)
+    inlines = (BillingChargeInline,)
 
     @admin.display(description="order", ordering="order__id")
     def order_display(self, account: BillingAccount) -> str:

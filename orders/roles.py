@@ -34,6 +34,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "orders.view_plan",
         "provisioning.view_fulfilmenttask",
         "provisioning.view_exceptioncase",
+        "inventory.view_product",
     ],
     Role.PROVISIONING_LEAD: [
         "orders.view_order",
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "provisioning.view_exceptioncase",
         "provisioning.change_exceptioncase",
         "provisioning.work_exceptioncase",
+        "inventory.view_product",
     ],
     Role.BILLING: [
         "orders.view_order",
@@ -53,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "orders.view_plan",
         "billing.view_billingaccount",
         "billing.work_billingaccount",
+        "inventory.view_product",
     ],
     Role.SUPPORT: [
         "orders.view_order",
@@ -63,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "billing.view_billingaccount",
         "support.view_supportticket",
         "support.change_supportticket",
+        "inventory.view_product",
     ],
     Role.CUSTOMER: [],
 }

@@ -17,6 +17,11 @@ urlpatterns = [
         worklists.confirm_activation,
         name="confirm_activation",
     ),
+    path(
+        "work/provisioning/tasks/<int:task_id>/done/",
+        worklists.task_done,
+        name="task_done",
+    ),
     path("work/lead/", worklists.lead_home, name="lead_home"),
     path("work/lead/assign/", worklists.lead_assign, name="lead_assign"),
     path("work/lead/retry/", worklists.lead_retry, name="lead_retry"),

@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -31,13 +31,15 @@ from billing.selectors import (
     billing_mismatches,
 )
 from orders import selectors as order_selectors
-from orders.access import order_get_for_user
+from orders.access import order_get_for_user, restrict_by_order
+from orders.fulfilment import TaskMode, TaskType
 from orders.selectors import Worklist
 from orders.services import OrderError, order_confirm_manual_activation
 from orders.states import EventSource, OrderStatus
 from provisioning import selectors as provisioning_selectors
 from provisioning.forms import AssignCaseForm, case_assignable_users, person_label
-from provisioning.models import ExceptionCase
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskAttempt
+from provisioning.scheduler import TaskError, task_complete_by_hand
 from provisioning.services import exception_case_assign, exception_case_retry
 
 # What each worklist requires; the navigation shows a link only to the pages these allow.
@@ -129,14 +131,71 @@ class ConfirmActivationForm(forms.Form):
     )
 
 
-@worklist_required("provisioning")
-@require_GET
-def provisioning_home(request: HttpRequest) -> HttpResponse:
+class TaskDoneForm(forms.Form):
+    """A person did a manual task of the pool and records it (note mandatory)."""
+
+    note = forms.CharField(
+        label="What you did",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "A note is required: say what you did."},
+        help_text="Recorded on the task and in the order's history under your name.",
+    )
+    network_reference = forms.CharField(
+        label="Network reference",
+        max_length=120,
+        required=False,
+        help_text="The port, address, serial or ticket it produced, if any.",
+    )
+
+    def add_service_errors(self, field_errors: dict[str, str]) -> None:
+        """Show a service's refusal next to the field it concerns."""
+        for name, message in field_errors.items():
+            self.add_error(name if name in self.fields else None, message)
+
+
+def task_key_label(key: str | None) -> str:
+    """A task key ("2.allocate_address") in words: "Allocate static IPv4 address (item 2)"."""
+    if not key:
+        return ""
+    item_id, _, task_type = key.partition(".")
+    label = TaskType(task_type).label if task_type in TaskType.values else task_type
+    return f"{label} (item {item_id})"
+
+
+def _in_words(page: Worklist[Any]) -> Worklist[Any]:
+    """Each activation's newest attempt (selector annotations) said in words."""
+    for order in page.items:
+        order.attempt_task_label = task_key_label(order.attempt_task)
+        order.attempt_status_label = (
+            TaskAttempt.Outcome(order.attempt_status).label.lower()
+            if order.attempt_status in TaskAttempt.Outcome.values
+            else order.attempt_status or ""
+        )
+    return page
+
+
+def _provisioning_page(
+    request: HttpRequest, *, done_form: TaskDoneForm | None = None, done_task_id: int | None = None
+) -> HttpResponse:
     user = request.user
+    tasks = _linked(
+        request,
+        provisioning_selectors.manual_pool_tasks(user, after=_after(request, "task_after")),
+        "task_after",
+    )
+    for task in tasks.items:
+        # The form a person just sent comes back on its own row, with its errors.
+        task.done_form = done_form if task.pk == done_task_id else TaskDoneForm()
+    if done_form is not None and done_task_id not in {task.pk for task in tasks.items}:
+        for errors in done_form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
     return render(
         request,
         "portal/worklists/provisioning.html",
         {
+            "manual_tasks": tasks,
             "manual_pool": _linked(
                 request,
                 provisioning_selectors.manual_pool_orders(
@@ -144,23 +203,67 @@ def provisioning_home(request: HttpRequest) -> HttpResponse:
                 ),
                 "pool_after",
             ),
-            "in_progress": _linked(
-                request,
-                provisioning_selectors.activations_in_progress(
-                    user, after=_after(request, "running_after")
-                ),
-                "running_after",
+            "in_progress": _in_words(
+                _linked(
+                    request,
+                    provisioning_selectors.activations_in_progress(
+                        user, after=_after(request, "running_after")
+                    ),
+                    "running_after",
+                )
             ),
             "retries": provisioning_selectors.retry_log(user),
             "confirm_form": ConfirmActivationForm(),
+            "task_form": TaskDoneForm(),
         },
     )
 
 
 @worklist_required("provisioning")
+@require_GET
+def provisioning_home(request: HttpRequest) -> HttpResponse:
+    return _provisioning_page(request)
+
+
+@worklist_required("provisioning")
+@require_POST
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    """A person did a manual task from the pool: record it, and the order's plan goes on.
+    Only the pool's (manual) tasks, on orders the person may see: any other is not found."""
+    visible = restrict_by_order(FulfilmentTask.objects.filter(mode=TaskMode.MANUAL), request.user)
+    task = get_object_or_404(visible.select_related("order"), pk=task_id)
+    form = TaskDoneForm(request.POST)
+    if not form.is_valid():
+        return _provisioning_page(request, done_form=form, done_task_id=task.pk)
+    label = task.get_task_type_display()
+    try:
+        task_complete_by_hand(
+            task,
+            actor=_acting_user(request),
+            note=form.cleaned_data["note"],
+            network_reference=form.cleaned_data["network_reference"],
+        )
+    except TaskError as exc:
+        if exc.field_errors:
+            form.add_service_errors(exc.field_errors)
+            return _provisioning_page(request, done_form=form, done_task_id=task.pk)
+        messages.error(request, f"Order {task.order.display_id}: {exc.message}")
+    except REFUSALS as exc:
+        messages.error(request, f"Order {task.order.display_id}: {refusal_message(exc)}")
+    else:
+        messages.success(
+            request,
+            f"Order {task.order.display_id}: {label.lower()} done under your name; "
+            "its plan goes on.",
+        )
+    return redirect("portal:provisioning_home")
+
+
+@worklist_required("provisioning")
 @require_POST
 def confirm_activation(request: HttpRequest, order_id: str) -> HttpResponse:
-    """A person vouches that a line from the manual pool is live; billing then starts."""
+    """A person vouches that a whole order from the manual pool is live (an override of its
+    plan's manual tasks, for a line set up outside them); billing then starts."""
     order = order_get_for_user(request.user, order_id)
     form = ConfirmActivationForm(request.POST)
     if not form.is_valid():

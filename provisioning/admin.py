@@ -39,8 +39,10 @@ from orders.admin_helpers import (
     render_action_page,
 )
 from orders.selectors import order_recent_events
+from orders.states import ItemState
 from provisioning.forms import (
     AssignCaseForm,
+    CancelItemForm,
     ResolveOverrideForm,
     case_assignable_users,
     person_label,
@@ -54,13 +56,18 @@ from provisioning.selectors import (
 from provisioning.services import (
     OWNER_PERMISSION,
     WORK_PERMISSION,
+    CaseError,
     exception_case_assign,
+    exception_case_cancel_item,
     exception_case_may_work,
     exception_case_resolve_override,
     exception_case_retry,
 )
 
 ACTIVE_STATES = (ExceptionCase.State.OPEN, ExceptionCase.State.RETRYING)
+# Dropping an add-on from the order changes what the customer gets: a lead's right, which
+# provisioning.services.exception_case_cancel_item checks again.
+CANCEL_ITEM_PERMISSION = "orders.override_order"
 
 
 def humanize_age(age: datetime.timedelta) -> str:
@@ -226,6 +233,7 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
                     "customer",
                     "reason_display",
                     "reason_detail",
+                    "task_display",
                     "state",
                     "owner_display",
                     "failure_count",
@@ -242,13 +250,14 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
         "customer",
         "owner_display",
         "reason_display",
+        "task_display",
         "age",
         "updated_at",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExceptionCase]:
         return restrict_by_order(super().get_queryset(request), request.user).select_related(
-            "order", "order__customer", "owner", "resolved_by"
+            "order", "order__customer", "owner", "resolved_by", "task__item__offering"
         )
 
     # --- columns ---------------------------------------------------------------------------
@@ -269,6 +278,16 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
     @admin.display(description="reason code")
     def reason_display(self, case: ExceptionCase) -> str:
         return f"{case.reason_code}: {case.get_reason_code_display()}"
+
+    @admin.display(description="failed task")
+    def task_display(self, case: ExceptionCase) -> str:
+        task = case.task
+        if task is None:
+            return "-"
+        return (
+            f"{task.get_task_type_display()} ({task.key}) of item {task.item.item_id}, "
+            f"{task.item.offering.name}: {task.get_state_display().lower()}"
+        )
 
     @admin.display(description="order status")
     def order_status(self, case: ExceptionCase) -> str:
@@ -503,6 +522,11 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
             path("<path:object_id>/work/assign/", work(self.assign_view), name=f"{info}_assign"),
             path("<path:object_id>/work/retry/", work(self.retry_view), name=f"{info}_retry"),
             path("<path:object_id>/work/resolve/", work(self.resolve_view), name=f"{info}_resolve"),
+            path(
+                "<path:object_id>/work/cancel-item/",
+                work(self.cancel_item_view),
+                name=f"{info}_cancel_item",
+            ),
             *super().get_urls(),
         ]
 
@@ -562,6 +586,47 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
         self._resolve(request, [case], **form.cleaned_data)
         return self._back_to(case)
 
+    def cancel_item_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Drop a held add-on from the case's order (a lead's decision: the service checks
+        ``orders.override_order`` and says so to anyone else)."""
+        case = self._case_to_work(request, object_id)
+        form = CancelItemForm(request.POST, order=case.order)
+        if form.is_valid():
+            item = form.cleaned_data["item"]
+            try:
+                exception_case_cancel_item(
+                    case,
+                    item=item,
+                    acting_user=request.user,  # type: ignore[arg-type]
+                    reason=form.cleaned_data["reason"],
+                )
+            except CaseError as exc:
+                if not exc.field_errors:
+                    self._refused(request, case, exc)
+                    return self._back_to(case)
+                form.add_service_errors(exc.field_errors)
+            except SERVICE_REFUSALS as exc:
+                self._refused(request, case, exc)
+                return self._back_to(case)
+            else:
+                self.message_user(
+                    request,
+                    f"Order {case.order.display_id}: item {item.item_id} ({item.offering.name}) "
+                    f"cancelled; case {case.pk} is resolved and the order goes on without it.",
+                    messages.SUCCESS,
+                )
+                return self._back_to(case)
+        return self._case_page(
+            request,
+            [case],
+            title="Cancel an add-on of the order",
+            intro="The add-on is dropped: the order goes on with the other items, completes as "
+            "partial, and only what was delivered is billed.",
+            form=form,
+            submit_label="Cancel this add-on",
+            form_url=request.path,
+        )
+
     def change_view(
         self,
         request: HttpRequest,
@@ -578,6 +643,13 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
         can_work = self.has_work_permission(request, case)
         is_open = case.state == ExceptionCase.State.OPEN
         order = case.order
+        plan = order_plan(order)
+        held_add_ons = [
+            entry.item
+            for entry in plan
+            if entry.item.parent_id is not None and entry.item.state == ItemState.HELD
+        ]
+        may_cancel = request.user.has_perm(CANCEL_ITEM_PERMISSION)
 
         def url(name: str) -> str:
             return reverse(f"admin:provisioning_exceptioncase_{name}", args=[case.pk])
@@ -587,15 +659,22 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
                 "assign": can_work and case.is_active,
                 "retry": can_work and is_open,
                 "resolve": can_work and is_open,
+                "cancel_item": can_work and is_open and may_cancel and bool(held_add_ons),
             },
+            # An add-on could be dropped, but only a lead may: say so instead of a button.
+            "cancel_needs_lead": can_work and is_open and bool(held_add_ons) and not may_cancel,
             "work_urls": {
-                name: url(name) for name in ("assign_to_me", "assign", "retry", "resolve")
+                name: url(name)
+                for name in ("assign_to_me", "assign", "retry", "resolve", "cancel_item")
             },
             "assign_form": AssignCaseForm(initial={"owner": case.owner_id}),
             "resolve_form": ResolveOverrideForm(),
+            "cancel_item_form": CancelItemForm(order=order),
+            "held_add_ons": held_add_ons,
             "case_order": order,
             "recent_events": order_recent_events(order, limit=20),
-            "plan": order_plan(order),
+            "plan": plan,
+            "case_task_id": case.task_id,
             "attempts_url": reverse("admin:provisioning_fulfilmenttask_changelist")
             + f"?order={order.pk}",
             "other_cases": [c for c in order_exception_cases(order) if c.pk != case.pk],

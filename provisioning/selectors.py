@@ -191,7 +191,9 @@ def exception_cases_active(
     if age in CASE_AGE_BUCKETS:
         queryset = queryset.filter(case_age_q(age, now=now or timezone.now()))
     return worklist(
-        queryset.select_related("order", "order__customer", "owner").order_by("opened_at", "pk"),
+        queryset.select_related("order", "order__customer", "owner", "task").order_by(
+            "opened_at", "pk"
+        ),
         limit=limit,
         after=after,
     )

@@ -1,14 +1,17 @@
-"""Reads for customer contacts."""
+"""Reads for support: customer contacts, and the installed base support sees on an order and
+its customer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Window
+from django.db.models.functions import RowNumber
 
+from inventory.models import Product
 from orders.access import restrict_by_order
-from orders.models import Order
+from orders.models import Customer, Order
 from orders.paging import BadCursor, keyset_page
 from support.models import SupportTicket, TicketAnswer
 
@@ -51,3 +54,80 @@ def open_tickets_queue(
     except BadCursor:
         page = keyset_page(queryset, limit=limit)
     return TicketQueuePage(tickets=page.items, next_key=page.next_cursor)
+
+
+# --- the installed base (inventory.Product) ---------------------------------------------------
+CUSTOMER_PRODUCTS_LIMIT = 20
+# What the network identifiers that fulfilment records are called on the staff pages.
+IDENTIFIER_LABELS = {
+    "port": "Port",
+    "subscriber": "Subscriber",
+    "ipv4Address": "IPv4 address",
+    "cpeSerial": "Router serial",
+}
+
+
+def _with_identifier_rows(products: list[Product]) -> list[Product]:
+    for product in products:
+        product.identifier_rows = [  # type: ignore[attr-defined]
+            (IDENTIFIER_LABELS.get(key, key), value)
+            for key, value in (product.network_identifiers or {}).items()
+            if value
+        ]
+    return products
+
+
+def order_products(order: Order) -> list[Product]:
+    """The products the order's delivered items became, line first, each with
+    ``identifier_rows`` ((label, value) of its network identifiers). One query."""
+    return _with_identifier_rows(
+        list(
+            Product.objects.filter(order=order)
+            .select_related("order_item", "specification")
+            .order_by("order_item__position", "created_at")
+        )
+    )
+
+
+def customer_products(
+    customer: Customer | int, *, limit: int = CUSTOMER_PRODUCTS_LIMIT
+) -> list[Product]:
+    """The customer's installed base, newest first, at most ``limit`` (from any of their
+    orders), each with ``identifier_rows``. One query, a range of product_customer_idx."""
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    return _with_identifier_rows(
+        list(
+            Product.objects.filter(customer_id=customer_id)
+            .select_related("specification", "order")
+            .order_by("-created_at", "-id")[:limit]
+        )
+    )
+
+
+SEARCH_PRODUCTS_PER_CUSTOMER = 3
+
+
+def products_by_customer(
+    customer_ids: list[int], *, per_customer: int = SEARCH_PRODUCTS_PER_CUSTOMER
+) -> dict[int, list[Product]]:
+    """For each customer, their newest ``per_customer`` products, and one more if there is
+    one, so the page can tell that there are more (search results show them beside each
+    order). One query: a window per customer over product_customer_idx. It reads each listed
+    customer's whole installed base (a residential customer has a handful of products), at
+    most the 25 customers of a search page."""
+    ranked = (
+        Product.objects.filter(customer_id__in=customer_ids)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("customer_id")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank__lte=per_customer + 1)
+        .order_by("customer_id", "rank")
+    )
+    found: dict[int, list[Product]] = {pk: [] for pk in customer_ids}
+    for product in ranked:
+        found[product.customer_id].append(product)
+    return found

@@ -21,7 +21,15 @@ from orders.models import Order
 from provisioning.selectors import order_exception_cases, order_plan
 from support.forms import TicketAnswerForm
 from support.models import SupportTicket
-from support.selectors import open_tickets_queue, order_tickets
+from support.selectors import (
+    CUSTOMER_PRODUCTS_LIMIT,
+    SEARCH_PRODUCTS_PER_CUSTOMER,
+    customer_products,
+    open_tickets_queue,
+    order_products,
+    order_tickets,
+    products_by_customer,
+)
 from support.services import ticket_answer as ticket_answer_record
 from support.services import ticket_set_status
 
@@ -66,7 +74,17 @@ def search(request: HttpRequest) -> HttpResponse:
             )
             if unknown_id and not context["results"]:
                 context["error"] = unknown_id
+            _with_products(context["results"])
     return render(request, "support/search.html", context)
+
+
+def _with_products(orders: list[Order]) -> None:
+    """Each result's customer's newest products (``customer_products``, ``more_products``)."""
+    products = products_by_customer(sorted({order.customer_id for order in orders}))
+    for order in orders:
+        newest = products.get(order.customer_id, [])
+        order.customer_products = newest[:SEARCH_PRODUCTS_PER_CUSTOMER]  # type: ignore[attr-defined]
+        order.more_products = len(newest) > SEARCH_PRODUCTS_PER_CUSTOMER  # type: ignore[attr-defined]
 
 
 def _order_context(order: Order) -> dict:
@@ -76,6 +94,7 @@ def _order_context(order: Order) -> dict:
         "estimated_activation": selectors.estimated_activation_date(order),
         "events": selectors.order_recent_events(order, limit=30),
         "plan": order_plan(order),
+        "products": order_products(order),
         "cases": order_exception_cases(order),
         "billing_account": billing_account_for(order),
         "tickets": order_tickets(order),
@@ -91,6 +110,8 @@ def order_view(request: HttpRequest, order_id: str) -> HttpResponse:
     context = _order_context(order)
     context["live_url"] = reverse("support:order_live", kwargs={"order_id": order.pk})
     context["live_version"] = selectors.order_last_event_id(order)
+    context["customer_products"] = customer_products(order.customer_id)
+    context["customer_products_limit"] = CUSTOMER_PRODUCTS_LIMIT
     return render(request, "support/order.html", context)
 
 

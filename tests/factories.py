@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from billing.models import BillingAccount
 from billing.services import first_period
+from inventory.models import Product
 from orders.catalogue import specification_for
+from orders.fulfilment import TaskMode, TaskType
 from orders.models import (
     Customer,
     Order,
@@ -33,7 +35,7 @@ from orders.models import (
 from orders.roles import Role
 from orders.services import CustomerDetails, OrderSubmission, PhoneMatch, order_submit
 from orders.states import EventSource, ItemState, OrderStatus
-from provisioning.models import ExceptionCase, ReasonCode
+from provisioning.models import ExceptionCase, FulfilmentTask, ReasonCode, TaskAttempt, TaskState
 from support.models import SupportTicket
 
 _unique = count(1)
@@ -293,3 +295,59 @@ def submit_order(
         phone_match=phone_match,
         same_customer=same_customer,
     )
+
+
+class FulfilmentTaskFactory(factory.django.DjangoModelFactory):
+    """One task of an order's plan written directly (the scheduler is the real road), on the
+    order's line item: for worklists of many tasks. Default: a manual task ready in the pool."""
+
+    class Meta:
+        model = FulfilmentTask
+
+    order = factory.SubFactory(OrderFactory, status=OrderStatus.AWAITING_MANUAL)
+    item = factory.LazyAttribute(lambda t: t.order.items.get(item_id="1"))
+    task_type = TaskType.RESERVE_PORT
+    key = factory.LazyAttribute(lambda t: f"{t.item.item_id}.{t.task_type}")
+    mode = TaskMode.MANUAL
+    state = TaskState.READY
+    ready_at = factory.LazyFunction(timezone.now)
+
+
+class TaskAttemptFactory(factory.django.DjangoModelFactory):
+    """One attempt at a task, numbered after the task's others."""
+
+    class Meta:
+        model = TaskAttempt
+
+    task = factory.SubFactory(
+        FulfilmentTaskFactory, mode=TaskMode.AUTOMATIC, state=TaskState.RUNNING
+    )
+    order = factory.LazyAttribute(lambda a: a.task.order)
+    number = factory.LazyAttribute(lambda a: a.task.attempt_log.count() + 1)
+    trigger = TaskAttempt.Trigger.INITIAL
+    outcome = TaskAttempt.Outcome.RUNNING
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """A product of the installed base written directly (inventory.services.products_record
+    is the real road), from a completed order item."""
+
+    class Meta:
+        model = Product
+
+    order_item = factory.LazyFunction(
+        lambda: OrderFactory(status=OrderStatus.COMPLETED, activated_at=timezone.now()).items.get()
+    )
+    order = factory.LazyAttribute(lambda p: p.order_item.order)
+    customer = factory.LazyAttribute(lambda p: p.order.customer)
+    offering = factory.LazyAttribute(lambda p: p.order_item.offering)
+    specification = factory.LazyAttribute(lambda p: p.offering.specification)
+    name = factory.LazyAttribute(lambda p: p.offering.name)
+    start_date = factory.LazyFunction(timezone.now)
+    network_identifiers = factory.Sequence(
+        lambda n: {"port": f"TST-{n:04d}", "subscriber": f"sub-test-{n}"}
+    )
+    recurring_price = factory.LazyAttribute(lambda p: p.order_item.recurring_price)
+    one_time_price = factory.LazyAttribute(lambda p: p.order_item.one_time_price)
+    currency = factory.LazyAttribute(lambda p: p.order_item.currency)
+    service_address = factory.LazyAttribute(lambda p: p.order.service_address)

@@ -7,7 +7,8 @@ representative handful listed in the table; custom admin URLs are ours and need 
 
 Missing and forbidden objects look the same (404); 403 means the role may not use the page at all
 (whatever the object, so it tells nothing about it). The objects in the URLs belong to
-``customer``: an order in 'exception' whose exception case the lead owns.
+``customer``: an order in 'exception' whose exception case the lead owns; the manual task is on
+another customer's order in the manual pool.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from orders import order_id
 from orders.models import Order
 from orders.roles import Role
 from orders.services import customer_link_user
-from provisioning.models import ExceptionCase
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskState
 from support.models import SupportTicket
 from support.services import ticket_open
 from tests.factories import UserFactory, submit_order
@@ -119,6 +120,7 @@ class World:
     case: ExceptionCase
     ticket: SupportTicket
     clients: dict[str, Client] = field(default_factory=dict)  # signed in once per role
+    task: FulfilmentTask | None = None  # a manual task in the pool (other_customer's order)
 
     def kwargs(self, url: NamedUrl) -> dict[str, Any]:
         objects = {
@@ -129,6 +131,7 @@ class World:
         values: dict[str, Any] = {
             "order_id": self.order.pk,
             "ticket_id": self.ticket.pk,
+            "task_id": self.task.pk if self.task is not None else 0,
             "kind": "force-status",
             "app_label": "orders",
             # A link that is not valid: the page must say so, to anyone.
@@ -174,7 +177,10 @@ def world(django_capture_on_commit_callbacks, plan, faulty_area, manual_area) ->
         subject="other",
         message="When will my line work?",
     )  # type: ignore[arg-type]
-    return World(users=users, order=Order.objects.get(pk=order.pk), case=case, ticket=ticket)
+    task = FulfilmentTask.objects.get(order=other, mode="manual", state=TaskState.READY)
+    return World(
+        users=users, order=Order.objects.get(pk=order.pk), case=case, ticket=ticket, task=task
+    )
 
 
 def outcome_of(response: Any) -> Outcome:
@@ -228,6 +234,7 @@ portal:order_contact                           in   405  405  405  405  405  405
 portal:sales_home                              in   200  403  403  403  403  403  403  200
 portal:provisioning_home                       in   403  200  200  403  403  403  403  200
 portal:confirm_activation                      in   403  405  405  403  403  403  403  405
+portal:task_done                               in   403  405  405  403  403  403  403  405
 portal:lead_home                               in   403  403  200  403  403  403  403  200
 portal:lead_assign                             in   403  403  405  403  403  403  403  405
 portal:lead_retry                              in   403  403  405  403  403  403  403  405
@@ -288,8 +295,10 @@ admin:provisioning_exceptioncase_assign_to_me  adm  adm  405  405  405  adm  adm
 admin:provisioning_exceptioncase_assign        adm  adm  405  405  405  adm  adm  adm  405
 admin:provisioning_exceptioncase_retry         adm  adm  405  405  405  adm  adm  adm  405
 admin:provisioning_exceptioncase_resolve       adm  adm  405  405  405  adm  adm  adm  405
-admin:provisioning_provisioningjob_changelist  adm  adm  200  200  403  adm  adm  adm  200
+admin:provisioning_exceptioncase_cancel_item   adm  adm  405  405  405  adm  adm  adm  405
+admin:provisioning_fulfilmenttask_changelist   adm  adm  200  200  403  adm  adm  adm  200
 admin:billing_billingaccount_changelist        adm  adm  403  403  200  adm  adm  adm  200
+admin:inventory_product_changelist             adm  adm  200  200  200  adm  adm  adm  200
 admin:auditlog_logentry_changelist             adm  adm  403  403  403  adm  adm  adm  200
 admin:auth_user_changelist                     adm  adm  403  403  403  adm  adm  adm  200
 """
@@ -314,6 +323,7 @@ tmf679:qualification-list                      401  401  401  401  401  401  401
 tmf620:hub                                     401  401  401  401  401  401  401  401  401
 portal:order_contact                           in   404  404  404  404  404  200  404  404
 portal:confirm_activation                      in   403  go   go   403  403  403  403  go
+portal:task_done                               in   403  200  200  403  403  403  403  200
 portal:lead_assign                             in   403  403  go   403  403  403  403  go
 portal:lead_retry                              in   403  403  go   403  403  403  403  go
 support:ticket_status                          in   403  403  403  403  go   403  403  go
@@ -325,6 +335,7 @@ admin:provisioning_exceptioncase_assign_to_me  adm  adm  403  go   403  adm  adm
 admin:provisioning_exceptioncase_assign        adm  adm  403  200  403  adm  adm  adm  200
 admin:provisioning_exceptioncase_retry         adm  adm  403  go   403  adm  adm  adm  go
 admin:provisioning_exceptioncase_resolve       adm  adm  403  200  403  adm  adm  adm  200
+admin:provisioning_exceptioncase_cancel_item   adm  adm  403  200  403  adm  adm  adm  200
 """
 _TOKENS: dict[str, Outcome] = {"in": LOGIN, "adm": ADMIN_LOGIN, "go": REDIRECT}
 

@@ -21,18 +21,21 @@ from django.utils import timezone
 
 from billing.models import MISMATCH, BillingAccount
 from billing.selectors import billing_mismatches
+from inventory.models import Product
 from orders.access import orders_visible_to, own_orders
 from orders.models import Customer, Order, OrderEvent
 from orders.roles import Role
 from orders.selectors import customers_matching
 from orders.states import EventSource, OrderStatus
 from provisioning import selectors as provisioning_selectors
-from provisioning.models import ExceptionCase
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskAttempt
 from tests.factories import (
     BillingAccountFactory,
     CustomerFactory,
     ExceptionCaseFactory,
+    FulfilmentTaskFactory,
     OrderFactory,
+    ProductFactory,
     UserFactory,
 )
 
@@ -47,6 +50,7 @@ def _queries(client: Client, url: str) -> list[str]:
 def _pool(n: int) -> None:
     for _ in range(n):
         order = OrderFactory(status=OrderStatus.AWAITING_MANUAL)
+        FulfilmentTaskFactory(order=order)  # its first task, ready for a person
         OrderEvent.objects.create(
             order=order,
             kind=OrderEvent.Kind.STATUS_CHANGED,
@@ -72,6 +76,17 @@ def _billing(n: int) -> None:
         OrderFactory(status=OrderStatus.ACTIVATED, activated_at=timezone.now())
 
 
+def _installed_base(n: int) -> None:
+    """Completed orders of one customer, each with its product: the order view lists the
+    customer's products (the newest CUSTOMER_PRODUCTS_LIMIT)."""
+    customer = Customer.objects.filter(products__isnull=False).first() or CustomerFactory()
+    for _ in range(n):
+        order = OrderFactory(
+            customer=customer, status=OrderStatus.COMPLETED, activated_at=timezone.now()
+        )
+        ProductFactory(order_item=order.items.get())
+
+
 def _named(n: int) -> None:
     for _ in range(n):
         OrderFactory(customer=CustomerFactory(name="Ada Lovelace"))
@@ -85,6 +100,8 @@ def _plain(n: int) -> None:
 PAGES: list[tuple[str, Role | None, str, Callable[[int], None]]] = [
     ("provisioning worklist", Role.PROVISIONING, "/work/provisioning/", _pool),
     ("provisioning worklist, page 2", Role.PROVISIONING, "/work/provisioning/?pool_after=", _pool),
+    ("manual tasks, page 2", Role.PROVISIONING, "/work/provisioning/?task_after=", _pool),
+    ("support order view", Role.SUPPORT, "/support/orders/{order}/", _installed_base),
     ("lead worklist", Role.PROVISIONING_LEAD, "/work/lead/", _cases),
     ("billing worklist", Role.BILLING, "/work/billing/", _billing),
     ("support search by name", Role.SUPPORT, "/support/?q=Ada+Lovelace", _named),
@@ -99,12 +116,13 @@ PAGES: list[tuple[str, Role | None, str, Callable[[int], None]]] = [
 
 
 def _pages_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
-    pool = provisioning_selectors.manual_pool_orders
-    monkeypatch.setattr(
-        provisioning_selectors,
-        "manual_pool_orders",
-        lambda user, **kwargs: pool(user, **{**kwargs, "limit": 2}),
-    )
+    for name in ("manual_pool_orders", "manual_pool_tasks"):
+        selector = getattr(provisioning_selectors, name)
+        monkeypatch.setattr(
+            provisioning_selectors,
+            name,
+            lambda user, selector=selector, **kwargs: selector(user, **{**kwargs, "limit": 2}),
+        )
 
 
 def _user(role: Role | None) -> User:
@@ -114,12 +132,18 @@ def _user(role: Role | None) -> User:
 
 
 def _url(client: Client, url: str) -> str:
-    """A page-2 URL gets the cursor its first page links to."""
+    """A page-2 URL gets the cursor its first page links to; ``{order}`` is the first order
+    of the installed-base customer."""
+    if "{order}" in url:
+        first = Order.objects.filter(products__isnull=False).order_by("pk").first()
+        assert first is not None
+        return url.format(order=first.pk)
     if not url.endswith("_after="):
         return url
     base = url.split("?")[0]
     first = client.get(base)
-    link = re.search(r'<a rel="next" href="\?([^"]+)"', first.content.decode())
+    param = url.rsplit("?", 1)[1]
+    link = re.search(rf'<a rel="next" href="\?([^"]*{param}[^"]*)"', first.content.decode())
     assert link, "the first page links to the next"
     return f"{base}?{link.group(1).replace('&amp;', '&')}"
 
@@ -214,7 +238,9 @@ def test_the_manual_pool_sorts_on_a_stored_column_and_pages_by_key(
             response = client.get(url)
         sqls += [q["sql"] for q in captured.captured_queries]
         seen += [o.pk for o in response.context["manual_pool"].items]
-        link = re.search(r'<a rel="next" href="(\?[^"]+)"', response.content.decode())
+        # the manual pool's own "Next page" (the task pool above it pages on its own key)
+        pool_html = response.content.decode().split('data-testid="manual-pool"')[1]
+        link = re.search(r'<a rel="next" href="(\?[^"]+)"', pool_html)
         if not link:
             break
         url = "/work/provisioning/" + link.group(1).replace("&amp;", "&")
@@ -317,6 +343,9 @@ def _plan(queryset: Any) -> str:
         "tmf622 list",
         "tmf622 cursor page",
         "manual pool",
+        "manual task pool",
+        "task retry log",
+        "customer products",
         "exception queue",
         "billing mismatches",
         "support search",
@@ -343,6 +372,15 @@ def test_postgresql_serves_each_main_list_from_an_index(
         "manual pool": Order.objects.filter(status=OrderStatus.AWAITING_MANUAL).order_by(
             "status_changed_at", "pk"
         )[:100],
+        "manual task pool": FulfilmentTask.objects.filter(mode="manual", state="ready").order_by(
+            "ready_at", "pk"
+        )[:100],
+        "task retry log": TaskAttempt.objects.filter(
+            trigger__in=["auto_retry", "manual_retry"]
+        ).order_by("-started_at", "-pk")[:25],
+        "customer products": Product.objects.filter(customer=customer_account).order_by(
+            "-created_at", "-id"
+        )[:20],
         "exception queue": ExceptionCase.objects.filter(state__in=["open", "retrying"]).order_by(
             "opened_at", "pk"
         )[:200],
@@ -357,6 +395,9 @@ def test_postgresql_serves_each_main_list_from_an_index(
     plan = _plan(queryset)
 
     # then it reads an index: no sequential scan of a big table, no sort of one
-    big = r"(orders_order|orders_customer|billing_billingaccount|provisioning_exceptioncase)"
+    big = (
+        r"(orders_order|orders_customer|billing_billingaccount|provisioning_exceptioncase"
+        r"|provisioning_fulfilmenttask|provisioning_taskattempt|inventory_product)"
+    )
     assert not re.search(rf"Seq Scan on {big}\b", plan), plan
     assert not re.search(r"^\s*(->\s+)?Sort\b", plan, re.M), plan

@@ -43,11 +43,19 @@ def test_us05_support_finds_an_order_by_a_loosely_typed_id_and_sees_it_end_to_en
     exception = page.get_by_test_id("exception-panel")
     expect(exception).to_contain_text("PORT_UNAVAILABLE")
     expect(exception).to_contain_text(f"Owner: {lead_user.username}")
-    # ... the provisioning attempt and why it failed
-    attempts = page.get_by_test_id("attempts-panel")
-    expect(attempts.locator("tbody tr")).to_have_count(1)
-    expect(attempts).to_contain_text("Failed")
-    expect(attempts).to_contain_text("PORT_UNAVAILABLE: No free access port at exchange")
+    # ... the plan: the line's port reservation failed on its one attempt, and why; the tasks
+    # after it wait on it
+    plan = page.get_by_test_id("plan-panel")
+    expect(plan.get_by_test_id("plan-item-1")).to_contain_text("Held (a task failed)")
+    reserve = plan.get_by_test_id("task-1.reserve_port")
+    expect(reserve.get_by_test_id("task-state")).to_contain_text(
+        "Failed: PORT_UNAVAILABLE No free access port at exchange"
+    )
+    expect(reserve.get_by_test_id("attempt-log").locator("li")).to_have_count(1)
+    expect(plan.get_by_test_id("task-1.create_subscriber")).to_contain_text(
+        "Waiting on reserve access port (1.reserve_port, failed)"
+    )
+    expect(plan.get_by_test_id("task-1.activate_line")).to_contain_text("Point of no return")
     # ... the billing state
     expect(page.get_by_test_id("billing-panel")).to_contain_text("Billing not started.")
     # ... and the recent events, newest first

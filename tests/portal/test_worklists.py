@@ -17,18 +17,20 @@ from django.utils import timezone
 
 from billing.models import BillingAccount
 from orders.eligibility import EligibilityReason
+from orders.fulfilment import TaskMode, TaskType
 from orders.models import Order, OrderEvent
 from orders.roles import Role
 from orders.services import order_confirm_manual_activation
 from orders.states import EventSource, OrderStatus
-from provisioning.models import ExceptionCase, ProvisioningJob, ReasonCode
+from provisioning.models import ExceptionCase, ReasonCode, TaskAttempt, TaskState
 from provisioning.services import exception_case_resolve_override
 from tests.factories import (
     BillingAccountFactory,
     ExceptionCaseFactory,
+    FulfilmentTaskFactory,
     OrderFactory,
     PlanFactory,
-    ProvisioningJobFactory,
+    TaskAttemptFactory,
     UserFactory,
     submit_order,
 )
@@ -261,39 +263,56 @@ def test_provisioning_sees_the_manual_pool_oldest_first_activations_and_retries(
     OrderEvent.objects.filter(order=first).update(
         created_at=timezone.now() - datetime.timedelta(hours=5)
     )
-    # ... and an activation in its second attempt
+    # ... and an activation whose subscriber task is in its second attempt
     running = OrderFactory(status=OrderStatus.PROVISIONING)
-    ProvisioningJobFactory(
+    subscriber = FulfilmentTaskFactory(
         order=running,
-        status=ProvisioningJob.Status.FAILED,
+        task_type=TaskType.CREATE_SUBSCRIBER,
+        mode=TaskMode.AUTOMATIC,
+        state=TaskState.RUNNING,
+        attempts=2,
+    )
+    TaskAttemptFactory(
+        task=subscriber,
+        outcome=TaskAttempt.Outcome.FAILED,
         error_code=ReasonCode.NETWORK_TIMEOUT,
         transient=True,
     )
-    ProvisioningJobFactory(
-        order=running,
-        trigger=ProvisioningJob.Trigger.AUTO_RETRY,
-        status=ProvisioningJob.Status.RUNNING,
-    )
+    TaskAttemptFactory(task=subscriber, trigger=TaskAttempt.Trigger.AUTO_RETRY)
 
     # when provisioning opens their landing page
     response = signed_in(client, provisioning_user).get(PROVISIONING_URL)
 
-    # then the pool lists the waiting orders, longest waiting first, with why they are manual
-    assert [o.pk for o in response.context["manual_pool"].items] == [first.pk, second.pk]
+    # then the pool lists the manual tasks of the waiting orders, longest waiting first, in
+    # words, each with its form
+    tasks = response.context["manual_tasks"].items
+    assert [(t.order_id, t.key) for t in tasks] == [
+        (first.pk, "1.reserve_port"),
+        (second.pk, "1.reserve_port"),
+    ]
     html = response.content.decode()
+    pool = html[html.index('data-testid="task-pool"') : html.index('data-testid="manual-pool"')]
+    assert "<strong>Reserve access port</strong>" in pool and "item 1, Fibre 500" in pool
+    assert first.customer.name in pool and "Inverness" in pool
+    assert pool.count("Record as done…") == 2
+    # ... the orders themselves, with the override that confirms a whole order live
+    assert [o.pk for o in response.context["manual_pool"].items] == [first.pk, second.pk]
     assert "not automated; provision by hand" in html
     assert "Confirm activation…" in html
-    # ... activations in progress with their current attempt
+    # ... activations in progress with their newest attempt, the task in words
     in_progress = response.context["in_progress"].items
     assert [(o.pk, o.attempt_number, o.attempt_status) for o in in_progress] == [
         (running.pk, 2, "running")
     ]
-    # ... and the retry log: the automatic retries, not the first attempts
+    assert "Create subscriber (item 1): #2 · running (automatic retry)" in html
+    # ... and the retry log: the task retries, not the first attempts
     retries = response.context["retries"]
-    assert [(j.order_id, j.attempt, j.status) for j in retries] == [
-        (running.pk, 2, ProvisioningJob.Status.RUNNING),
-        (flaky.pk, 2, ProvisioningJob.Status.SUCCEEDED),
+    assert [(a.order_id, a.task.key, a.number, a.outcome) for a in retries] == [
+        (running.pk, "1.create_subscriber", 2, TaskAttempt.Outcome.RUNNING),
+        (flaky.pk, "1.create_subscriber", 2, TaskAttempt.Outcome.SUCCEEDED),
     ]
+    log = html[html.index('data-testid="retry-log"') :]
+    assert log.count("Create subscriber") == 2 and "Automatic retry" in log
 
 
 @pytest.fixture
@@ -338,6 +357,8 @@ def test_confirm_activation_needs_a_reason_then_activates_under_the_persons_name
     )
     assert Order.objects.get(pk=manual_order.pk).status == OrderStatus.COMPLETED
     assert done.context["manual_pool"].items == []
+    # ... and its tasks have left the pool, recorded as done by the person who confirmed
+    assert done.context["manual_tasks"].items == []
 
 
 def test_confirm_activation_someone_did_first_says_so_and_changes_nothing(
@@ -465,6 +486,24 @@ def test_lead_sees_active_cases_by_owner_and_age_and_filters_them(
     assert listed(owner="mine", age="gt1d") == [mine_old.pk]
 
 
+def test_lead_sees_the_failed_task_each_case_names(
+    client: Client, lead_user: User, make_case: MakeCase
+) -> None:
+    # given a case opened by a failed port reservation, and one with no task on record
+    case = make_case()
+    untasked = ExceptionCaseFactory(owner=lead_user)
+
+    # when the lead opens the queue
+    html = signed_in(client, lead_user).get(LEAD_URL).content.decode()
+
+    # then each row says which task failed
+    row = html[html.index(f'data-testid="case-{case.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Reserve access port" in row and "<code>1.reserve_port</code>" in row
+    other = html[html.index(f'data-testid="case-{untasked.pk}"') :]
+    assert '<td data-label="Failed task">-</td>' in other[: other.index("</tr>")]
+
+
 def test_lead_reassigns_the_selected_cases_to_a_team_member(
     client: Client, lead_user: User, provisioning_user: User, make_case: MakeCase
 ) -> None:
@@ -568,7 +607,7 @@ def test_lead_bulk_retry_reports_each_case_and_a_case_already_handled(
     broken.refresh_from_db()
     assert (broken.state, broken.failure_count) == (ExceptionCase.State.OPEN, 2)
     assert Order.objects.get(pk=handled.order_id).status == OrderStatus.CANCELLED
-    assert not ProvisioningJob.objects.filter(order=handled.order, attempt=2).exists()
+    assert not TaskAttempt.objects.filter(order=handled.order, number=2).exists()
     # ... and the retries are on the timeline as the lead's, from the staff worklists
     restart = OrderEvent.objects.get(
         order=fixed.order, from_status=OrderStatus.EXCEPTION, to_status=OrderStatus.PROVISIONING
@@ -592,7 +631,7 @@ def test_provisioning_staff_cannot_work_the_lead_queue(
     assert response.status_code == 403
     case.refresh_from_db()
     assert (case.state, case.owner_id) == (ExceptionCase.State.OPEN, case.owner_id)
-    assert not ProvisioningJob.objects.filter(order=case.order, attempt=2).exists()
+    assert not TaskAttempt.objects.filter(order=case.order, number=2).exists()
 
 
 # --- billing -------------------------------------------------------------------------------
@@ -681,11 +720,13 @@ def _provisioning_data(user: User, n: int) -> None:
     for _ in range(n):
         pool = OrderFactory(status=OrderStatus.AWAITING_MANUAL)
         status_event(pool, to_status=OrderStatus.AWAITING_MANUAL, reason_code="MANUAL_AREA")
+        FulfilmentTaskFactory(order=pool)
         running = OrderFactory(status=OrderStatus.PROVISIONING)
-        ProvisioningJobFactory(order=running, status=ProvisioningJob.Status.FAILED)
-        ProvisioningJobFactory(
-            order=running, trigger=ProvisioningJob.Trigger.MANUAL_RETRY, requested_by=user
+        task = FulfilmentTaskFactory(
+            order=running, mode=TaskMode.AUTOMATIC, state=TaskState.RUNNING, attempts=2
         )
+        TaskAttemptFactory(task=task, outcome=TaskAttempt.Outcome.FAILED)
+        TaskAttemptFactory(task=task, trigger=TaskAttempt.Trigger.MANUAL_RETRY, requested_by=user)
 
 
 def _lead_data(user: User, n: int) -> None:
@@ -710,7 +751,7 @@ def _billing_data(user: User, n: int) -> None:
     ("url", "role_fixture", "make_data", "max_queries"),
     [
         (SALES_URL, "sales_user", _sales_data, 8),
-        (PROVISIONING_URL, "provisioning_user", _provisioning_data, 10),
+        (PROVISIONING_URL, "provisioning_user", _provisioning_data, 12),
         (LEAD_URL, "lead_user", _lead_data, 11),
         (BILLING_URL, "billing_user", _billing_data, 11),
     ],

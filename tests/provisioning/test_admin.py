@@ -14,12 +14,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from inventory.models import Product
 from orders.models import Order, OrderEvent
 from orders.roles import Role
 from orders.states import EventSource, OrderStatus
 from provisioning.models import ExceptionCase, ReasonCode
 from provisioning.services import exception_case_resolve_override
-from tests.factories import UserFactory, submit_order
+from tests.factories import (
+    UserFactory,
+    submit_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -364,16 +368,25 @@ def test_case_page_shows_the_order_and_its_history_with_work_buttons(
     # when the lead opens it
     response = lead_client.get(reverse("admin:provisioning_exceptioncase_change", args=[case.pk]))
 
-    # then the page shows the order's status, the failure detail, the order's events and
-    # provisioning attempts, and the buttons that work the case
+    # then the page shows the order's status, the failure detail, the failed task the case
+    # names, the order's events and its plan, and the buttons that work the case
     page = response.content.decode()
     assert response.status_code == 200
     assert "Exception" in page
     assert case.reason_detail in page
+    assert "Reserve access port (1.reserve_port) of item 1, Fibre 500: failed" in page
     assert "Exception case opened" in page
-    assert 'id="case-attempts"' in page and "Failed" in page
+    plan = page[page.index('id="case-plan"') :]
+    failed = plan[plan.index('data-testid="task-1.reserve_port"') :]
+    failed = failed[: failed.index("</tr>")]
+    assert "case-task" in failed and "The task this case is about" in failed
+    assert "Failed: <code>PORT_UNAVAILABLE</code>" in failed
+    assert "#1 First attempt: failed" in failed
+    assert "Point of no return" in plan  # activate line
     for name in ("assign_to_me", "assign", "retry", "resolve"):
         assert reverse(f"admin:provisioning_exceptioncase_{name}", args=[case.pk]) in page
+    # and no add-on to cancel on a line-only order
+    assert 'id="case-cancel-item"' not in page
 
 
 def test_case_page_buttons_resolve_through_the_service_and_refuse_a_blank_reason(
@@ -620,7 +633,8 @@ def test_every_back_office_page_opens(
     with django_capture_on_commit_callbacks(execute=True):
         billed = submit_order(plan=case.order.plan).order
     account = Order.objects.get(pk=billed.pk).billing_account
-    job = case.order.provisioning_jobs.get()
+    task = case.order.tasks.get(key="1.reserve_port")
+    product = Product.objects.get(order=billed)
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     pages = [
         reverse(f"admin:{name}_changelist")
@@ -631,21 +645,31 @@ def test_every_back_office_page_opens(
             "orders_servicearea",
             "orders_outboxmessage",
             "provisioning_exceptioncase",
-            "provisioning_provisioningjob",
+            "provisioning_fulfilmenttask",
             "billing_billingaccount",
+            "inventory_product",
         )
     ] + [
         reverse("admin:orders_customer_change", args=[manual_order.customer_id]),
         reverse("admin:orders_plan_change", args=[manual_order.plan_id]),
         reverse("admin:orders_servicearea_change", args=[manual_order.service_area_id]),
-        reverse("admin:provisioning_provisioningjob_change", args=[job.pk]),
-        reverse("admin:provisioning_provisioningjob_changelist") + f"?order={case.order_id}",
+        reverse("admin:provisioning_exceptioncase_change", args=[case.pk]),
+        reverse("admin:provisioning_fulfilmenttask_change", args=[task.pk]),
+        reverse("admin:provisioning_fulfilmenttask_changelist") + f"?order={case.order_id}",
         reverse("admin:billing_billingaccount_change", args=[account.pk]),
+        reverse("admin:inventory_product_change", args=[product.pk]),
     ]
 
     # when they open each page, then each one answers
     for url in pages:
         assert client.get(url).status_code == 200, url
+    # and the task shows its attempts, the account its charges per item, the product its
+    # network identifiers
+    task_page = client.get(pages[-4]).content.decode()
+    assert task_page.count(ReasonCode.PORT_UNAVAILABLE.label) == 2  # the task, its one attempt
+    charges = client.get(pages[-2]).content.decode()
+    assert "charges per delivered item" in charges.lower() and "Item 1" in charges
+    assert product.network_identifiers["subscriber"] in client.get(pages[-1]).content.decode()
 
 
 def test_send_now_hands_a_stuck_outbox_message_to_the_workers(
