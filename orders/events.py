@@ -92,6 +92,22 @@ def item_states_changed(
     )
 
 
+def task_done(
+    *, order: Order, task_key: str, task_label: str, attempt: int, reference: str
+) -> OrderEvent:
+    """A task of the plan was done on the network: the order's history says so, and every
+    open page of the order sees the plan move."""
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.TASK_DONE,
+        source=EventSource.PROVISIONING,
+        reason=f"{task_label} ({task_key}) done"
+        + (f" at attempt {attempt}" if attempt > 1 else "")
+        + (f": {reference}." if reference else "."),
+        data={"task": task_key, "attempt": attempt, "reference": reference},
+    )
+
+
 def task_failed(
     *,
     order: Order,

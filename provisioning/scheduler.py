@@ -352,6 +352,13 @@ def _task_finish(task_id: int, attempt_id: int, outcome: TaskResult) -> Fulfilme
             task.result = dict(outcome.identifiers)
             task.error_code, task.error_message = "", ""
             task.save()
+            order_events.task_done(
+                order=order,
+                task_key=task.key,
+                task_label=task.get_task_type_display(),
+                attempt=attempt.number,
+                reference=task.network_reference,
+            )
             _advance(order, tasks, items)
             services.exception_case_follow_task_done(order, tasks, actor=attempt.requested_by)
             return task

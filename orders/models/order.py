@@ -348,6 +348,7 @@ class OrderEvent(models.Model):
         STATUS_CHANGED = "status_changed", "Status changed"
         ACTIVATION_ATTEMPT = "activation_attempt", "Activation attempt"
         ITEM_STATE_CHANGED = "item_state_changed", "Item state changed"
+        TASK_DONE = "task_done", "Fulfilment task done"
         TASK_FAILED = "task_failed", "Fulfilment task failed"
         TASK_DONE_BY_HAND = "task_done_by_hand", "Fulfilment task done by hand"
         EXCEPTION_OPENED = "exception_opened", "Exception case opened"
