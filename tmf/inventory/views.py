@@ -1,0 +1,121 @@
+"""TMF637 Product Inventory v4, read only: ``product`` (list and retrieve) and ``hub``.
+
+The installed base is written by order completion (``inventory.services.products_record``);
+this API only reads it. Products come through ``tmf.inventory.selectors.inventory_products``,
+the same restriction TMF622 applies to orders; see tmf.inventory.representation for how a
+product reads.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orders import order_id
+from tmf.common import (
+    Filter,
+    RefusesOtherMethods,
+    apply_filters,
+    exact,
+    list_response,
+    requested_fields,
+    select_fields,
+    timestamp,
+)
+from tmf.errors import bad_request, not_found
+from tmf.inventory import docs
+from tmf.inventory.representation import ALWAYS, product_representation
+from tmf.inventory.selectors import inventory_products
+from tmf.productorder.parsing import customer_pk_of
+
+READ = {"GET": "read", "HEAD": "read"}
+
+
+class InventoryView(RefusesOtherMethods):
+    required_scopes = READ
+    refusal = "The installed base is written by order completion; this API only reads it."
+
+
+def product_pk(text: str) -> uuid.UUID | None:
+    """The product id ``text`` names (any spelling of a UUID), or None."""
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError:
+        return None
+
+
+# --- ?attr=value filters ------------------------------------------------------------------------
+def _statuses(values: list[str]) -> list[str]:
+    unknown = set(values) - set(docs.PRODUCT_STATUS_TYPE)
+    if unknown:
+        raise bad_request(
+            f"Unknown status {', '.join(sorted(unknown))}. ProductStatusType: "
+            f"{', '.join(docs.PRODUCT_STATUS_TYPE)}.",
+            status="Unknown status.",
+        )
+    return values
+
+
+def _product_pks(values: list[str]) -> list[uuid.UUID]:
+    # An id that cannot be a product's names none: it filters to nothing (not an error).
+    return [pk for pk in map(product_pk, values) if pk is not None]
+
+
+def _order_ids(values: list[str]) -> list[str]:
+    return [order_id.normalize(value) for value in values if order_id.is_valid(value)]
+
+
+def _customer_pks(values: list[str]) -> list[int]:
+    return [pk for pk in map(customer_pk_of, values) if pk is not None]
+
+
+# Each is served by an index of inventory.Product (its Meta says which).
+PRODUCT_FILTERS: dict[str, Filter] = {
+    "id": exact("pk", _product_pks),
+    "status": exact("status", _statuses),
+    "productOffering.id": exact("offering__code"),
+    "productSpecification.id": exact("specification__code"),
+    "relatedParty.id": exact("customer_id", _customer_pks),
+    "productOrderItem.productOrderId": exact("order_id", _order_ids),
+    "startDate": timestamp("start_date"),
+}
+
+
+class ProductList(InventoryView):
+    @extend_schema(
+        operation_id="listProduct",
+        summary="List or find products of the installed base",
+        description=docs.LIST_DESCRIPTION,
+        parameters=docs.LIST_PARAMETERS + docs.FILTER_PARAMETERS,
+        responses={200: docs.InventoryProductDoc(many=True), **docs.READ_ERRORS},
+        tags=["product"],
+    )
+    def get(self, request: Request) -> Response:
+        products = apply_filters(request, inventory_products(request.user), PRODUCT_FILTERS)
+        return list_response(
+            request,
+            products,
+            lambda product: product_representation(product, request),
+            always=ALWAYS,
+        )
+
+
+class ProductDetail(InventoryView):
+    @extend_schema(
+        operation_id="retrieveProduct",
+        summary="Retrieve a product of the installed base",
+        description=docs.READ_ONLY_NOTE,
+        parameters=[docs.PRODUCT_ID, docs.FIELDS],
+        responses={200: docs.InventoryProductDoc, **docs.READ_ERRORS},
+        tags=["product"],
+    )
+    def get(self, request: Request, product_id: str) -> Response:
+        pk = product_pk(product_id)
+        product = inventory_products(request.user).filter(pk=pk).first() if pk else None
+        if product is None:
+            raise not_found(f"No product '{product_id}'.")
+        representation = product_representation(product, request)
+        return Response(select_fields(representation, requested_fields(request), ALWAYS))
