@@ -60,11 +60,11 @@ class Product(models.Model):
             models.Index(fields=["created_at", "id"], name="product_created_idx"),
             models.Index(fields=["customer", "created_at", "id"], name="product_customer_idx"),
             models.Index(fields=["status", "created_at", "id"], name="product_status_idx"),
-            # The TMF637 filters, each served in the list's order (tmf.inventory.views):
-            # productOffering.id and productSpecification.id (many products per value) and
-            # startDate ranges. productOrderItem.productOrderId is served by the order foreign
-            # key's own index (a handful of products per order, sorted in memory).
+            # The TMF637 filters, each an index range in the list's order (tmf.inventory.views):
+            # productOffering.id, productSpecification.id, productOrderItem.productOrderId; and
+            # startDate ranges (their few rows sorted).
             models.Index(fields=["offering", "created_at", "id"], name="product_offering_idx"),
+            models.Index(fields=["order", "created_at", "id"], name="product_order_idx"),
             models.Index(
                 fields=["specification", "created_at", "id"], name="product_specification_idx"
             ),

@@ -7,17 +7,26 @@ the TMF630 filters, fields= and paging; read only; who may read it."""
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from inventory.models import Product, ProductStatus
 from orders.models import Order
 from tests.factories import StaticIpOfferingFactory
 from tests.tmf.conftest import TMF620, TMF622, TMF637, ApiCaller
+from tmf.auth import ClientPrincipal
+from tmf.common import apply_filters
+from tmf.inventory.selectors import inventory_products
+from tmf.inventory.views import PRODUCT_FILTERS
 
 pytestmark = pytest.mark.django_db
 
@@ -370,3 +379,72 @@ def test_a_client_reads_the_products_of_exactly_the_orders_it_may_read(
         assert orders == {by_crm.pk, by_sales.pk}
         for product in Product.objects.filter(order__in=[by_crm, by_sales]):
             assert caller.get(f"{PRODUCTS}/{product.pk}").status_code == 200
+
+
+# --- what a list costs (DESIGN invariant 10) ----------------------------------------------------
+def _queries(caller: ApiCaller, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert caller.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_a_page_costs_the_same_queries_for_6_and_for_12_products(
+    completed_order: Callable[..., Order], api_reader: ApiCaller
+) -> None:
+    completed_order()
+    first = completed_order()
+    api_reader.get(PRODUCTS)  # the token's first use of the minute records it: not the list's
+    at_6 = _queries(api_reader, PRODUCTS), _queries(api_reader, f"{PRODUCTS}?limit=2")
+    completed_order()
+    completed_order()
+
+    assert _queries(api_reader, PRODUCTS) == at_6[0]
+    assert _queries(api_reader, f"{PRODUCTS}?limit=2") == at_6[1]
+    by_order = f"{PRODUCTS}?productOrderItem.productOrderId={first.pk}"
+    assert _queries(api_reader, by_order) == at_6[0]
+
+
+@pytest.mark.postgresql  # EXPLAIN is PostgreSQL's; CI's second pass runs it there
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?status=active",
+        "?productOffering.id={offering}",
+        "?productSpecification.id={specification}",
+        "?relatedParty.id={customer}",
+        "?productOrderItem.productOrderId={order}",
+        "?startDate.gte=2026-11-01",
+    ],
+)
+def test_postgresql_serves_the_list_and_each_filter_from_an_index(
+    completed_order: Callable[..., Order], api_reader: ApiCaller, query: str
+) -> None:
+    # given a few products
+    order = completed_order()
+
+    # when PostgreSQL plans the page the view reads, with sequential scans and sorts priced out
+    add_on = Product.objects.select_related("specification").get(
+        order=order, parent__isnull=False, order_item__item_id="2"
+    )
+    query = query.format(
+        order=order.pk,
+        customer=order.customer_id,
+        offering=order.plan.code,
+        specification=add_on.specification.code,
+    )
+    request = APIRequestFactory().get(f"{PRODUCTS}{query}")
+    request.user = ClientPrincipal(api_reader.client_row)
+    products = apply_filters(Request(request), inventory_products(request.user), PRODUCT_FILTERS)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    plan = products.values("pk")[:101].explain()
+
+    # then it reads an index range of the products: no sequential scan of them; and but for a
+    # start date range (an index range on start_date, its rows sorted), no sort either
+    assert not re.search(r"Seq Scan on inventory_product\b", plan), plan
+    assert "inventory_product" in plan
+    if "startDate" not in query:
+        assert not re.search(r"^\s*(->\s+)?Sort\b", plan, re.M), plan
+        assert "Join Filter" not in plan and "  Filter:" not in plan, plan
