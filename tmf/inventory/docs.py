@@ -13,7 +13,6 @@ from rest_framework import serializers
 
 from inventory.models import ProductStatus
 from tmf.docs import at_fields, error_responses
-from tmf.productorder.docs import GeographicAddressDoc
 
 # The statuses our products take (named ProductStatusType in the document), and every value of
 # the official ProductStatusType, which a status filter may name (the official document spells
@@ -96,6 +95,19 @@ at_fields(
 )
 
 
+class InventoryPlaceDoc(serializers.Serializer):
+    role = serializers.CharField(help_text="installationAddress")
+    name = serializers.CharField(help_text="The address on one line.")
+    streetName = serializers.CharField()
+    locality = serializers.CharField(required=False, help_text="Second address line.")
+    city = serializers.CharField()
+    postcode = serializers.CharField()
+    country = serializers.CharField(help_text="GB")
+
+
+at_fields(InventoryPlaceDoc, type=serializers.CharField(help_text="GeographicAddress"))
+
+
 class InventoryProductDoc(serializers.Serializer):
     id = serializers.CharField()
     href = serializers.CharField()
@@ -115,7 +127,7 @@ class InventoryProductDoc(serializers.Serializer):
     productRelationship = InventoryRelationshipDoc(many=True, required=False)
     relatedParty = InventoryPartyDoc(many=True)
     productOrderItem = InventoryOrderItemDoc(many=True)
-    place = GeographicAddressDoc(many=True, help_text="The service address.")
+    place = InventoryPlaceDoc(many=True, help_text="The service address, as TMF622 gives it.")
     realizingResource = InventoryResourceDoc(
         many=True,
         required=False,

@@ -31,7 +31,6 @@ from tmf.errors import bad_request, not_found
 from tmf.inventory import docs
 from tmf.inventory.representation import ALWAYS, product_representation
 from tmf.inventory.selectors import inventory_products
-from tmf.productorder.parsing import customer_pk_of
 
 READ = {"GET": "read", "HEAD": "read"}
 
@@ -71,7 +70,8 @@ def _order_ids(values: list[str]) -> list[str]:
 
 
 def _customer_pks(values: list[str]) -> list[int]:
-    return [pk for pk in map(customer_pk_of, values) if pk is not None]
+    # A customer's id as TMF622 gives it: ASCII digits that fit a database integer.
+    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18]
 
 
 def _pks_by_code(
