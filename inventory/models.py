@@ -62,7 +62,7 @@ class Product(models.Model):
             models.Index(fields=["status", "created_at", "id"], name="product_status_idx"),
             # The TMF637 filters, each an index range in the list's order (tmf.inventory.views):
             # productOffering.id, productSpecification.id, productOrderItem.productOrderId; and
-            # startDate ranges (their few rows sorted).
+            # startDate ranges (listed by start date then).
             models.Index(fields=["offering", "created_at", "id"], name="product_offering_idx"),
             models.Index(fields=["order", "created_at", "id"], name="product_order_idx"),
             models.Index(

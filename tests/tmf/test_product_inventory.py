@@ -11,12 +11,14 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
 from inventory.models import Product, ProductStatus
@@ -24,9 +26,7 @@ from orders.models import Order
 from tests.factories import StaticIpOfferingFactory
 from tests.tmf.conftest import TMF620, TMF622, TMF637, ApiCaller
 from tmf.auth import ClientPrincipal
-from tmf.common import apply_filters
-from tmf.inventory.selectors import inventory_products
-from tmf.inventory.views import PRODUCT_FILTERS
+from tmf.inventory.views import ProductList
 
 pytestmark = pytest.mark.django_db
 
@@ -248,6 +248,36 @@ def test_start_date_filters_take_days_and_instants(
     assert orders_of(f"?startDate={last_week.date().isoformat()}") == {old.pk}
 
 
+def test_a_start_date_range_is_listed_and_paged_by_start_date_newest_first(
+    completed_order: Callable[..., Order], api_reader: ApiCaller
+) -> None:
+    # Given an order recorded first whose products started later than the next order's
+    first = completed_order()
+    second = completed_order()
+    now = timezone.now()
+    Product.objects.filter(order=first).update(start_date=now - datetime.timedelta(days=1))
+    Product.objects.filter(order=second).update(start_date=now - datetime.timedelta(days=3))
+    since = (now - datetime.timedelta(days=10)).date().isoformat()
+
+    # When a client pages through a start date range two at a time
+    seen: list[dict[str, Any]] = []
+    url: str | None = f"{PRODUCTS}?startDate.gte={since}&limit=2"
+    while url:
+        response = api_reader.get(url)
+        assert response.status_code == 200, response.content
+        seen += response.json()
+        link = response.headers.get("Link")
+        url = link.split(">")[0].lstrip("<") if link else None
+
+    # Then every product comes once, the latest started first
+    assert len({entry["id"] for entry in seen}) == len(seen) == 6
+    starts = [entry["startDate"] for entry in seen]
+    assert starts == sorted(starts, reverse=True)
+    assert [e["productOrderItem"][0]["productOrderId"] for e in seen] == [first.pk] * 3 + [
+        second.pk
+    ] * 3
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
@@ -433,18 +463,26 @@ def test_postgresql_serves_the_list_and_each_filter_from_an_index(
         offering=order.plan.code,
         specification=add_on.specification.code,
     )
-    request = APIRequestFactory().get(f"{PRODUCTS}{query}")
+    request = Request(APIRequestFactory().get(f"{PRODUCTS}{query}"))
     request.user = ClientPrincipal(api_reader.client_row)
-    products = apply_filters(Request(request), inventory_products(request.user), PRODUCT_FILTERS)
+    view = ProductList()
+    products: Any = None
+
+    def capture(request: Any, queryset: Any, render: Any, *, always: Any) -> Response:
+        nonlocal products
+        products = queryset
+        return Response([])
+
+    with mock.patch("tmf.inventory.views.list_response", capture):
+        view.get(request)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
     plan = products.values("pk")[:101].explain()
 
-    # then it reads an index range of the products: no sequential scan of them; and but for a
-    # start date range (an index range on start_date, its rows sorted), no sort either
+    # then it reads an index range of the products in the list's order: no sequential scan
+    # of them, no sort, no filter of rows read
     assert not re.search(r"Seq Scan on inventory_product\b", plan), plan
     assert "inventory_product" in plan
-    if "startDate" not in query:
-        assert not re.search(r"^\s*(->\s+)?Sort\b", plan, re.M), plan
-        assert "Join Filter" not in plan and "  Filter:" not in plan, plan
+    assert not re.search(r"^\s*(->\s+)?Sort\b", plan, re.M), plan
+    assert "Join Filter" not in plan and "  Filter:" not in plan, plan

@@ -177,7 +177,8 @@ READ_ONLY_NOTE = (
     "and DELETE answer 405)."
 )
 LIST_DESCRIPTION = (
-    f"{READ_ONLY_NOTE} Newest first (by when the product entered the installed base, then id)."
+    f"{READ_ONLY_NOTE} Newest first: by when the product entered the installed base (then "
+    "id); with a startDate filter, by startDate (then id)."
 )
 READ_ERRORS = error_responses(
     {

@@ -110,6 +110,11 @@ class ProductList(InventoryView):
     )
     def get(self, request: Request) -> Response:
         products = apply_filters(request, inventory_products(request.user), PRODUCT_FILTERS)
+        if any(name.split(".")[0] == "startDate" for name in request.query_params):
+            # Newest first by startDate itself, so that the range is read from its index in
+            # order: newest first by entry would walk every later product to reach an old
+            # range (a product starts as it enters the installed base: the orders agree).
+            products = products.order_by("-start_date", "-id")
         return list_response(
             request,
             products,
