@@ -20,6 +20,7 @@ urlpatterns = [
         include(("tmf.qualification.urls", "tmf679")),
     ),
     path("tmf-api/productCatalogManagement/v4/", include(("tmf.catalog.urls", "tmf620"))),
+    path("tmf-api/productInventory/v4/", include(("tmf.inventory.urls", "tmf637"))),
     path("tmf-api/openapi.json", SpectacularJSONAPIView.as_view(), name="tmf-openapi"),
     path(
         "tmf-api/docs/",

@@ -60,6 +60,15 @@ class Product(models.Model):
             models.Index(fields=["created_at", "id"], name="product_created_idx"),
             models.Index(fields=["customer", "created_at", "id"], name="product_customer_idx"),
             models.Index(fields=["status", "created_at", "id"], name="product_status_idx"),
+            # The TMF637 filters, each an index range in the list's order (tmf.inventory.views):
+            # productOffering.id, productSpecification.id, productOrderItem.productOrderId; and
+            # startDate ranges (listed by start date then).
+            models.Index(fields=["offering", "created_at", "id"], name="product_offering_idx"),
+            models.Index(fields=["order", "created_at", "id"], name="product_order_idx"),
+            models.Index(
+                fields=["specification", "created_at", "id"], name="product_specification_idx"
+            ),
+            models.Index(fields=["start_date", "id"], name="product_start_idx"),
         ]
 
     def __str__(self) -> str:

@@ -143,6 +143,7 @@ class World:
             "offering_id": "fibre-500",
             "price_id": "fibre-500-monthly",
             "specification_id": "internet-access",
+            "product_id": "0" * 32,
             "subscription_id": "0" * 32,
         }
         if "object_id" in url.params:
@@ -277,6 +278,11 @@ tmf620:price-detail                            401  401  401  401  401  401  401
 tmf620:hub                                     401  401  401  401  401  401  401  401  401
 tmf620:hub-detail                              401  401  401  401  401  401  401  401  401
 tmf620:unknown                                 404  404  404  404  404  404  404  404  404
+tmf637:product-list                            401  401  401  401  401  401  401  401  401
+tmf637:product-detail                          401  401  401  401  401  401  401  401  401
+tmf637:hub                                     401  401  401  401  401  401  401  401  401
+tmf637:hub-detail                              401  401  401  401  401  401  401  401  401
+tmf637:unknown                                 404  404  404  404  404  404  404  404  404
 tmf-openapi                                    200  200  200  200  200  200  200  200  200
 tmf-docs                                       200  200  200  200  200  200  200  200  200
 # the back office: staff only (sales, support and customers are not staff)

@@ -10,3 +10,4 @@ class TmfConfig(AppConfig):
             receivers,  # noqa: F401  (order events become hub notifications)
             tasks,  # noqa: F401  (registers the Celery tasks in every process)
         )
+        from tmf.inventory import receivers as inventory_receivers  # noqa: F401

@@ -23,7 +23,7 @@ def new_resource_id() -> str:
 
 
 class Scope(models.TextChoices):
-    READ = "read", "Read orders, qualifications and the catalog"
+    READ = "read", "Read orders, qualifications, the catalog and the installed base"
     CREATE = "create", "Place orders and ask for qualifications"
     CANCEL = "cancel", "Cancel and delete orders"
     SUBSCRIBE = "subscribe", "Register event listeners"
@@ -172,6 +172,7 @@ class HubApi(models.TextChoices):
     PRODUCT_ORDERING = "productOrderingManagement", "TMF622 Product Ordering"
     QUALIFICATION = "productOfferingQualification", "TMF679 Product Offering Qualification"
     CATALOG = "productCatalogManagement", "TMF620 Product Catalog"
+    INVENTORY = "productInventory", "TMF637 Product Inventory"
 
 
 class HubSubscription(models.Model):

@@ -266,8 +266,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Order-to-activation: TM Forum Open APIs",
     "DESCRIPTION": (
-        "TMF622 Product Ordering v4, TMF679 Product Offering Qualification v4 and TMF620 "
-        "Product Catalog v4 (read), with their event hubs. Authenticate with "
+        "TMF622 Product Ordering v4, TMF679 Product Offering Qualification v4, TMF620 "
+        "Product Catalog v4 (read) and TMF637 Product Inventory v4 (read), with their event "
+        "hubs. Authenticate with "
         "`Authorization: Bearer <token>` (`python manage.py create_api_client`)."
     ),
     "VERSION": "4.0.0",
@@ -285,6 +286,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProductOrderStateType": "tmf.productorder.docs.PRODUCT_ORDER_STATES",
         "TaskStateType": "tmf.models.TASK_STATES",
+        "ProductStatusType": "tmf.inventory.docs.PRODUCT_STATUSES",
     },
 }
 # Hub notifications: per try, how long to wait for the listener; how many tries (with

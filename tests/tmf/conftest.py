@@ -8,7 +8,11 @@
 - ``spec(name)`` (``tmf_spec`` fixture): the official swagger document, read from the
   repository's ``specs/`` (or TMF_SPECS_DIR); a test that needs an absent one fails.
 
-Paths: ``TMF622``, ``TMF679``, ``TMF620`` are the API base paths.
+- ``completed_order(**overrides)`` (``completed_order`` fixture): a 3-item order (the ``plan``
+  line, a static IP, a router) at ``serviceable_area``, carried by the in-process flow to
+  completion, so its items are products of the installed base (TMF637).
+
+Paths: ``TMF622``, ``TMF679``, ``TMF620``, ``TMF637`` are the API base paths.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from orders.models import Order, Plan, ServiceArea
+from tests.factories import RouterOfferingFactory, StaticIpOfferingFactory, submit_order
 from tests.tmf import specs
 from tmf.clients import api_client_create
 from tmf.models import ApiClient
@@ -27,6 +33,7 @@ from tmf.models import ApiClient
 TMF622 = "/tmf-api/productOrderingManagement/v4"
 TMF679 = "/tmf-api/productOfferingQualification/v4"
 TMF620 = "/tmf-api/productCatalogManagement/v4"
+TMF637 = "/tmf-api/productInventory/v4"
 
 _names = itertools.count(1)
 
@@ -67,3 +74,18 @@ def api_all(make_api_client: Callable[..., ApiCaller]) -> ApiCaller:
 @pytest.fixture
 def tmf_spec() -> Callable[[str], dict[str, Any]]:
     return specs.load
+
+
+@pytest.fixture
+def completed_order(
+    django_capture_on_commit_callbacks: Any, plan: Plan, serviceable_area: ServiceArea
+) -> Callable[..., Order]:
+    def complete(**overrides: Any) -> Order:
+        overrides.setdefault("plan", plan)
+        overrides.setdefault("add_ons", (StaticIpOfferingFactory(), RouterOfferingFactory()))
+        overrides.setdefault("area", serviceable_area)
+        with django_capture_on_commit_callbacks(execute=True):
+            order = submit_order(**overrides).order
+        return Order.objects.get(pk=order.pk)
+
+    return complete

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from tests.tmf.conftest import TMF620, TMF622, TMF679
+from tests.tmf.conftest import TMF620, TMF622, TMF637, TMF679
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,9 @@ def test_the_document_is_served_as_json_and_names_every_tmf_resource(client):
         f"{TMF620}/productOfferingPrice",
         f"{TMF620}/productSpecification",
         f"{TMF620}/productSpecification/{{specification_id}}",
+        f"{TMF637}/product",
+        f"{TMF637}/product/{{product_id}}",
+        f"{TMF637}/hub",
     ):
         assert path in paths, path
     # and says how to authenticate
