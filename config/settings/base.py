@@ -287,6 +287,10 @@ SPECTACULAR_SETTINGS = {
         "ProductOrderStateType": "tmf.productorder.docs.PRODUCT_ORDER_STATES",
         "TaskStateType": "tmf.models.TASK_STATES",
         "ProductStatusType": "tmf.inventory.docs.PRODUCT_STATUSES",
+        # Item and product relationships: an add-on relies on its line (TMF622, TMF637, TMF679);
+        # a specification depends on the one its add-ons are sold with (TMF620).
+        "ReliesOnRelationshipType": [("reliesOn", "reliesOn")],
+        "SpecificationRelationshipType": [("dependency", "dependency")],
     },
 }
 # Hub notifications: per try, how long to wait for the listener; how many tries (with
