@@ -1,0 +1,628 @@
+"""TMF622 resources, each described once: these serializers validate the request bodies (every
+problem listed with its attribute path, tmf.serializing) and are what the OpenAPI document
+shows (drf-spectacular; response-only attributes are read-only fields, left out of the request
+components). Answers are written by tmf.productorder.representation in the same shape.
+
+A ProductOrder_Create is read into an ``OrderDraft``, what ``orders.services.order_submit``
+takes:
+
+- ``productOrderItem``: the internet access line and its add-ons, each with its own ``id``,
+  ``action`` "add", ``quantity``, ``productOffering.id`` (a TMF620 offering) and, for an add-on,
+  ``productOrderItemRelationship`` [{id, relationshipType "reliesOn"}] naming the line. The item
+  that relies on no other carries the service address as its ``product.place`` (a
+  GeographicAddress value). Which combinations may be ordered is ``orders.items``' rule.
+- ``relatedParty``: the entry with role Customer (or the only entry): ``id`` of one of our
+  customers, or a new customer's ``name`` and ``contactMedium`` (e-mail and phone, TMF632).
+- ``requestedStartDate``: a later day makes a future-dated order. ``externalId``: kept.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from orders.items import ItemRequest
+from orders.models import Customer, Plan, postcode_looks_valid
+from orders.services import CustomerDetails, normalize_phone
+from orders.states import TMF_ITEM_STATE, TMF_STATE, ItemAction
+from tmf.common import parse_when
+from tmf.errors import TmfError
+from tmf.models import TaskState
+from tmf.serializing import REQUIRED, Ref, Text, TmfList, TmfObject, Whole, refuse_server_set
+
+# The TMF622 states our orders and items take (ProductOrderStateType, ProductOrderItemStateType
+# in the document).
+PRODUCT_ORDER_STATES = sorted(set(TMF_STATE.values()))
+PRODUCT_ORDER_ITEM_STATES = sorted(set(TMF_ITEM_STATE.values()))
+SERVER_SET = ("id", "href", "orderDate", "state", "completionDate")
+MAX_EXTERNAL_ID = 100
+MAX_PARTY_ID = 100
+MAX_ITEM_ID = 40  # orders.OrderItem.item_id
+MAX_STREET_LINE = 120  # orders.Order.service_address_line1
+MAX_NOTE = 2000
+MAX_NOTES = 20
+RELIES_ON = "reliesOn"
+
+
+def customer_pk_of(party_id: str) -> int | None:
+    """The customer an id names: ASCII digits that fit a database integer (str.isdigit also
+    takes '²', which int() refuses)."""
+    if party_id.isascii() and party_id.isdigit() and len(party_id) <= 18:
+        return int(party_id)
+    return None
+
+
+# --- dates ------------------------------------------------------------------------------------
+def _day_of(value: str) -> datetime.date:
+    """The day an ISO 8601 date or date-time names (a date-time's day where we are)."""
+    text = value.strip()
+    try:
+        moment = parse_datetime(text)
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, datetime.UTC)
+            return timezone.localdate(moment)
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    except OverflowError:  # 9999-12-31T23:59-14:00 is after the last representable day
+        raise ValidationError("Out of range.") from None
+    if day is None:
+        raise ValidationError("Not an ISO 8601 date or date-time.")
+    return day
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class StartDate(serializers.Field):
+    """An ISO 8601 date or date-time, read as its day; null or "" for none."""
+
+    default_error_messages = {"invalid": "Must be an ISO 8601 date-time string."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> datetime.date | None:
+        if data == "":
+            return None
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return _day_of(data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class RequestedInstant(StartDate):
+    """As StartDate, kept as the instant it names (a date: its first instant, UTC)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        day = super().to_internal_value(data)
+        if day is None:
+            return None
+        try:
+            return day, parse_when(data)
+        except TmfError as exc:
+            raise ValidationError(exc.message) from None
+
+
+# --- the customer -----------------------------------------------------------------------------
+class ContactCharacteristic(TmfObject):
+    emailAddress = Text(max_length=120)
+    phoneNumber = Text(max_length=20)
+
+
+class ContactMedium(TmfObject):
+    mediumType = Text(max_length=20, help_text="email, or phone / mobile / telephone")
+    characteristic = ContactCharacteristic()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        phone = attrs["characteristic"].get("phoneNumber")
+        # As the sales form: a number we could call (normalize_phone drops all but digits).
+        digits = len(normalize_phone(phone).lstrip("+")) if phone else 0
+        if attrs.get("mediumType") in PHONE_MEDIA and phone and not 7 <= digits <= 15:
+            raise ValidationError(
+                {"characteristic": {"phoneNumber": "A phone number has 7 to 15 digits."}}
+            )
+        return attrs
+
+
+PHONE_MEDIA = ("phone", "mobile", "telephone")
+
+
+@dataclass(frozen=True)
+class Party:
+    existing: Customer | None
+    name: str
+    email: str
+    phone: str
+
+
+class PartyList(TmfList):
+    """relatedParty: every entry is read; the first with role Customer (or the only one) is
+    the customer."""
+
+    default_error_messages = {"empty": "Name the customer (role Customer)."}
+
+    def validate(self, attrs: list[dict[str, Any]]) -> Party:  # type: ignore[override]
+        index = next(
+            (n for n, p in enumerate(attrs) if (p.get("role") or "").lower() == "customer"),
+            0 if len(attrs) == 1 else None,
+        )
+        if index is None:
+            raise ValidationError("No entry with role Customer.")
+        party = attrs[index]
+
+        def at(problem: dict[str, str] | str) -> ValidationError:
+            # Named at relatedParty[index] (a message about the whole entry, or its attribute).
+            entry = {"non_field_errors": [problem]} if isinstance(problem, str) else problem
+            return ValidationError([{} for _ in range(index)] + [entry])
+
+        email = phone = ""
+        for medium in party.get("contactMedium") or ():
+            characteristic = medium["characteristic"]
+            if medium.get("mediumType") == "email":
+                email = characteristic.get("emailAddress") or ""
+            elif medium.get("mediumType") in PHONE_MEDIA:
+                phone = characteristic.get("phoneNumber") or ""
+        if email:
+            try:
+                validate_email(email)
+            except DjangoValidationError:
+                raise at({"contactMedium": f"'{email}' is not an e-mail address."}) from None
+        party_id = party.get("id") or ""
+        customer_pk = customer_pk_of(party_id) if party_id else None
+        if customer_pk is not None and not (email and phone):
+            existing = Customer.objects.filter(pk=customer_pk).first()
+            if existing is None:
+                raise at({"id": f"No customer with id '{party_id}'."})
+            return Party(existing, existing.name, existing.email, existing.phone)
+        name = party.get("name") or ""
+        if not (name and email and phone):
+            if party_id and customer_pk is None:
+                raise at({"id": f"No customer with id '{party_id}'."})
+            raise at(
+                "Give the id of an existing customer, or a new customer's name and a "
+                "contactMedium list with an e-mail address and a phone number."
+            )
+        return Party(None, name, email, phone)
+
+
+class RelatedParty(TmfObject):
+    meta = ("@type", "@baseType", "@schemaLocation", "@referredType")
+    id = Text(max_length=MAX_PARTY_ID, help_text="An existing customer's id (as in every order).")
+    name = Text(max_length=120, help_text="A new customer's name.")
+    role = Text(max_length=40, help_text="Customer")
+    contactMedium = ContactMedium(many=True, required=False, allow_null=True)
+
+    class Meta:
+        list_serializer_class = PartyList
+
+
+# --- the items --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ServiceAddress:
+    line1: str
+    line2: str
+    city: str
+    postcode: str
+
+
+class GeographicAddress(TmfObject):
+    """The service address: a RelatedPlaceRefOrValue carrying a GeographicAddress value."""
+
+    meta = ("@type", "@baseType", "@schemaLocation", "@referredType")
+    id = Text(max_length=100, read_only=True)
+    role = Text(max_length=40, help_text="installationAddress")
+    name = Text(max_length=120, help_text="The street line, when streetName is not given.")
+    streetNr = Text(max_length=20)
+    streetName = Text(max_length=120)
+    streetType = Text(max_length=30)
+    locality = Text(max_length=120, help_text="Second address line.")
+    city = Text(required=True, max_length=60)
+    postcode = Text(required=True, max_length=10)
+    country = Text(max_length=60, help_text="GB")
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping) and "postcode" not in data and data.get("id"):
+            raise ValidationError(
+                "A reference to a place is not enough: give the address (a GeographicAddress "
+                "value with streetName, city and postcode)."
+            )
+        return super().to_internal_value(data)
+
+    @staticmethod
+    def street_of(data: Mapping[str, Any]) -> str:
+        parts = [data.get(key) for key in ("streetNr", "streetName", "streetType")]
+        street = " ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
+        name = data.get("name")
+        return street or (name.strip() if isinstance(name, str) else "")
+
+    def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
+        if {"streetNr", "streetName", "streetType", "name"} & set(errors):
+            return {}
+        street = self.street_of(data)
+        if not street:
+            return {"streetName": "The street address is required."}
+        if len(street) > MAX_STREET_LINE:
+            return {
+                "streetName": f"The street line (streetNr, streetName and streetType together) "
+                f"is at most {MAX_STREET_LINE} characters: this one has {len(street)}."
+            }
+        return {}
+
+    def validate(self, attrs: dict[str, Any]) -> ServiceAddress:  # type: ignore[override]
+        problems: dict[str, str] = {}
+        country = attrs.get("country") or ""
+        if country and country.upper() not in ("GB", "UK", "UNITED KINGDOM"):
+            problems["country"] = "We connect addresses in the United Kingdom only."
+        if not postcode_looks_valid(attrs["postcode"]):
+            problems["postcode"] = "Not a postcode: give a full UK postcode, e.g. SW1A 1AA."
+        if problems:
+            raise ValidationError(problems)
+        return ServiceAddress(
+            line1=self.street_of(attrs),
+            line2=attrs.get("locality") or "",
+            city=attrs["city"],
+            postcode=attrs["postcode"],
+        )
+
+
+class ProductOfferingRef(Ref):
+    """The offering: its TMF620 productOffering id. Answers add its href and name."""
+
+    id = Text(required=True, max_length=40, help_text="The TMF620 productOffering id.")
+    href = Text(read_only=True)
+    name = Text(read_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> Plan:  # type: ignore[override]
+        code = attrs["id"]
+        offering = Plan.objects.select_related("specification").filter(code=code).first()
+        if offering is None:
+            raise ValidationError({"id": f"No product offering '{code}'."})
+        if not offering.is_active:
+            raise ValidationError({"id": f"'{code}' is no longer sold."})
+        return offering
+
+
+class ProductSpecificationRef(Ref):
+    id = Text(read_only=True, help_text="The TMF620 productSpecification id.")
+    name = Text(read_only=True)
+
+
+class Characteristic(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    valueType = serializers.CharField(read_only=True)
+    value = serializers.JSONField(read_only=True)
+
+
+class ProductValue(TmfObject):
+    """The product the item makes. The line's carries the service address (``place``); answers
+    add, once the item is delivered, the installed-base product's id and href (TMF637)."""
+
+    meta = ("@type", "@baseType", "@schemaLocation", "@referredType")
+    id = Text(read_only=True, help_text="The installed-base product (TMF637), once delivered.")
+    href = Text(read_only=True)
+    name = Text(read_only=True)
+    isBundle = serializers.BooleanField(read_only=True)
+    place = GeographicAddress(
+        many=True,
+        required=False,
+        allow_null=True,
+        help_text="The service address (on the internet access item).",
+    )
+    productSpecification = ProductSpecificationRef(read_only=True)
+    productCharacteristic = Characteristic(many=True, read_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        places = attrs.get("place") or []
+        return {"address": places[0] if places else None}
+
+
+class ItemRelationship(TmfObject):
+    id = Text(required=True, max_length=MAX_ITEM_ID, help_text="The item this one relies on.")
+    relationshipType = serializers.ChoiceField(
+        choices=[RELIES_ON],
+        error_messages={
+            "invalid_choice": f"Only '{RELIES_ON}' (an add-on on its internet access item).",
+            "required": REQUIRED,
+            "null": REQUIRED,
+        },
+    )
+
+
+class Money(serializers.Serializer):
+    unit = serializers.CharField(read_only=True)
+    value = serializers.FloatField(read_only=True)
+
+
+class Price(serializers.Serializer):
+    taxIncludedAmount = Money(read_only=True)
+
+
+class OrderPrice(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    priceType = serializers.ChoiceField(choices=["recurring", "oneTime"], read_only=True)
+    recurringChargePeriod = serializers.CharField(read_only=True, help_text="month")
+    price = Price(read_only=True)
+
+
+class ProductOrderItem(TmfObject):
+    id = Text(required=True, max_length=MAX_ITEM_ID, help_text="The item's id in this order.")
+    action = serializers.ChoiceField(
+        choices=[ItemAction.ADD.value],
+        error_messages={
+            "invalid_choice": "Only 'add' (a new connection or add-on) is supported.",
+            "required": "Required ('add').",
+            "null": "Required ('add').",
+        },
+    )
+    quantity = Whole(required=False, min_value=1, help_text="1 (the default).")
+    productOffering = ProductOfferingRef()
+    productOrderItemRelationship = ItemRelationship(
+        many=True,
+        required=False,
+        allow_null=True,
+        max_length=1,
+        help_text="An add-on: reliesOn its internet access item.",
+    )
+    product = ProductValue(
+        required=False, help_text="Required on the internet access item: its place."
+    )
+    state = serializers.ChoiceField(choices=PRODUCT_ORDER_ITEM_STATES, read_only=True)
+    itemPrice = OrderPrice(many=True, read_only=True)
+
+    def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
+        # The item that relies on no other is the line: it carries the service address.
+        if data.get("productOrderItemRelationship") or "product" in errors:
+            return {}
+        product = data.get("product")
+        if product is None:
+            return {"product": REQUIRED}
+        if isinstance(product, Mapping) and not product.get("place"):
+            return {"product": {"place": "The service address is required."}}
+        return {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except ValidationError as exc:
+            item_id = data.get("id") if isinstance(data, Mapping) else None
+            if isinstance(item_id, str) and item_id.strip():
+                raise ValidationError(_naming(exc.detail, f"Item {item_id.strip()}: ")) from None
+            raise
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        relationships = attrs.get("productOrderItemRelationship") or []
+        return {
+            "request": ItemRequest(
+                item_id=attrs["id"],
+                offering=attrs["productOffering"],
+                relies_on=relationships[0]["id"] if relationships else None,
+                quantity=attrs.get("quantity", 1),
+                action=attrs["action"],
+            ),
+            "address": (attrs.get("product") or {}).get("address"),
+        }
+
+
+def _naming(detail: Any, prefix: str) -> Any:
+    """Each message in a validation detail, prefixed (with the item it is about)."""
+    if isinstance(detail, Mapping):
+        return {key: _naming(value, prefix) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_naming(value, prefix) for value in detail]
+    return f"{prefix}{detail}" if str(detail) else detail
+
+
+# --- the order --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrderDraft:
+    customer: CustomerDetails
+    existing_customer: Customer | None
+    items: list[ItemRequest]
+    requested_start: datetime.date | None
+    external_id: str
+
+    def path_of(self, item_id: str) -> str:
+        """The attribute path of the item with this id (``productOrderItem[1]``)."""
+        for index, item in enumerate(self.items):
+            if item.item_id == item_id:
+                return f"productOrderItem[{index}]"
+        return "productOrderItem"
+
+    @property
+    def line_path(self) -> str:
+        line = next((item for item in self.items if item.relies_on is None), None)
+        return self.path_of(line.item_id) if line else "productOrderItem"
+
+
+class ChannelRef(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class NoteSerializer(TmfObject):
+    text = Text(required=True, max_length=MAX_NOTE)
+
+
+class ProductOrder(TmfObject):
+    """A ProductOrder: a create's body (ProductOrder_Create) and every answer."""
+
+    id = Text(read_only=True, help_text="The shared order ID.")
+    href = Text(read_only=True)
+    externalId = Text(max_length=MAX_EXTERNAL_ID, help_text="Your own reference.")
+    category = Text(read_only=True)
+    description = Text(read_only=True)
+    orderDate = serializers.DateTimeField(read_only=True)
+    state = serializers.ChoiceField(choices=PRODUCT_ORDER_STATES, read_only=True)
+    requestedStartDate = StartDate(help_text="A later day makes a future-dated order.")
+    expectedCompletionDate = serializers.DateTimeField(read_only=True)
+    completionDate = serializers.DateTimeField(read_only=True)
+    cancellationDate = serializers.DateTimeField(read_only=True)
+    cancellationReason = Text(read_only=True)
+    channel = ChannelRef(many=True, read_only=True)
+    relatedParty = RelatedParty(many=True, help_text="The customer (role Customer).")
+    productOrderItem = ProductOrderItem(
+        many=True,
+        error_messages={"empty": "At least one item (the internet access line) is required."},
+        help_text="The internet access line and its add-ons.",
+    )
+    orderTotalPrice = OrderPrice(many=True, read_only=True)
+
+    def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
+        return refuse_server_set(data, SERVER_SET)
+
+    def validate_requestedStartDate(self, value: datetime.date | None) -> datetime.date | None:
+        if value is not None and value < timezone.localdate():
+            # order_submit refuses it too; said here so that it comes with the body's other
+            # problems.
+            raise ValidationError("The requested start date is in the past.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> OrderDraft:  # type: ignore[override]
+        items = attrs["productOrderItem"]
+        party: Party = attrs["relatedParty"]
+        address = next(
+            (item["address"] for item in items if item["request"].relies_on is None), None
+        ) or next((item["address"] for item in items if item["address"]), None)
+        if address is None:  # every item relies on another
+            raise ValidationError(
+                {
+                    "productOrderItem": "An order needs an internet access item, relying on no "
+                    "other item, with the service address as its product.place."
+                }
+            )
+        return OrderDraft(
+            customer=CustomerDetails(
+                name=party.name,
+                email=party.email,
+                phone=party.phone,
+                address_line1=address.line1,
+                address_line2=address.line2,
+                city=address.city,
+                postcode=address.postcode,
+            ),
+            existing_customer=party.existing,
+            items=[item["request"] for item in items],
+            requested_start=attrs.get("requestedStartDate"),
+            external_id=attrs.get("externalId") or "",
+        )
+
+
+class ProductOrderUpdate(TmfObject):
+    """A merge patch of a ProductOrder. Changeable: ``externalId``, ``requestedStartDate``,
+    ``note`` (added to the timeline). Any other attribute sent back unchanged is accepted;
+    changed, it is refused by name. Needs ``context``: ``current`` (the order's representation)
+    and ``items`` (the order's (item id, offering id) pairs)."""
+
+    meta = ()
+    externalId = Text(max_length=MAX_EXTERNAL_ID)
+    requestedStartDate = StartDate(help_text="While the order has not started.")
+    note = NoteSerializer(
+        many=True,
+        required=False,
+        allow_null=True,
+        max_length=MAX_NOTES,
+        error_messages={"max_length": f"At most {MAX_NOTES} notes in one update."},
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        current = self.context["current"]
+        if isinstance(data, Mapping) and data.get("requestedStartDate") == current.get(
+            "requestedStartDate"
+        ):
+            data = {key: value for key, value in data.items() if key != "requestedStartDate"}
+        return super().to_internal_value(data)
+
+    def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
+        current = self.context["current"]
+        problems: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in self.fields or key.startswith("@"):
+                continue
+            if key == "productOrderItem":
+                if _item_pairs(value) != self.context["items"]:
+                    problems[key] = (
+                        "The items cannot change after ordering: cancel the order "
+                        "(cancelProductOrder) and place a new one."
+                    )
+            elif key in current and value == current[key]:
+                continue
+            elif key == "state":
+                problems[key] = (
+                    "The state follows the order's progress; to cancel, POST cancelProductOrder."
+                )
+            else:
+                problems[key] = "Cannot be changed."
+        return problems
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if "externalId" in attrs:
+            changes["external_id"] = attrs["externalId"] or ""
+        if "requestedStartDate" in attrs:
+            changes["requested_activation_date"] = attrs["requestedStartDate"]
+        if "note" in attrs:
+            changes["notes"] = tuple(note["text"] for note in attrs["note"] or ())
+        return changes
+
+
+def _item_pairs(value: Any) -> list[tuple[Any, Any]] | None:
+    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+        return None
+    pairs = []
+    for entry in value:
+        offering = entry.get("productOffering")
+        pairs.append((entry.get("id"), offering.get("id") if isinstance(offering, dict) else None))
+    return sorted(pairs, key=repr)
+
+
+def item_pairs(items: Sequence[tuple[str, str]]) -> list[tuple[Any, Any]]:
+    """An order's (item id, offering id) pairs, as ``_item_pairs`` reads a patch's."""
+    return sorted(items, key=repr)
+
+
+# --- cancelProductOrder -----------------------------------------------------------------------
+class ProductOrderRef(Ref):
+    id = Text(required=True, max_length=100, help_text="The order ID.")
+    href = Text(read_only=True)
+    name = None  # type: ignore[assignment]
+
+
+class CancelProductOrder(TmfObject):
+    id = Text(read_only=True)
+    href = Text(read_only=True)
+    productOrder = ProductOrderRef(
+        error_messages={
+            "required": 'Required: {"id": <the order ID>}.',
+            "null": 'Required: {"id": <the order ID>}.',
+        }
+    )
+    cancellationReason = Text(max_length=MAX_NOTE)
+    requestedCancellationDate = RequestedInstant(help_text="Today (or left out).")
+    effectiveCancellationDate = serializers.DateTimeField(read_only=True)
+    state = serializers.ChoiceField(choices=TaskState.values, read_only=True)
+
+    def validate_requestedCancellationDate(self, value: Any) -> datetime.datetime | None:
+        if value is None:
+            return None
+        day, moment = value
+        if day > timezone.localdate():
+            raise ValidationError(
+                "Cancellation takes effect when requested; send the request on the day."
+            )
+        return moment
