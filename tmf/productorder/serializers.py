@@ -390,11 +390,14 @@ class ProductOrderItem(TmfObject):
         if data.get("productOrderItemRelationship") or "product" in errors:
             return {}
         product = data.get("product")
+        has_place = isinstance(product, Mapping) and bool(product.get("place"))
+        if has_place or (product is not None and not isinstance(product, Mapping)):
+            return {}
+        if _names_an_add_on(data.get("productOffering")):
+            return {}  # an add-on relying on nothing: orders.items names what it lacks
         if product is None:
             return {"product": REQUIRED}
-        if isinstance(product, Mapping) and not product.get("place"):
-            return {"product": {"place": "The service address is required."}}
-        return {}
+        return {"product": {"place": "The service address is required."}}
 
     def to_internal_value(self, data: Any) -> Any:
         try:
@@ -417,6 +420,13 @@ class ProductOrderItem(TmfObject):
             ),
             "address": (attrs.get("product") or {}).get("address"),
         }
+
+
+def _names_an_add_on(offering: Any) -> bool:
+    code = offering.get("id") if isinstance(offering, Mapping) else None
+    if not isinstance(code, str):
+        return False
+    return Plan.objects.filter(code=code.strip()).exclude(specification__parent_kind="").exists()
 
 
 def _naming(detail: Any, prefix: str) -> Any:
