@@ -127,21 +127,22 @@ def order_total_prices(order: Order) -> list[dict[str, Any]]:
     return totals
 
 
+def _items() -> QuerySet[OrderItem]:
+    return OrderItem.objects.select_related("offering__specification", "product").order_by(
+        "position"
+    )
+
+
 def order_items(order: Order) -> list[OrderItem]:
     """The order's items in order, each with its offering, specification and installed-base
     product: from ``with_items``' prefetch when the order was read with it, else one query."""
     if "items" in getattr(order, "_prefetched_objects_cache", {}):
         return list(order.items.all())
-    return list(items_prefetch().queryset.filter(order=order))
+    return list(_items().filter(order=order))
 
 
 def items_prefetch() -> Prefetch:
-    return Prefetch(
-        "items",
-        queryset=OrderItem.objects.select_related("offering__specification", "product").order_by(
-            "position"
-        ),
-    )
+    return Prefetch("items", queryset=_items())
 
 
 def with_items(queryset: QuerySet[Order]) -> QuerySet[Order]:
