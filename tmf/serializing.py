@@ -79,12 +79,11 @@ class TmfList(serializers.ListSerializer):
 
 
 class TmfObject(serializers.Serializer):
-    """A JSON object with the TMF630 meta attributes (``meta``: which ones it may carry).
-
-    Every problem is listed: field errors, and those ``problems(data)`` finds in the raw object
-    (rules across attributes that still apply when some attribute is malformed), together.
-    ``validate`` runs once the object is clean.
-    """
+    # A JSON object with the TMF630 meta attributes (``meta``: which ones it may carry). Every
+    # problem is listed: field errors, and those ``problems(data)`` finds in the raw object
+    # (rules across attributes that still apply when some attribute is malformed), together;
+    # ``validate`` runs once the object is clean. (A comment, not a docstring: the OpenAPI
+    # document would show it as the description of every resource without one of its own.)
 
     meta: tuple[str, ...] = ("@type", "@baseType", "@schemaLocation")
     default_error_messages = {

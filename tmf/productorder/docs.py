@@ -87,8 +87,8 @@ back unchanged are accepted; any other change is a 400 naming it. To cancel, POS
 cancelProductOrder.
 """
 DELETE_DESCRIPTION = """
-Removes a completed, cancelled or rejected order from this API (list and retrieve no longer
-return it). The order and its history stay with the ISP's staff. An open order is a 409.
+Removes a completed, partial, cancelled or rejected order from this API (list and retrieve no
+longer return it). The order and its history stay with the ISP's staff. An open order is a 409.
 """
 CANCEL_DESCRIPTION = """
 Cancels the order at once when it has not started activation (acknowledged, pending, waiting for

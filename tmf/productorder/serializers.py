@@ -121,11 +121,15 @@ class RequestedInstant(StartDate):
 
 # --- the customer -----------------------------------------------------------------------------
 class ContactCharacteristic(TmfObject):
+    """How to reach the customer: an e-mail address or a phone number."""
+
     emailAddress = Text(max_length=120)
     phoneNumber = Text(max_length=20)
 
 
 class ContactMedium(TmfObject):
+    """A TMF632 contact medium: ``email`` with emailAddress, or a phone with phoneNumber."""
+
     mediumType = Text(max_length=20, help_text="email, or phone / mobile / telephone")
     characteristic = ContactCharacteristic()
 
@@ -202,6 +206,8 @@ class PartyList(TmfList):
 
 
 class RelatedParty(TmfObject):
+    """A party to the order; the one with role Customer is the customer."""
+
     meta = ("@type", "@baseType", "@schemaLocation", "@referredType")
     id = Text(max_length=MAX_PARTY_ID, help_text="An existing customer's id (as in every order).")
     name = Text(max_length=120, help_text="A new customer's name.")
@@ -299,11 +305,15 @@ class ProductOfferingRef(Ref):
 
 
 class ProductSpecificationRef(Ref):
+    """The TMF620 product specification the item's offering delivers."""
+
     id = Text(read_only=True, help_text="The TMF620 productSpecification id.")
     name = Text(read_only=True)
 
 
 class Characteristic(serializers.Serializer):
+    """A characteristic value of the product (speeds, a router's model)."""
+
     name = serializers.CharField(read_only=True)
     valueType = serializers.CharField(read_only=True)
     value = serializers.JSONField(read_only=True)
@@ -333,6 +343,8 @@ class ProductValue(TmfObject):
 
 
 class ItemRelationship(TmfObject):
+    """Another item of the same order this one relies on (relationshipType reliesOn)."""
+
     id = Text(required=True, max_length=MAX_ITEM_ID, help_text="The item this one relies on.")
     relationshipType = serializers.ChoiceField(
         choices=[RELIES_ON],
@@ -345,15 +357,21 @@ class ItemRelationship(TmfObject):
 
 
 class Money(serializers.Serializer):
+    """An amount in a currency."""
+
     unit = serializers.CharField(read_only=True)
     value = serializers.FloatField(read_only=True)
 
 
 class Price(serializers.Serializer):
+    """A price, tax included."""
+
     taxIncludedAmount = Money(read_only=True)
 
 
 class OrderPrice(serializers.Serializer):
+    """A price as ordered: per month (recurring) or once (oneTime, on the first bill)."""
+
     name = serializers.CharField(read_only=True)
     priceType = serializers.ChoiceField(choices=["recurring", "oneTime"], read_only=True)
     recurringChargePeriod = serializers.CharField(read_only=True, help_text="month")
@@ -361,6 +379,8 @@ class OrderPrice(serializers.Serializer):
 
 
 class ProductOrderItem(TmfObject):
+    """An item of the order: the internet access line, or an add-on relying on it."""
+
     id = Text(required=True, max_length=MAX_ITEM_ID, help_text="The item's id in this order.")
     action = serializers.ChoiceField(
         choices=[ItemAction.ADD.value],
@@ -370,7 +390,7 @@ class ProductOrderItem(TmfObject):
             "null": "Required ('add').",
         },
     )
-    quantity = Whole(required=False, min_value=1, help_text="1 (the default).")
+    quantity = Whole(required=False, allow_null=True, min_value=1, help_text="1 (the default).")
     productOffering = ProductOfferingRef()
     productOrderItemRelationship = ItemRelationship(
         many=True,
@@ -415,7 +435,7 @@ class ProductOrderItem(TmfObject):
                 item_id=attrs["id"],
                 offering=attrs["productOffering"],
                 relies_on=relationships[0]["id"] if relationships else None,
-                quantity=attrs.get("quantity", 1),
+                quantity=attrs.get("quantity") or 1,
                 action=attrs["action"],
             ),
             "address": (attrs.get("product") or {}).get("address"),
@@ -461,11 +481,15 @@ class OrderDraft:
 
 
 class ChannelRef(serializers.Serializer):
+    """The channel the order came through."""
+
     id = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
 
 
 class NoteSerializer(TmfObject):
+    """A note for the ISP's team, added to the order's timeline."""
+
     text = Text(required=True, max_length=MAX_NOTE)
 
 
@@ -608,18 +632,22 @@ def item_pairs(items: Sequence[tuple[str, str]]) -> list[tuple[Any, Any]]:
 
 # --- cancelProductOrder -----------------------------------------------------------------------
 class ProductOrderRef(Ref):
+    """The order to cancel, by its ID."""
+
     id = Text(required=True, max_length=100, help_text="The order ID.")
     href = Text(read_only=True)
     name = None  # type: ignore[assignment]
 
 
 class CancelProductOrder(TmfObject):
+    """A request to cancel an order (kept, in state ``done``, once the order is cancelled)."""
+
     id = Text(read_only=True)
     href = Text(read_only=True)
     productOrder = ProductOrderRef(
         error_messages={
-            "required": 'Required: {"id": <the order ID>}.',
-            "null": 'Required: {"id": <the order ID>}.',
+            "required": 'Required: {{"id": <the order ID>}}.',
+            "null": 'Required: {{"id": <the order ID>}}.',
         }
     )
     cancellationReason = Text(max_length=MAX_NOTE)

@@ -340,7 +340,7 @@ class ProductOrderDetail(TmfView):
                 409,
                 "ORDER_OPEN",
                 "Order still open",
-                f"Order {order.pk} is {_state_words(order)}: only a completed, "
+                f"Order {order.pk} is {_state_words(order)}: only a completed (or partial), "
                 "cancelled or rejected order can be deleted. To stop it, POST cancelProductOrder.",
             ) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
