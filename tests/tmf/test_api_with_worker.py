@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 
-from orders.models import Order, Plan, ServiceArea
+from orders.catalogue import specification_for
+from orders.models import Order, Plan, ProductKind, ServiceArea
 from orders.roles import Role
 from orders.states import OrderStatus
 from tests.tmf.conftest import TMF622
@@ -71,6 +72,7 @@ def test_api_order_activates_through_the_worker_and_the_listener_gets_every_even
         download_mbps=500,
         upload_mbps=75,
         monthly_price=Decimal("42.00"),
+        specification=specification_for(ProductKind.INTERNET_ACCESS),
     )
     ServiceArea.objects.create(
         postcode="SW1A1AA",
