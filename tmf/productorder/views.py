@@ -83,6 +83,14 @@ def _customer_ids(values: list[str]) -> list[int]:
     return [pk for pk in map(customer_pk_of, values) if pk is not None]
 
 
+def _with_offering(queryset: QuerySet[Order], values: list[str], op: str | None) -> QuerySet[Order]:
+    """Orders with an item of any of these offerings (the line's or an add-on's)."""
+    if op is not None:
+        raise bad_request(f"'{op}' does not apply to this attribute.")
+    items = OrderItem.objects.filter(order=OuterRef("pk"), offering__code__in=values)
+    return queryset.filter(Exists(items))
+
+
 ORDER_FILTERS = {
     "id": exact("pk", _canonical_ids),
     "state": exact("status", _states_for),
@@ -90,18 +98,8 @@ ORDER_FILTERS = {
     "orderDate": timestamp("submitted_at"),
     "completionDate": timestamp("completed_at"),
     "relatedParty.id": exact("customer_id", _customer_ids),
-    "productOrderItem.productOffering.id": lambda queryset, values, op: _with_offering(
-        queryset, values, op
-    ),
+    "productOrderItem.productOffering.id": _with_offering,
 }
-
-
-def _with_offering(queryset: QuerySet[Order], values: list[str], op: str | None) -> QuerySet[Order]:
-    """Orders with an item of any of these offerings (the line's or an add-on's)."""
-    if op is not None:
-        raise bad_request(f"'{op}' does not apply to this attribute.")
-    items = OrderItem.objects.filter(order=OuterRef("pk"), offering__code__in=values)
-    return queryset.filter(Exists(items))
 
 
 def product_orders(request: Request) -> QuerySet[Order]:
