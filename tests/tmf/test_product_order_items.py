@@ -19,6 +19,8 @@ from tests.factories import (
     ServiceAreaFactory,
     StaticIpOfferingFactory,
 )
+from tests.tmf.conftest import TMF622
+from tests.tmf.hub_listener import running_listener
 from tests.tmf.product_order_bodies import (
     ORDERS,
     add_on_item,
@@ -339,3 +341,57 @@ def test_a_malformed_add_on_is_refused_naming_its_attribute_and_the_item(
     assert set(error["fieldErrors"]) == {path}
     assert error["fieldErrors"][path].startswith("Item 2: ")
     assert words in error["fieldErrors"][path]
+
+
+# --- the hub --------------------------------------------------------------------------------
+@pytest.fixture
+def listener() -> Any:
+    yield from running_listener()
+
+
+def test_the_hub_tells_of_each_item_and_of_a_partial_order(
+    make_api_client,
+    api_writer,
+    listener,
+    plan,
+    static_ip,
+    serviceable_area,
+    settings,
+    lead_user,
+    django_capture_on_commit_callbacks,
+):
+    # Given a listener on the TMF622 hub, and a two-item order whose static IP fails
+    subscriber = make_api_client("read", "subscribe", name="crm")
+    registered = subscriber.post(f"{TMF622}/hub", {"callback": listener.url}, format="json")
+    assert registered.status_code == 201, registered.content
+    settings.NETWORK_SIMULATOR_RULES = NO_STATIC_IP
+    body = multi_item_body(postcode=serviceable_area.postcode, add_ons=("static-ip",))
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api_writer.post(ORDERS, body, format="json").json()
+
+    # When the lead drops the static IP
+    with django_capture_on_commit_callbacks(execute=True):
+        exception_case_cancel_item(
+            ExceptionCase.objects.get(order_id=created["id"]),
+            item=OrderItem.objects.get(order_id=created["id"], item_id="2"),
+            acting_user=lead_user,
+            reason="No address to give.",
+        )
+
+    # Then the create event carried both items, and the last state change the partial order
+    events = [received.event for received in listener.delivered]
+    first = events[0]["event"]["productOrder"]
+    assert events[0]["eventType"] == "ProductOrderCreateEvent"
+    assert {key: entry["state"] for key, entry in items_by_id(first).items()} == {
+        "1": "acknowledged",
+        "2": "acknowledged",
+    }
+    last = events[-1]
+    assert last["eventType"] == "ProductOrderStateChangeEvent"
+    final = last["event"]["productOrder"]
+    assert final["state"] == "partial"
+    assert {key: entry["state"] for key, entry in items_by_id(final).items()} == {
+        "1": "completed",
+        "2": "cancelled",
+    }
+    assert items_by_id(final)["1"]["product"]["href"].startswith(settings.SITE_URL)
