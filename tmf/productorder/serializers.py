@@ -296,7 +296,11 @@ class ProductOfferingRef(Ref):
 
     def validate(self, attrs: dict[str, Any]) -> Plan:  # type: ignore[override]
         code = attrs["id"]
-        offering = Plan.objects.select_related("specification").filter(code=code).first()
+        known: dict[str, Plan] | None = getattr(self.root, "offerings", None)
+        if known is not None:
+            offering = known.get(code)
+        else:
+            offering = Plan.objects.select_related("specification").filter(code=code).first()
         if offering is None:
             raise ValidationError({"id": f"No product offering '{code}'."})
         if not offering.is_active:
@@ -378,6 +382,24 @@ class OrderPrice(serializers.Serializer):
     price = Price(read_only=True)
 
 
+class ItemList(TmfList):
+    """productOrderItem: the offerings every item names are read at once (one query for the
+    whole order, however many items), before each item is read."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, list):
+            codes = {
+                entry["productOffering"]["id"].strip()
+                for entry in data
+                if isinstance(entry, Mapping)
+                and isinstance(entry.get("productOffering"), Mapping)
+                and isinstance(entry["productOffering"].get("id"), str)
+            }
+            offerings = Plan.objects.select_related("specification").filter(code__in=codes)
+            self.root.offerings = {offering.code: offering for offering in offerings}  # type: ignore[attr-defined]
+        return super().to_internal_value(data)
+
+
 class ProductOrderItem(TmfObject):
     """An item of the order: the internet access line, or an add-on relying on it."""
 
@@ -404,6 +426,9 @@ class ProductOrderItem(TmfObject):
     )
     state = serializers.ChoiceField(choices=PRODUCT_ORDER_ITEM_STATES, read_only=True)
     itemPrice = OrderPrice(many=True, read_only=True)
+
+    class Meta:
+        list_serializer_class = ItemList
 
     def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
         # The item that relies on no other is the line: it carries the service address.
