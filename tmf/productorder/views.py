@@ -40,6 +40,7 @@ from tmf.errors import TmfError, bad_request, not_found, validation_error
 from tmf.models import CancelProductOrder, DeletedProductOrder, IdempotencyRecord
 from tmf.productorder import docs
 from tmf.productorder import serializers as resources
+from tmf.productorder.parties import customer_pk_of
 from tmf.productorder.representation import (
     ALWAYS,
     cancellation_representation,
@@ -47,7 +48,7 @@ from tmf.productorder.representation import (
     with_cancellation_reason,
     with_items,
 )
-from tmf.productorder.serializers import OrderDraft, customer_pk_of, item_pairs
+from tmf.productorder.serializers import OrderDraft, item_pairs
 from tmf.productorder.services import (
     IdempotencyKeyReused,
     OrderStillOpen,
