@@ -77,6 +77,13 @@ def bad_request(message: str, *, code: str = "INVALID_VALUE", **fields: str) -> 
     return TmfError(400, code, "Invalid request", message, field_errors=fields or None)
 
 
+def validation_error(detail: Any, reason: str) -> TmfError:
+    """A serializer's errors as the 400 naming every problem at its attribute path."""
+    field_errors = _flatten(detail)
+    message = problems_message(field_errors) or "The request is not valid."
+    return TmfError(400, "INVALID_VALUE", reason, message, field_errors=field_errors)
+
+
 def not_found(what: str, *, field: str | None = None) -> TmfError:
     """A 404; ``field`` names the attribute of the body that refers to what is missing."""
     return TmfError(
@@ -108,6 +115,9 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):  # a ListField's child, by its index
+                out.update(_flatten(value, f"{prefix}[{key}]"))
+                continue
             name = "" if key == "non_field_errors" else str(key)
             path = f"{prefix}.{name}" if prefix and name else (name or prefix)
             out.update(_flatten(value, path))

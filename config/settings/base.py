@@ -284,7 +284,8 @@ SPECTACULAR_SETTINGS = {
         "tmf.openapi.tmf_paths",
     ],
     "ENUM_NAME_OVERRIDES": {
-        "ProductOrderStateType": "tmf.productorder.docs.PRODUCT_ORDER_STATES",
+        "ProductOrderStateType": "tmf.productorder.serializers.PRODUCT_ORDER_STATES",
+        "ProductOrderItemStateType": "tmf.productorder.serializers.PRODUCT_ORDER_ITEM_STATES",
         "TaskStateType": "tmf.models.TASK_STATES",
         "ProductStatusType": "tmf.inventory.docs.PRODUCT_STATUSES",
         # Item and product relationships: an add-on relies on its line (TMF622, TMF637, TMF679);

@@ -117,3 +117,29 @@ def post_refused(caller: Any, body: Any, *, status: int = 400, **kwargs: Any) ->
     assert error["@type"] == "Error"
     assert error["status"] == str(status)
     return error
+
+
+def add_on_item(item_id: str, offering: str, *, relies_on: str | None = "1") -> dict[str, Any]:
+    """A productOrderItem for an add-on relying on the item ``relies_on`` (None: on none)."""
+    entry: dict[str, Any] = {
+        "id": item_id,
+        "action": "add",
+        "quantity": 1,
+        "productOffering": {"id": offering},
+        "@type": "ProductOrderItem",
+    }
+    if relies_on is not None:
+        entry["productOrderItemRelationship"] = [{"id": relies_on, "relationshipType": "reliesOn"}]
+    return entry
+
+
+def multi_item_body(*, postcode: str, add_ons: tuple[str, ...], **body: Any) -> dict[str, Any]:
+    """``order_body``'s line (item "1") and an add-on per offering code, items "2", "3"...,
+    each relying on the line."""
+    out = order_body(postcode=postcode, **body)
+    out["productOrderItem"] += [add_on_item(str(n), code) for n, code in enumerate(add_ons, 2)]
+    return out
+
+
+def items_by_id(representation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["id"]: entry for entry in representation["productOrderItem"]}

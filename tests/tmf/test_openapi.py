@@ -63,3 +63,25 @@ def test_the_document_generates_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", "--file", target
     )
     assert json.loads(target.read_text())["info"]["title"].startswith("Order-to-activation")
+
+
+def test_the_product_order_is_described_by_the_serializers_that_validate_it(client):
+    # When the document is read
+    schemas = json.loads(client.get("/tmf-api/openapi.json").content)["components"]["schemas"]
+
+    # Then a create takes items with their relationship, and not what the server sets
+    create = schemas["ProductOrderRequest"]
+    assert {"id", "href", "state", "orderDate"}.isdisjoint(create["properties"])
+    assert set(create["required"]) == {"productOrderItem", "relatedParty"}
+    item = schemas["ProductOrderItemRequest"]
+    assert {"id", "action", "quantity", "productOffering", "productOrderItemRelationship"} <= set(
+        item["properties"]
+    )
+    assert "state" not in item["properties"]
+    relationship = schemas["ItemRelationshipRequest"]
+    assert set(relationship["required"]) == {"id", "relationshipType"}
+    # and an answer gives each item's state and price, and the order's totals
+    answer_item = schemas["ProductOrderItem"]["properties"]
+    assert {"state", "itemPrice"} <= set(answer_item)
+    assert "orderTotalPrice" in schemas["ProductOrder"]["properties"]
+    assert "partial" in schemas["ProductOrderStateType"]["enum"]

@@ -368,6 +368,7 @@ def test_cancel_twice_is_a_conflict(api_all, acknowledged):
         ({"id": 7}, "productOrder.id", 400),
         ({}, "productOrder.id", 400),
         ("ABCDEFGHJK", "productOrder", 400),
+        (None, "productOrder", 400),
     ],
 )
 def test_cancel_of_no_known_order_is_refused_naming_the_order_reference(

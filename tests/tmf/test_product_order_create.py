@@ -391,13 +391,16 @@ def test_missing_item_is_refused(api_writer, plan, manual_area):
     assert "productOrderItem" in error["fieldErrors"]
 
 
-def test_two_items_are_refused(api_writer, plan, manual_area):
+def test_two_internet_access_lines_are_refused_naming_the_second(api_writer, plan, manual_area):
     body = order_body(postcode=manual_area.postcode)
     body["productOrderItem"].append({**item(body), "id": "2"})
 
     error = post_refused(api_writer, body)
 
-    assert "One item per order" in error["fieldErrors"]["productOrderItem"]
+    assert error["fieldErrors"] == {
+        "productOrderItem[1]": "An order holds one internet access line."
+    }
+    assert "Item 2: An order holds one internet access line." in error["message"]
 
 
 def test_action_other_than_add_is_refused(api_writer, plan, manual_area):
@@ -463,7 +466,7 @@ def test_unknown_offering_is_refused(api_writer, plan, manual_area):
     )
 
     assert error["fieldErrors"] == {
-        "productOrderItem[0].productOffering.id": "No product offering 'gold-9000'."
+        "productOrderItem[0].productOffering.id": "Item 1: No product offering 'gold-9000'."
     }
 
 

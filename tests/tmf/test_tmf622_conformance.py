@@ -20,14 +20,18 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from orders import order_id
-from orders.models import Order
+from orders.models import Order, OrderItem
 from orders.states import OrderStatus
+from provisioning.models import ExceptionCase
+from provisioning.services import exception_case_cancel_item
+from tests.factories import RouterOfferingFactory, StaticIpOfferingFactory
 from tests.tmf import specs
 from tests.tmf.conftest import ApiCaller
 from tests.tmf.product_order_bodies import (
     CANCELS,
     ORDERS,
     existing_customer_party,
+    multi_item_body,
     new_customer_party,
     order_body,
 )
@@ -557,3 +561,91 @@ def test_an_offset_beyond_any_database_integer_is_an_empty_page(
 
     assert page == []
     assert (response["X-Total-Count"], response["X-Result-Count"]) == ("1", "0")
+
+
+# --- multi-item orders ----------------------------------------------------------------------
+NO_STATIC_IP = [{"when": {}, "step": "allocate_address", "error": "ADDRESS_POOL_EXHAUSTED"}]
+
+
+@pytest.fixture
+def add_ons(db: None) -> tuple[str, str]:
+    return StaticIpOfferingFactory().code, RouterOfferingFactory().code
+
+
+def place_items(caller: ApiCaller, add_ons: tuple[str, ...], **body: Any) -> dict[str, Any]:
+    body.setdefault("postcode", SERVICEABLE)
+    response = caller.post(ORDERS, multi_item_body(add_ons=add_ons, **body), format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def assert_items(representation: dict[str, Any], states: dict[str, str]) -> None:
+    """Each item an official ProductOrderItem in the expected state, its prices OrderPrices."""
+    items = {entry["id"]: entry for entry in representation["productOrderItem"]}
+    assert {key: entry["state"] for key, entry in items.items()} == states
+    for entry in items.values():
+        assert_valid(SPEC, "ProductOrderItem", entry)
+        assert entry["state"] in enum("ProductOrderItemStateType")
+        assert_each_valid(SPEC, "OrderPrice", entry["itemPrice"])
+    assert_each_valid(SPEC, "OrderPrice", representation["orderTotalPrice"])
+
+
+def test_a_multi_item_order_is_an_official_product_order_when_created_read_and_listed(
+    plan: Any, add_ons: tuple[str, str], manual_area: Any, api_all: ApiCaller
+) -> None:
+    created = place_items(api_all, add_ons, postcode=manual_area.postcode)
+    retrieved = api_all.get(created["href"]).json()
+    listed, _ = listing(api_all)
+
+    for representation in (created, retrieved, *listed):
+        assert_product_order(representation)
+        assert_items(
+            representation, {"1": "acknowledged", "2": "acknowledged", "3": "acknowledged"}
+        )
+    assert retrieved == created == listed[0]
+    kinds = [price["priceType"] for price in created["orderTotalPrice"]]
+    assert kinds == ["recurring", "oneTime"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "state", "states"),
+    [
+        ("delivered", "completed", {"1": "completed", "2": "completed", "3": "completed"}),
+        ("held", "held", {"1": "inProgress", "2": "held", "3": "inProgress"}),
+        ("partial", "partial", {"1": "completed", "2": "cancelled", "3": "completed"}),
+    ],
+)
+def test_a_multi_item_order_stays_official_as_it_completes_is_held_or_ends_partial(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    settings: Any,
+    plan: Any,
+    add_ons: tuple[str, str],
+    serviceable_area: Any,
+    lead_user: Any,
+    api_all: ApiCaller,
+    outcome: str,
+    state: str,
+    states: dict[str, str],
+) -> None:
+    if outcome != "delivered":
+        settings.NETWORK_SIMULATOR_RULES = NO_STATIC_IP
+    with django_capture_on_commit_callbacks(execute=True):
+        created = place_items(api_all, add_ons)
+    if outcome == "partial":
+        case = ExceptionCase.objects.get(order_id=created["id"])
+        with django_capture_on_commit_callbacks(execute=True):
+            exception_case_cancel_item(
+                case,
+                item=OrderItem.objects.get(order_id=created["id"], item_id="2"),
+                acting_user=lead_user,
+                reason="No address to give.",
+            )
+
+    current = api_all.get(created["href"]).json()
+    listed, _ = listing(api_all, f"?state={state}")
+
+    assert current["state"] == state
+    for representation in (current, *listed):
+        assert_product_order(representation)
+        assert_items(representation, states)
+    assert ids(listed) == {created["id"]}

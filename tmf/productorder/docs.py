@@ -1,23 +1,13 @@
-"""How the TMF622 endpoints are described in the served OpenAPI document (drf-spectacular).
-
-These serializers only document shapes; the views read bodies with tmf.productorder.parsing
-(which lists every problem with its attribute path) and answer with
-tmf.productorder.representation.
-"""
+"""What the served OpenAPI document says of the TMF622 endpoints beside their resources (which
+are tmf.productorder.serializers, the same serializers that validate the bodies): the error
+answers, the query parameters and the operations' descriptions."""
 
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
 
-from orders.states import TMF_STATE
-from tmf.docs import at_fields, error_responses
-from tmf.models import TaskState
-
-# The TMF622 states our orders take (named ProductOrderStateType in the document).
-PRODUCT_ORDER_STATES = sorted(set(TMF_STATE.values()))
-
+from tmf.docs import error_responses
 
 ERRORS = error_responses(
     {
@@ -29,81 +19,6 @@ ERRORS = error_responses(
         409: "Conflict (duplicate order, idempotency key reused, order not in a state for this)",
     }
 )
-
-
-class RefDoc(serializers.Serializer):
-    id = serializers.CharField()
-    href = serializers.CharField(required=False)
-    name = serializers.CharField(required=False)
-
-
-class RelatedPartyDoc(RefDoc):
-    role = serializers.CharField(required=False, help_text="Customer")
-
-
-at_fields(RelatedPartyDoc, referredType=serializers.CharField(help_text="Individual"))
-
-
-class GeographicAddressDoc(serializers.Serializer):
-    role = serializers.CharField(help_text="installationAddress")
-    streetNr = serializers.CharField(required=False)
-    streetName = serializers.CharField()
-    locality = serializers.CharField(required=False, help_text="Second address line.")
-    city = serializers.CharField()
-    postcode = serializers.CharField()
-    country = serializers.CharField(required=False, help_text="GB")
-
-
-class ProductDoc(serializers.Serializer):
-    place = GeographicAddressDoc(many=True, help_text="The service address.")
-
-
-class ProductOrderItemDoc(serializers.Serializer):
-    id = serializers.CharField()
-    action = serializers.ChoiceField(choices=["add"])
-    quantity = serializers.IntegerField(required=False)
-    productOffering = RefDoc(help_text="The plan: its TMF620 productOffering id.")
-    product = ProductDoc()
-    state = serializers.CharField(read_only=True)
-
-
-class ProductOrderCreateDoc(serializers.Serializer):
-    externalId = serializers.CharField(required=False)
-    requestedStartDate = serializers.DateTimeField(
-        required=False, help_text="A later day makes a future-dated order."
-    )
-    relatedParty = RelatedPartyDoc(many=True)
-    productOrderItem = ProductOrderItemDoc(many=True)
-
-
-class ProductOrderUpdateDoc(serializers.Serializer):
-    externalId = serializers.CharField(required=False)
-    requestedStartDate = serializers.DateTimeField(required=False)
-    note = serializers.ListField(child=serializers.DictField(), required=False)
-
-
-class ProductOrderDoc(ProductOrderCreateDoc):
-    id = serializers.CharField(help_text="The shared order ID.")
-    href = serializers.CharField()
-    orderDate = serializers.DateTimeField()
-    state = serializers.ChoiceField(choices=PRODUCT_ORDER_STATES)
-    expectedCompletionDate = serializers.DateTimeField(required=False)
-    completionDate = serializers.DateTimeField(required=False)
-    cancellationDate = serializers.DateTimeField(required=False)
-    cancellationReason = serializers.CharField(required=False)
-
-
-class CancelProductOrderCreateDoc(serializers.Serializer):
-    productOrder = RefDoc()
-    cancellationReason = serializers.CharField(required=False)
-    requestedCancellationDate = serializers.DateTimeField(required=False)
-
-
-class CancelProductOrderDoc(CancelProductOrderCreateDoc):
-    id = serializers.CharField()
-    href = serializers.CharField()
-    state = serializers.ChoiceField(choices=TaskState.values)
-    effectiveCancellationDate = serializers.DateTimeField(required=False)
 
 
 FIELDS_PARAMETER = [
@@ -146,11 +61,18 @@ ORDER_FILTER_PARAMETERS = [
 ]
 
 CREATE_DESCRIPTION = """
-One item, action `add`, with `productOffering.id` (a TMF620 offering) and the service address as
-the item's `product.place` (role `installationAddress`, GeographicAddress attributes streetNr,
-streetName, locality, city, postcode, country). `relatedParty` names the customer: `id` of an
-existing customer, or a new customer's `name` with `contactMedium` (an `email` medium with
-`characteristic.emailAddress`, a `phone`/`mobile` medium with `characteristic.phoneNumber`).
+The internet access line and its add-ons (a static IP, a managed router), each an item with its
+own `id`, action `add`, `quantity` 1 and `productOffering.id` (a TMF620 offering). An add-on
+names the line in `productOrderItemRelationship` (`[{"id": "1", "relationshipType":
+"reliesOn"}]`). The line carries the service address as its `product.place` (role
+`installationAddress`, GeographicAddress attributes streetNr, streetName, locality, city,
+postcode, country). A combination that cannot be ordered (an add-on without a line, two lines,
+an add-on relying on an unknown item or on another add-on, a router model that does not suit the
+address's network) is a 400 naming each item and its rule; every answer gives each item's
+`state` and `itemPrice`, and the order's `orderTotalPrice`. `relatedParty` names the customer:
+`id` of an existing customer, or a new customer's `name` with `contactMedium` (an `email`
+medium with `characteristic.emailAddress`, a `phone`/`mobile` medium with
+`characteristic.phoneNumber`).
 A new customer whose e-mail address is an existing customer's orders as that customer; a phone
 number alone never does (households share numbers): it is a new customer. The customer's name
 is at most 120 characters, the street line (streetNr, streetName and streetType) 120.
@@ -165,8 +87,8 @@ back unchanged are accepted; any other change is a 400 naming it. To cancel, POS
 cancelProductOrder.
 """
 DELETE_DESCRIPTION = """
-Removes a completed, cancelled or rejected order from this API (list and retrieve no longer
-return it). The order and its history stay with the ISP's staff. An open order is a 409.
+Removes a completed, partial, cancelled or rejected order from this API (list and retrieve no
+longer return it). The order and its history stay with the ISP's staff. An open order is a 409.
 """
 CANCEL_DESCRIPTION = """
 Cancels the order at once when it has not started activation (acknowledged, pending, waiting for

@@ -1,21 +1,27 @@
-"""An order as a TMF622 v4 ProductOrder, the one shape used by responses and events alike.
+"""An order as a TMF622 v4 ProductOrder, the one shape used by responses and events alike
+(described for the OpenAPI document by tmf.productorder.serializers).
 
-The shared order ID is the ``id``; the plan is the item's ``productOffering`` (its TMF620 id is
-the plan code); the service address is the item's product ``place`` (a GeographicAddress value
-in the TMF673 vocabulary); the customer is the ``relatedParty`` with role Customer.
+The shared order ID is the ``id``; each order item is a ``productOrderItem`` with its own id,
+state and price as ordered, its ``productOffering`` (the TMF620 id is the offering's code) and,
+for an add-on, ``productOrderItemRelationship`` reliesOn the line. The line's product carries
+the service address as its ``place`` (a GeographicAddress value in the TMF673 vocabulary); a
+delivered item's product names the installed-base product (TMF637). The customer is the
+``relatedParty`` with role Customer.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.urls import reverse
 from rest_framework.request import Request
 
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import estimated_activation_date
-from orders.states import TMF_STATE, EventSource, OrderStatus
+from orders.states import TMF_ITEM_STATE, TMF_STATE, EventSource, ItemState, OrderStatus
 from tmf.common import absolute, drop_empty, iso
 from tmf.models import CancelProductOrder
 
@@ -26,6 +32,9 @@ ALWAYS = ("id", "href", "orderDate", "state", "relatedParty", "productOrderItem"
 PLACE_ROLE = "installationAddress"
 COUNTRY = "GB"
 ORDER_CATEGORY = "residential"
+RELIES_ON = "reliesOn"
+# TMF637 Product Inventory's product resource (tmf/inventory serves it).
+INVENTORY_PRODUCT_PATH = "/tmf-api/productInventory/v4/product/"
 
 
 def product_order_path(order_id: str) -> str:
@@ -34,6 +43,10 @@ def product_order_path(order_id: str) -> str:
 
 def offering_path(code: str) -> str:
     return reverse("tmf620:product-offering-detail", args=[code])
+
+
+def inventory_product_path(product_id: str) -> str:
+    return f"{INVENTORY_PRODUCT_PATH}{product_id}"
 
 
 def party_ref(order: Order) -> dict[str, Any]:
@@ -73,17 +86,146 @@ def place_value(order: Order) -> dict[str, Any]:
     )
 
 
-def monthly_price(order: Order) -> dict[str, Any]:
-    return {
-        "name": "Monthly charge",
-        "priceType": "recurring",
-        "recurringChargePeriod": "month",
-        "price": {
-            "taxIncludedAmount": {"unit": order.currency, "value": float(order.monthly_price)},
-            "@type": "Price",
-        },
-        "@type": "OrderPrice",
+def order_price(
+    amount: Decimal, currency: str, *, recurring: bool, name: str | None = None
+) -> dict[str, Any]:
+    """A TMF622 OrderPrice: per month (``recurring``) or once (``oneTime``)."""
+    price: dict[str, Any] = {
+        "name": name or ("Monthly charge" if recurring else "One-time charge"),
+        "priceType": "recurring" if recurring else "oneTime",
     }
+    if recurring:
+        price["recurringChargePeriod"] = "month"
+    price["price"] = {
+        "taxIncludedAmount": {"unit": currency, "value": float(amount)},
+        "@type": "Price",
+    }
+    price["@type"] = "OrderPrice"
+    return price
+
+
+def item_prices(item: OrderItem) -> list[dict[str, Any]]:
+    """The item's price as ordered: per month and, where it has one, once."""
+    prices = [order_price(item.recurring_price, item.currency, recurring=True)]
+    if item.one_time_price:
+        prices.append(order_price(item.one_time_price, item.currency, recurring=False))
+    return prices
+
+
+def order_total_prices(order: Order) -> list[dict[str, Any]]:
+    """The order's totals as ordered: per month and, where any item has a one-time charge,
+    due once (on the first bill)."""
+    totals = [
+        order_price(order.monthly_price, order.currency, recurring=True, name="Total per month")
+    ]
+    if order.one_time_price:
+        totals.append(
+            order_price(
+                order.one_time_price, order.currency, recurring=False, name="Total one-time"
+            )
+        )
+    return totals
+
+
+def _items() -> QuerySet[OrderItem]:
+    return OrderItem.objects.select_related("offering__specification", "product").order_by(
+        "position"
+    )
+
+
+def order_items(order: Order) -> list[OrderItem]:
+    """The order's items in order, each with its offering, specification and installed-base
+    product: from ``with_items``' prefetch when the order was read with it, else one query."""
+    if "items" in getattr(order, "_prefetched_objects_cache", {}):
+        return list(order.items.all())
+    return list(_items().filter(order=order))
+
+
+def items_prefetch() -> Prefetch:
+    return Prefetch("items", queryset=_items())
+
+
+def with_items(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders read with their items (one query for a whole page)."""
+    return queryset.prefetch_related(items_prefetch())
+
+
+def _installed(item: OrderItem) -> Any:
+    try:
+        return item.product  # inventory.Product, once the item was delivered
+    except ObjectDoesNotExist:
+        return None
+
+
+def _characteristics(item: OrderItem) -> list[dict[str, Any]]:
+    offering = item.offering
+    if offering.download_mbps is not None:
+        return [
+            {"name": "downloadSpeedMbps", "valueType": "integer", "value": offering.download_mbps},
+            {"name": "uploadSpeedMbps", "valueType": "integer", "value": offering.upload_mbps},
+        ]
+    return [
+        {"name": name, "valueType": "string", "value": value}
+        for name, value in sorted((offering.characteristic_values or {}).items())
+    ]
+
+
+def _product(order: Order, item: OrderItem, request: Request | None) -> dict[str, Any]:
+    offering = item.offering
+    spec = offering.specification
+    product: dict[str, Any] = {}
+    installed = _installed(item)
+    if installed is not None:
+        product["id"] = str(installed.pk)
+        product["href"] = absolute(request, inventory_product_path(str(installed.pk)))
+    product.update(
+        {
+            "isBundle": False,
+            "name": offering.name,
+            "productSpecification": {
+                "id": spec.code,
+                "name": spec.name,
+                "@referredType": "ProductSpecification",
+            },
+            "productCharacteristic": _characteristics(item),
+            "@type": "Product",
+        }
+    )
+    if item.parent_id is None:
+        product["place"] = [place_value(order)]
+    if not product["productCharacteristic"]:
+        del product["productCharacteristic"]
+    return product
+
+
+def item_representation(
+    order: Order, item: OrderItem, item_ids: dict[int, str], request: Request | None
+) -> dict[str, Any]:
+    offering = item.offering
+    representation: dict[str, Any] = {
+        "id": item.item_id,
+        "action": item.action,
+        "quantity": item.quantity,
+        "state": TMF_ITEM_STATE[ItemState(item.state)],
+        "productOffering": {
+            "id": offering.code,
+            "href": absolute(request, offering_path(offering.code)),
+            "name": offering.name,
+            "@referredType": "ProductOffering",
+        },
+        "product": _product(order, item, request),
+        "itemPrice": item_prices(item),
+        "@type": "ProductOrderItem",
+    }
+    if item.parent_id is not None:
+        representation["productOrderItemRelationship"] = [
+            {
+                "id": item_ids[item.parent_id],
+                "relationshipType": RELIES_ON,
+                "@type": "OrderItemRelationship",
+            }
+        ]
+    return representation
 
 
 def _cancellation_events() -> QuerySet[OrderEvent]:
@@ -112,31 +254,10 @@ def product_order_representation(order: Order, request: Request | None = None) -
     state = TMF_STATE[OrderStatus(order.status)]
     plan = order.plan
     cancellation_date, cancellation_reason = _cancellation(order)
-    expected = estimated_activation_date(order) if state not in ("completed",) else None
-    item = {
-        "id": "1",
-        "action": "add",
-        "quantity": 1,
-        "state": state,
-        "productOffering": {
-            "id": plan.code,
-            "href": absolute(request, offering_path(plan.code)),
-            "name": plan.name,
-            "@referredType": "ProductOffering",
-        },
-        "product": {
-            "isBundle": False,
-            "name": plan.name,
-            "place": [place_value(order)],
-            "productCharacteristic": [
-                {"name": "downloadSpeedMbps", "valueType": "integer", "value": plan.download_mbps},
-                {"name": "uploadSpeedMbps", "valueType": "integer", "value": plan.upload_mbps},
-            ],
-            "@type": "Product",
-        },
-        "itemPrice": [monthly_price(order)],
-        "@type": "ProductOrderItem",
-    }
+    expected = estimated_activation_date(order) if state not in ("completed", "partial") else None
+    items = order_items(order)
+    item_ids = {item.pk: item.item_id for item in items}
+    add_ons = [item.offering.name for item in items if item.parent_id is not None]
     try:
         channel_name = EventSource(order.channel).label
     except ValueError:
@@ -146,7 +267,8 @@ def product_order_representation(order: Order, request: Request | None = None) -
         "href": absolute(request, product_order_path(order.pk)),
         "externalId": order.external_id or None,
         "category": ORDER_CATEGORY,
-        "description": f"{plan.name} at {order.service_address}",
+        "description": f"{plan.name}{' with ' + ', '.join(add_ons) if add_ons else ''} at "
+        f"{order.service_address}",
         "orderDate": iso(order.submitted_at),
         "state": state,
         "requestedStartDate": iso(order.requested_activation_date),
@@ -156,8 +278,8 @@ def product_order_representation(order: Order, request: Request | None = None) -
         "cancellationReason": cancellation_reason,
         "channel": [{"id": order.channel, "name": channel_name, "@type": "ChannelRef"}],
         "relatedParty": [party_ref(order)],
-        "productOrderItem": [item],
-        "orderTotalPrice": [monthly_price(order)],
+        "productOrderItem": [item_representation(order, i, item_ids, request) for i in items],
+        "orderTotalPrice": order_total_prices(order),
         "@type": "ProductOrder",
     }
     return drop_empty(representation)

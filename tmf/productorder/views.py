@@ -1,8 +1,9 @@
 """TMF622 Product Ordering v4: productOrder and cancelProductOrder.
 
-Thin views: read the body (tmf.productorder.parsing), call one service of ``orders``, answer
-with the ProductOrder representation. Orders come only through ``orders.access`` (a client
-with ``read`` sees every order), minus the ones a client deleted through this API.
+Thin views: validate the body with its serializer (tmf.productorder.serializers, which the
+OpenAPI document shows too), call one service (tmf.productorder.services), answer with the
+ProductOrder representation. Orders come only through ``orders.access`` (a client with ``read``
+sees every order), minus the ones a client deleted through this API.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import hashlib
 import json
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -22,58 +22,45 @@ from rest_framework.response import Response
 
 from orders import order_id
 from orders.access import restrict_by_order, restrict_orders
-from orders.models import Order
-from orders.services import (
-    DuplicateOrder,
-    NotServiceable,
-    OrderConflict,
-    OrderError,
-    order_amend,
-    order_cancel,
-    order_submit,
-)
-from orders.states import CANCELLABLE_STATES, TMF_STATE, EventSource, OrderStatus
-from orders.system_actors import audit_actor
+from orders.items import ItemsInvalid
+from orders.models import Order, OrderItem
+from orders.services import DuplicateOrder, NotServiceable, OrderConflict, OrderError
+from orders.states import TMF_STATE, OrderStatus
 from tmf.auth import client_of
 from tmf.common import (
     TmfView,
     apply_filters,
     exact,
     list_response,
-    parse_when,
     requested_fields,
     select_fields,
     timestamp,
 )
-from tmf.errors import Problems, TmfError, bad_request, not_found
-from tmf.hub.publish import publish_event
-from tmf.models import CancelProductOrder, DeletedProductOrder, HubApi, IdempotencyRecord, TaskState
+from tmf.errors import TmfError, bad_request, not_found, validation_error
+from tmf.models import CancelProductOrder, DeletedProductOrder, IdempotencyRecord
 from tmf.productorder import docs
-from tmf.productorder.parsing import (
-    MAX_EXTERNAL_ID,
-    customer_pk_of,
-    parse_create,
-    parse_start_date,
-)
+from tmf.productorder import serializers as resources
+from tmf.productorder.parties import customer_pk_of
 from tmf.productorder.representation import (
     ALWAYS,
     cancellation_representation,
     product_order_representation,
     with_cancellation_reason,
+    with_items,
+)
+from tmf.productorder.serializers import OrderDraft, item_pairs
+from tmf.productorder.services import (
+    IdempotencyKeyReused,
+    OrderStillOpen,
+    product_order_amend,
+    product_order_cancel,
+    product_order_delete,
+    product_order_place,
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_IDEMPOTENCY_KEY = 200
-MAX_NOTE = 2000
-MAX_NOTES = 20
-CLOSED_STATES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
-# Where order_submit's field names point in a TMF622 body.
-_FIELD_PATHS = {
-    "postcode": "productOrderItem[0].product.place[0].postcode",
-    "plan": "productOrderItem[0].productOffering.id",
-    "requested_activation_date": "requestedStartDate",
-}
 
 
 def _states_for(values: list[str]) -> list[str]:
@@ -97,6 +84,14 @@ def _customer_ids(values: list[str]) -> list[int]:
     return [pk for pk in map(customer_pk_of, values) if pk is not None]
 
 
+def _with_offering(queryset: QuerySet[Order], values: list[str], op: str | None) -> QuerySet[Order]:
+    """Orders with an item of any of these offerings (the line's or an add-on's)."""
+    if op is not None:
+        raise bad_request(f"'{op}' does not apply to this attribute.")
+    items = OrderItem.objects.filter(order=OuterRef("pk"), offering__code__in=values)
+    return queryset.filter(Exists(items))
+
+
 ORDER_FILTERS = {
     "id": exact("pk", _canonical_ids),
     "state": exact("status", _states_for),
@@ -104,7 +99,7 @@ ORDER_FILTERS = {
     "orderDate": timestamp("submitted_at"),
     "completionDate": timestamp("completed_at"),
     "relatedParty.id": exact("customer_id", _customer_ids),
-    "productOrderItem.productOffering.id": exact("plan__code"),
+    "productOrderItem.productOffering.id": _with_offering,
 }
 
 
@@ -118,7 +113,8 @@ def product_orders(request: Request) -> QuerySet[Order]:
     queryset = Order.objects.select_related("plan", "customer", "service_area").filter(
         ~Exists(deleted)
     )
-    return restrict_orders(with_cancellation_reason(queryset), request.user)  # type: ignore[arg-type]
+    queryset = with_items(with_cancellation_reason(queryset))
+    return restrict_orders(queryset, request.user)  # type: ignore[arg-type]
 
 
 def product_order_find(request: Request, text: str) -> Order | None:
@@ -149,11 +145,31 @@ def _created(request: Request, order: Order, **headers: str) -> Response:
     )
 
 
-def _order_error(exc: OrderError) -> TmfError:
-    fields = {_FIELD_PATHS.get(name, name): text for name, text in exc.field_errors.items()}
+def _order_error(exc: OrderError, draft: OrderDraft | None = None) -> TmfError:
+    """A refusal of orders.services as the TMF error, each field at its path in the body."""
+    if isinstance(exc, ItemsInvalid):
+        fields = {
+            draft.path_of(item_id) if draft else "productOrderItem": message
+            for item_id, message in exc.item_errors.items()
+        }
+        return TmfError(400, "INVALID_VALUE", "Invalid items", exc.message, field_errors=fields)
+    line = draft.line_path if draft else "productOrderItem[0]"
+    paths = {
+        "postcode": f"{line}.product.place[0].postcode",
+        "plan": f"{line}.productOffering.id",
+        "requested_activation_date": "requestedStartDate",
+    }
+    fields = {paths.get(name, name): text for name, text in exc.field_errors.items()}
     code = "NOT_SERVICEABLE" if isinstance(exc, NotServiceable) else "INVALID_VALUE"
     reason = "Not serviceable" if isinstance(exc, NotServiceable) else "Invalid request"
     return TmfError(400, code, reason, exc.message, field_errors=fields)
+
+
+def _valid(serializer: Any, reason: str) -> Any:
+    """The serializer's validated data, or the 400 listing every problem."""
+    if not serializer.is_valid():
+        raise validation_error(serializer.errors, reason)
+    return serializer.validated_data
 
 
 class ProductOrderList(TmfView):
@@ -163,7 +179,7 @@ class ProductOrderList(TmfView):
         operation_id="listProductOrder",
         summary="List or find product orders",
         parameters=docs.LIST_PARAMETERS + docs.ORDER_FILTER_PARAMETERS,
-        responses={200: docs.ProductOrderDoc(many=True), **docs.ERRORS},
+        responses={200: resources.ProductOrder(many=True), **docs.ERRORS},
         tags=["productOrder"],
     )
     def get(self, request: Request) -> Response:
@@ -188,8 +204,8 @@ class ProductOrderList(TmfView):
                 description="Same key and body: the first order again. Same key, other body: 409.",
             )
         ],
-        request=docs.ProductOrderCreateDoc,
-        responses={201: docs.ProductOrderDoc, **docs.ERRORS},
+        request=resources.ProductOrder,
+        responses={201: resources.ProductOrder, **docs.ERRORS},
         tags=["productOrder"],
     )
     def post(self, request: Request) -> Response:
@@ -206,32 +222,13 @@ class ProductOrderList(TmfView):
             replay = self._replay(request, client, key, fingerprint)
             if replay is not None:
                 return replay
-        draft, problems = parse_create(body)
-        if draft is None:
-            raise problems.error("Invalid product order")
+        draft: OrderDraft = _valid(resources.ProductOrder(data=body), "Invalid product order")
         try:
-            with audit_actor(client.user), transaction.atomic():
-                submission = order_submit(
-                    customer=draft.customer,
-                    plan=draft.plan,
-                    requested_activation_date=draft.requested_start,
-                    channel=EventSource.API,
-                    submitted_by=client.user,
-                    idempotency_key=_order_key(client, key) if key else None,
-                    external_id=draft.external_id,
-                )
-                # The loser of a race with its twin (same key) gets the twin's order from
-                # order_submit: it answers as a replay, like a retry that came later.
-                replayed = not submission.created
-                if key is not None:
-                    record, made = IdempotencyRecord.objects.get_or_create(
-                        client=client,
-                        key=key,
-                        defaults={"request_hash": fingerprint, "order": submission.order},
-                    )
-                    if not made and record.request_hash != fingerprint:
-                        raise _key_reused(key)
-                    replayed = replayed or not made
+            placement = product_order_place(
+                client=client, draft=draft, key=key, fingerprint=fingerprint
+            )
+        except IdempotencyKeyReused as exc:
+            raise _key_reused(exc.key) from exc
         except DuplicateOrder as exc:
             # The existing order's ID only for a client that may read orders.
             which = f"open order {exc.existing.pk}" if client.has_scope("read") else "an open order"
@@ -242,7 +239,7 @@ class ProductOrderList(TmfView):
                 f"The customer already has {which} for this offering at this address.",
             ) from exc
         except OrderError as exc:
-            raise _order_error(exc) from exc
+            raise _order_error(exc, draft) from exc
         except IntegrityError:
             # A twin request with the same key committed first: answer as it was answered.
             if key is not None:
@@ -250,9 +247,9 @@ class ProductOrderList(TmfView):
                 if replay is not None:
                     return replay
             raise
-        if replayed:
-            return _created(request, submission.order, **{REPLAYED_HEADER: "true"})
-        return _created(request, submission.order)
+        if placement.replayed:
+            return _created(request, placement.order, **{REPLAYED_HEADER: "true"})
+        return _created(request, placement.order)
 
     def _replay(self, request: Request, client: Any, key: str, fingerprint: str) -> Response | None:
         record = (
@@ -265,16 +262,6 @@ class ProductOrderList(TmfView):
         if record.request_hash != fingerprint:
             raise _key_reused(key)
         return _created(request, record.order, **{REPLAYED_HEADER: "true"})
-
-
-def _order_key(client: Any, key: str) -> str:
-    """The order's own idempotency key for a client's key: the key itself where it fits the
-    order's column with its prefix, else its SHA-256 (a 200-character key must not overflow)."""
-    prefix = f"tmf622:{client.pk}:"
-    room = Order._meta.get_field("idempotency_key").max_length or 200
-    if len(prefix) + len(key) <= room:
-        return prefix + key
-    return f"{prefix}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _key_reused(key: str) -> TmfError:
@@ -294,7 +281,7 @@ class ProductOrderDetail(TmfView):
         operation_id="retrieveProductOrder",
         summary="Retrieve a product order by its ID (the shared order ID)",
         parameters=docs.FIELDS_PARAMETER,
-        responses={200: docs.ProductOrderDoc, **docs.ERRORS},
+        responses={200: resources.ProductOrder, **docs.ERRORS},
         tags=["productOrder"],
     )
     def get(self, request: Request, order_id: str) -> Response:
@@ -309,8 +296,8 @@ class ProductOrderDetail(TmfView):
         operation_id="patchProductOrder",
         summary="Update a product order (merge patch)",
         description=docs.PATCH_DESCRIPTION,
-        request=docs.ProductOrderUpdateDoc,
-        responses={200: docs.ProductOrderDoc, **docs.ERRORS},
+        request=resources.ProductOrderUpdate,
+        responses={200: resources.ProductOrder, **docs.ERRORS},
         tags=["productOrder"],
     )
     def patch(self, request: Request, order_id: str) -> Response:
@@ -318,81 +305,16 @@ class ProductOrderDetail(TmfView):
         order = product_order_get(request, order_id)
         body = self.body_object(request)
         current = product_order_representation(order, request)
-        problems = Problems()
-        changes: dict[str, Any] = {}
-        for key, value in body.items():
-            if key == "externalId":
-                if value is not None and not isinstance(value, str):
-                    problems.add(key, "Must be a string.")
-                elif value is not None and len(value) > MAX_EXTERNAL_ID:
-                    problems.add(key, f"At most {MAX_EXTERNAL_ID} characters.")
-                else:
-                    changes["external_id"] = (value or "").strip()
-            elif key == "requestedStartDate":
-                if iso_equal(value, current.get(key)):
-                    continue
-                changes["requested_activation_date"] = parse_start_date(value, key, problems)
-            elif key == "note":
-                notes = []
-                if not isinstance(value, list):
-                    problems.add(key, "Must be an array of notes.")
-                elif len(value) > MAX_NOTES:
-                    problems.add(key, f"At most {MAX_NOTES} notes in one update.")
-                else:
-                    for index, note in enumerate(value):
-                        text = note.get("text") if isinstance(note, dict) else None
-                        if not isinstance(text, str) or not text.strip():
-                            problems.add(f"note[{index}].text", "Required (a string).")
-                        elif len(text.strip()) > MAX_NOTE:
-                            problems.add(f"note[{index}].text", f"At most {MAX_NOTE} characters.")
-                        else:
-                            notes.append(text.strip())
-                changes["notes"] = tuple(notes)
-            elif key.startswith("@"):
-                continue
-            elif key == "productOrderItem":
-                if not _same_items(value, order):
-                    problems.add(
-                        key,
-                        "The items cannot change after ordering: cancel the order "
-                        "(cancelProductOrder) and place a new one.",
-                    )
-            elif key in current and value == current[key]:
-                continue
-            elif key == "state":
-                problems.add(
-                    key,
-                    "The state follows the order's progress; to cancel, POST cancelProductOrder.",
-                )
-            else:
-                problems.add(key, "Cannot be changed.")
-        if problems:
-            raise problems.error("Invalid update")
+        items = item_pairs(
+            [(item["id"], item["productOffering"]["id"]) for item in current["productOrderItem"]]
+        )
+        changes = _valid(
+            resources.ProductOrderUpdate(data=body, context={"current": current, "items": items}),
+            "Invalid update",
+        )
         if changes:
-            wire_names = {
-                "external_id": "externalId",
-                "requested_activation_date": "requestedStartDate",
-            }
             try:
-                with audit_actor(client.user), transaction.atomic():
-                    amendment = order_amend(
-                        order,
-                        actor=client.user,
-                        source=EventSource.API,
-                        **changes,
-                    )
-                    order = amendment.order
-                    changed = [wire_names[name] for name in amendment.changed]
-                    if changed:
-                        publish_event(
-                            api=HubApi.PRODUCT_ORDERING,
-                            event_type="ProductOrderAttributeValueChangeEvent",
-                            resource_name="productOrder",
-                            resource=product_order_representation(order),
-                            order=order,
-                            description=f"Product order {order.pk}: {', '.join(changed)} changed.",
-                            field_path=",".join(changed),
-                        )
+                order, _ = product_order_amend(client=client, order=order, changes=changes)
             except OrderConflict as exc:
                 raise TmfError(409, "CONFLICT", "Conflict", exc.message) from exc
             except OrderError as exc:
@@ -410,39 +332,17 @@ class ProductOrderDetail(TmfView):
     def delete(self, request: Request, order_id: str) -> Response:
         client = client_of(request)
         order = product_order_get(request, order_id)
-        if order.status not in CLOSED_STATES:
+        try:
+            product_order_delete(client=client, order=order)
+        except OrderStillOpen as exc:
             raise TmfError(
                 409,
                 "ORDER_OPEN",
                 "Order still open",
-                f"Order {order.pk} is {_state_words(order)}: only a completed, "
+                f"Order {order.pk} is {_state_words(order)}: only a completed (or partial), "
                 "cancelled or rejected order can be deleted. To stop it, POST cancelProductOrder.",
-            )
-        with audit_actor(client.user), transaction.atomic():
-            _, made = DeletedProductOrder.objects.get_or_create(
-                order=order, defaults={"client": client}
-            )
-            if made:
-                publish_event(
-                    api=HubApi.PRODUCT_ORDERING,
-                    event_type="ProductOrderDeleteEvent",
-                    resource_name="productOrder",
-                    resource=product_order_representation(order),
-                    order=order,
-                    description=f"Product order {order.pk} deleted by {client.name}.",
-                )
+            ) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def iso_equal(value: Any, current: Any) -> bool:
-    return isinstance(value, str) and value == current
-
-
-def _same_items(value: Any, order: Order) -> bool:
-    if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict):
-        return False
-    offering = value[0].get("productOffering")
-    return isinstance(offering, dict) and offering.get("id") == order.plan.code
 
 
 # --- cancelProductOrder ---------------------------------------------------------------------
@@ -461,7 +361,7 @@ class CancelProductOrderList(TmfView):
         operation_id="listCancelProductOrder",
         summary="List cancellation requests",
         parameters=docs.LIST_PARAMETERS,
-        responses={200: docs.CancelProductOrderDoc(many=True), **docs.ERRORS},
+        responses={200: resources.CancelProductOrder(many=True), **docs.ERRORS},
         tags=["cancelProductOrder"],
     )
     def get(self, request: Request) -> Response:
@@ -483,69 +383,26 @@ class CancelProductOrderList(TmfView):
         operation_id="createCancelProductOrder",
         summary="Cancel a product order",
         description=docs.CANCEL_DESCRIPTION,
-        request=docs.CancelProductOrderCreateDoc,
-        responses={201: docs.CancelProductOrderDoc, **docs.ERRORS},
+        request=resources.CancelProductOrder,
+        responses={201: resources.CancelProductOrder, **docs.ERRORS},
         tags=["cancelProductOrder"],
     )
     def post(self, request: Request) -> Response:
         client = client_of(request)
         body = self.body_object(request)
-        problems = Problems()
-        ref = body.get("productOrder")
-        ref_id = ref.get("id") if isinstance(ref, dict) else None
-        if not isinstance(ref, dict):
-            problems.add("productOrder", 'Required: {"id": <the order ID>}.')
-        elif not isinstance(ref_id, str) or not ref_id:
-            problems.add("productOrder.id", "Required (a string).")
-        reason = body.get("cancellationReason")
-        if reason is not None and not isinstance(reason, str):
-            problems.add("cancellationReason", "Must be a string.")
-        reason_text = (reason or "").strip() if isinstance(reason, str) else ""
-        requested = body.get("requestedCancellationDate")
-        requested_at = None
-        if requested is not None:
-            day = parse_start_date(requested, "requestedCancellationDate", problems)
-            if day is not None and day > timezone.localdate():
-                problems.add(
-                    "requestedCancellationDate",
-                    "Cancellation takes effect when requested; send the request on the day.",
-                )
-            if day is not None:
-                requested_at = parse_when(requested)
-        if problems or not isinstance(ref_id, str):
-            raise problems.error("Invalid cancellation request")
+        wanted = _valid(resources.CancelProductOrder(data=body), "Invalid cancellation request")
+        ref_id = wanted["productOrder"]["id"]
         order = product_order_find(request, ref_id)
         if order is None:
             # As GET and PATCH answer for it (TMF622 v5 lists 404 for this create as well).
             raise not_found(f"No product order '{ref_id}'.", field="productOrder.id")
-        if order.status not in CANCELLABLE_STATES:
-            raise _not_cancellable(order)
-        reason_text = reason_text or f"Cancelled through the API by {client.name}."
         try:
-            with audit_actor(client.user), transaction.atomic():
-                cancelled = order_cancel(
-                    order,
-                    actor=client.user,
-                    reason=reason_text,
-                    source=EventSource.API,
-                    expected_status=order.status,
-                )
-                cancel = CancelProductOrder.objects.create(
-                    order=cancelled,
-                    client=client,
-                    cancellation_reason=reason_text,
-                    requested_cancellation_date=requested_at,
-                    effective_cancellation_date=cancelled.closed_at or timezone.now(),
-                    state=TaskState.DONE,
-                )
-                publish_event(
-                    api=HubApi.PRODUCT_ORDERING,
-                    event_type="CancelProductOrderCreateEvent",
-                    resource_name="cancelProductOrder",
-                    resource=cancellation_representation(cancel),
-                    order=cancelled,
-                    description=f"Cancellation of product order {cancelled.pk}.",
-                )
+            cancel = product_order_cancel(
+                client=client,
+                order=order,
+                reason=wanted.get("cancellationReason") or "",
+                requested_at=wanted.get("requestedCancellationDate"),
+            )
         except OrderConflict as exc:
             order.refresh_from_db()
             raise _not_cancellable(order) from exc
@@ -582,7 +439,7 @@ class CancelProductOrderDetail(TmfView):
         operation_id="retrieveCancelProductOrder",
         summary="Retrieve a cancellation request",
         parameters=docs.FIELDS_PARAMETER,
-        responses={200: docs.CancelProductOrderDoc, **docs.ERRORS},
+        responses={200: resources.CancelProductOrder, **docs.ERRORS},
         tags=["cancelProductOrder"],
     )
     def get(self, request: Request, cancel_id: str) -> Response:

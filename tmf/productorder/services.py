@@ -1,0 +1,183 @@
+"""What the TMF622 endpoints write: each call is one transaction, its hub events published in
+it (so they leave only if it commits), its order changes made by orders.services.
+
+The views read and answer; these guarantee the writes: an idempotency key names one order
+only, a cancellation is recorded with the order's own cancellation, a deletion hides a closed
+order from the API once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.errors import OrderConflict, OrderError
+from orders.models import Order
+from orders.services import order_amend, order_cancel, order_submit
+from orders.states import CANCELLABLE_STATES, FINAL_STATES, EventSource
+from orders.system_actors import audit_actor
+from tmf.hub.publish import publish_event
+from tmf.models import (
+    ApiClient,
+    CancelProductOrder,
+    DeletedProductOrder,
+    HubApi,
+    IdempotencyRecord,
+    TaskState,
+)
+from tmf.productorder.representation import (
+    cancellation_representation,
+    product_order_representation,
+)
+from tmf.productorder.serializers import OrderDraft
+
+# What the API's changes are called on the wire.
+WIRE_NAMES = {"external_id": "externalId", "requested_activation_date": "requestedStartDate"}
+
+
+class IdempotencyKeyReused(OrderError):
+    """The client's key was used before with another body."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency key '{key}' was used with a different request body.")
+        self.key = key
+
+
+class OrderStillOpen(OrderError):
+    pass
+
+
+@dataclass(frozen=True)
+class Placement:
+    order: Order
+    replayed: bool
+
+
+def order_key(client: ApiClient, key: str) -> str:
+    """The order's own idempotency key for a client's key: the key itself where it fits the
+    order's column with its prefix, else its SHA-256 (a 200-character key must not overflow)."""
+    prefix = f"tmf622:{client.pk}:"
+    room = Order._meta.get_field("idempotency_key").max_length or 200
+    if len(prefix) + len(key) <= room:
+        return prefix + key
+    return f"{prefix}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def product_order_place(
+    *, client: ApiClient, draft: OrderDraft, key: str | None, fingerprint: str
+) -> Placement:
+    """Take the order the draft describes, as the client. With a key: the first order placed
+    under it comes back (``replayed``) for the same body, also to the loser of a race with its
+    twin; another body under it raises IdempotencyKeyReused, and nothing is written. Raises
+    what order_submit raises (ItemsInvalid, NotServiceable, DuplicateOrder, ...)."""
+    with audit_actor(client.user), transaction.atomic():
+        submission = order_submit(
+            customer=draft.customer,
+            items=draft.items,
+            requested_activation_date=draft.requested_start,
+            channel=EventSource.API,
+            submitted_by=client.user,
+            idempotency_key=order_key(client, key) if key else None,
+            external_id=draft.external_id,
+        )
+        replayed = not submission.created
+        if key is not None:
+            record, made = IdempotencyRecord.objects.get_or_create(
+                client=client,
+                key=key,
+                defaults={"request_hash": fingerprint, "order": submission.order},
+            )
+            if not made and record.request_hash != fingerprint:
+                raise IdempotencyKeyReused(key)
+            replayed = replayed or not made
+    return Placement(order=submission.order, replayed=replayed)
+
+
+def product_order_amend(
+    *, client: ApiClient, order: Order, changes: dict[str, Any]
+) -> tuple[Order, list[str]]:
+    """Apply a merge patch's changes (orders.services.order_amend) and tell the hub which
+    attributes really changed (ProductOrderAttributeValueChangeEvent, its fieldPath naming
+    them). Returns the order and those attributes' wire names."""
+    with audit_actor(client.user), transaction.atomic():
+        amendment = order_amend(order, actor=client.user, source=EventSource.API, **changes)
+        changed = [WIRE_NAMES[name] for name in amendment.changed]
+        if changed:
+            publish_event(
+                api=HubApi.PRODUCT_ORDERING,
+                event_type="ProductOrderAttributeValueChangeEvent",
+                resource_name="productOrder",
+                resource=product_order_representation(amendment.order),
+                order=amendment.order,
+                description=f"Product order {order.pk}: {', '.join(changed)} changed.",
+                field_path=",".join(changed),
+            )
+    return amendment.order, changed
+
+
+def product_order_cancel(
+    *,
+    client: ApiClient,
+    order: Order,
+    reason: str,
+    requested_at: datetime.datetime | None,
+) -> CancelProductOrder:
+    """Cancel the order now (orders.services.order_cancel, in the state the client saw) and
+    keep the request as a cancelProductOrder in state ``done``, with its
+    CancelProductOrderCreateEvent; all or nothing. Raises OrderConflict when the order is past
+    its point of no return or changed meanwhile."""
+    if order.status not in CANCELLABLE_STATES:
+        raise OrderConflict(f"Order {order.pk} can be cancelled only before activation starts.")
+    reason = reason.strip() or f"Cancelled through the API by {client.name}."
+    with audit_actor(client.user), transaction.atomic():
+        cancelled = order_cancel(
+            order,
+            actor=client.user,
+            reason=reason,
+            source=EventSource.API,
+            expected_status=order.status,
+        )
+        cancel = CancelProductOrder.objects.create(
+            order=cancelled,
+            client=client,
+            cancellation_reason=reason,
+            requested_cancellation_date=requested_at,
+            effective_cancellation_date=cancelled.closed_at or timezone.now(),
+            state=TaskState.DONE,
+        )
+        publish_event(
+            api=HubApi.PRODUCT_ORDERING,
+            event_type="CancelProductOrderCreateEvent",
+            resource_name="cancelProductOrder",
+            resource=cancellation_representation(cancel),
+            order=cancelled,
+            description=f"Cancellation of product order {cancelled.pk}.",
+        )
+    return cancel
+
+
+def product_order_delete(*, client: ApiClient, order: Order) -> bool:
+    """Hide a closed order (completed, partly completed, cancelled, rejected) from the API for
+    every client, with a ProductOrderDeleteEvent the first time. Returns whether it was visible
+    until now. Raises OrderStillOpen for an open order."""
+    if order.status not in FINAL_STATES:
+        raise OrderStillOpen(f"Order {order.pk} is still open.")
+    with audit_actor(client.user), transaction.atomic():
+        _, made = DeletedProductOrder.objects.get_or_create(
+            order=order, defaults={"client": client}
+        )
+        if made:
+            publish_event(
+                api=HubApi.PRODUCT_ORDERING,
+                event_type="ProductOrderDeleteEvent",
+                resource_name="productOrder",
+                resource=product_order_representation(order),
+                order=order,
+                description=f"Product order {order.pk} deleted by {client.name}.",
+            )
+    return made
