@@ -158,11 +158,13 @@ def _installed(item: OrderItem) -> Any:
 
 
 def _characteristics(item: OrderItem) -> list[dict[str, Any]]:
+    """The item's characteristic values under the names its specification gives them (the
+    same names TMF620 and TMF637 use: downloadSpeed and uploadSpeed in Mbit/s, model...)."""
     offering = item.offering
     if offering.download_mbps is not None:
         return [
-            {"name": "downloadSpeedMbps", "valueType": "integer", "value": offering.download_mbps},
-            {"name": "uploadSpeedMbps", "valueType": "integer", "value": offering.upload_mbps},
+            {"name": "downloadSpeed", "valueType": "integer", "value": offering.download_mbps},
+            {"name": "uploadSpeed", "valueType": "integer", "value": offering.upload_mbps},
         ]
     return [
         {"name": name, "valueType": "string", "value": value}
