@@ -73,7 +73,6 @@ def test_api_order_activates_through_the_worker_and_the_listener_gets_every_even
         download_mbps=500,
         upload_mbps=75,
         monthly_price=Decimal("42.00"),
-        specification=specification_for(ProductKind.INTERNET_ACCESS),
     )
     ServiceArea.objects.create(
         postcode="SW1A1AA",
