@@ -251,7 +251,12 @@ def test_case_page_offers_work_only_to_who_may_work_it(
     page = reverse("admin:provisioning_exceptioncase_change", args=[failed_case.pk])
     retry = reverse("admin:provisioning_exceptioncase_retry", args=[failed_case.pk])
     # then they see the case without the work buttons, and posting one is forbidden
-    assert client.get(page).context["work"] == {"assign": False, "retry": False, "resolve": False}
+    assert client.get(page).context["work"] == {
+        "assign": False,
+        "retry": False,
+        "resolve": False,
+        "cancel_item": False,
+    }
     assert client.post(retry).status_code == 403
     # when the case is handed to them, the buttons appear and the retry goes through
     exception_case_assign(failed_case, owner=provisioning_user, acting_user=failed_case.owner)

@@ -8,7 +8,7 @@
 - ``spec(name)`` (``tmf_spec`` fixture): the official swagger document, read from the
   repository's ``specs/`` (or TMF_SPECS_DIR); a test that needs an absent one fails.
 
-- ``completed_order(**overrides)`` (``completed_order`` fixture): a 3-item order (the ``plan``
+- ``delivered_order(**overrides)`` (``delivered_order`` fixture): a 3-item order (the ``plan``
   line, a static IP, a router) at ``serviceable_area``, carried by the in-process flow to
   completion, so its items are products of the installed base (TMF637).
 
@@ -77,7 +77,7 @@ def tmf_spec() -> Callable[[str], dict[str, Any]]:
 
 
 @pytest.fixture
-def completed_order(
+def delivered_order(
     django_capture_on_commit_callbacks: Any, plan: Plan, serviceable_area: ServiceArea
 ) -> Callable[..., Order]:
     def complete(**overrides: Any) -> Order:

@@ -55,7 +55,7 @@ def status_change(product: Product, to: ProductStatus) -> None:
 
 
 def test_completion_publishes_a_signed_product_create_event_per_product(
-    completed_order: Callable[..., Order],
+    delivered_order: Callable[..., Order],
     maintenance: ApiCaller,
     listener: Listener,
     settings: Any,
@@ -64,7 +64,7 @@ def test_completion_publishes_a_signed_product_create_event_per_product(
     secret = register(maintenance, listener)
 
     # When an order of a line, a static IP and a router completes
-    order = completed_order()
+    order = delivered_order()
 
     # Then the listener got one ProductCreateEvent per product, the line first
     events = [item.event for item in listener.delivered]
@@ -94,12 +94,12 @@ def test_completion_publishes_a_signed_product_create_event_per_product(
 
 
 def test_a_status_change_publishes_a_product_state_change_event(
-    completed_order: Callable[..., Order],
+    delivered_order: Callable[..., Order],
     maintenance: ApiCaller,
     listener: Listener,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    order = completed_order()
+    order = delivered_order()
     line = Product.objects.get(order=order, order_item__item_id="1")
     # Given a listener that wants suspensions only
     secret = register(
@@ -128,12 +128,12 @@ def test_a_status_change_publishes_a_product_state_change_event(
 
 
 def test_a_state_change_that_rolls_back_publishes_nothing(
-    completed_order: Callable[..., Order],
+    delivered_order: Callable[..., Order],
     maintenance: ApiCaller,
     listener: Listener,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    order = completed_order()
+    order = delivered_order()
     line = Product.objects.get(order=order, order_item__item_id="1")
     register(maintenance, listener)
 
@@ -155,13 +155,13 @@ def test_a_state_change_that_rolls_back_publishes_nothing(
 
 
 def test_products_entering_the_installed_base_publish_with_that_transaction(
-    completed_order: Callable[..., Order],
+    delivered_order: Callable[..., Order],
     maintenance: ApiCaller,
     listener: Listener,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     # Given a completed order whose products are taken out again (as if not yet recorded)
-    order = completed_order()
+    order = delivered_order()
     Product.objects.filter(order=order, parent__isnull=False).delete()
     Product.objects.filter(order=order).delete()
     register(maintenance, listener)
@@ -184,7 +184,7 @@ def test_products_entering_the_installed_base_publish_with_that_transaction(
 
 
 def test_each_hub_hears_its_own_apis_events_only(
-    completed_order: Callable[..., Order],
+    delivered_order: Callable[..., Order],
     make_api_client: Callable[..., ApiCaller],
     maintenance: ApiCaller,
     listener: Listener,
@@ -196,7 +196,7 @@ def test_each_hub_hears_its_own_apis_events_only(
         register(crm, crm_listener, hub=f"{TMF622}/hub")
         register(maintenance, listener)
 
-        completed_order()
+        delivered_order()
 
         # Then product events reach only the inventory hub, order events only the ordering hub
         assert set(listener.event_types()) == {"ProductCreateEvent"}
@@ -207,14 +207,14 @@ def test_each_hub_hears_its_own_apis_events_only(
 
 
 def test_the_inventory_hub_lists_and_unregisters_a_clients_listeners(
-    completed_order: Callable[..., Order], maintenance: ApiCaller, listener: Listener
+    delivered_order: Callable[..., Order], maintenance: ApiCaller, listener: Listener
 ) -> None:
     register(maintenance, listener)
     (registered,) = maintenance.get(HUB).json()
     assert registered["callback"] == listener.url
 
     assert maintenance.delete(f"{HUB}/{registered['id']}").status_code == 204
-    completed_order()
+    delivered_order()
 
     assert maintenance.get(HUB).json() == []
     assert listener.received == []

@@ -49,10 +49,10 @@ def serviceable_area_technology(order: Order) -> str:
 
 # --- what a product says ----------------------------------------------------------------------
 def test_each_delivered_item_is_a_product_with_its_offering_prices_and_order(
-    completed_order: Callable[..., Order], api_reader: ApiCaller, plan: Any
+    delivered_order: Callable[..., Order], api_reader: ApiCaller, plan: Any
 ) -> None:
     # Given a completed order of a line, a static IP and a router
-    order = completed_order()
+    order = delivered_order()
     products = by_item(order)
 
     # When maintenance reads the line's product
@@ -101,9 +101,9 @@ def test_each_delivered_item_is_a_product_with_its_offering_prices_and_order(
 
 
 def test_add_ons_rely_on_the_line_and_a_router_has_its_one_time_charge(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    order = completed_order()
+    order = delivered_order()
     products = by_item(order)
 
     static_ip = api_reader.get(f"{PRODUCTS}/{products['2'].pk}").json()
@@ -127,9 +127,9 @@ def test_add_ons_rely_on_the_line_and_a_router_has_its_one_time_charge(
 
 
 def test_the_network_identifiers_are_the_resources_realizing_each_product(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    order = completed_order()
+    order = delivered_order()
     products = by_item(order)
 
     line, static_ip, router = (
@@ -163,9 +163,9 @@ def test_the_network_identifiers_are_the_resources_realizing_each_product(
 
 
 def test_the_customer_and_the_place_are_the_ones_tmf622_shows_for_the_order(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    order = completed_order()
+    order = delivered_order()
     product = by_item(order)["1"]
     ordered = api_reader.get(f"{TMF622}/productOrder/{order.pk}").json()
 
@@ -185,10 +185,10 @@ def test_the_customer_and_the_place_are_the_ones_tmf622_shows_for_the_order(
 
 # --- list, filters, fields, paging ---------------------------------------------------------
 def test_the_list_is_newest_first_with_counts(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    first = completed_order()
-    second = completed_order()
+    first = delivered_order()
+    second = delivered_order()
 
     response = api_reader.get(PRODUCTS)
 
@@ -200,10 +200,10 @@ def test_the_list_is_newest_first_with_counts(
 
 
 def test_filters_find_products_by_order_customer_offering_specification_status_and_id(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    first = completed_order()
-    second = completed_order(add_ons=(StaticIpOfferingFactory(code="static-ip-x"),))
+    first = delivered_order()
+    second = delivered_order(add_ons=(StaticIpOfferingFactory(code="static-ip-x"),))
     one = by_item(first)
     Product.objects.filter(pk=one["2"].pk).update(status=ProductStatus.SUSPENDED)
 
@@ -232,10 +232,10 @@ def test_filters_find_products_by_order_customer_offering_specification_status_a
 
 
 def test_start_date_filters_take_days_and_instants(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    old = completed_order()
-    new = completed_order()
+    old = delivered_order()
+    new = delivered_order()
     last_week = timezone.now() - datetime.timedelta(days=7)
     Product.objects.filter(order=old).update(start_date=last_week)
     yesterday = (timezone.now() - datetime.timedelta(days=1)).date().isoformat()
@@ -249,11 +249,11 @@ def test_start_date_filters_take_days_and_instants(
 
 
 def test_a_start_date_range_is_listed_and_paged_by_start_date_newest_first(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
     # Given an order recorded first whose products started later than the next order's
-    first = completed_order()
-    second = completed_order()
+    first = delivered_order()
+    second = delivered_order()
     now = timezone.now()
     Product.objects.filter(order=first).update(start_date=now - datetime.timedelta(days=1))
     Product.objects.filter(order=second).update(start_date=now - datetime.timedelta(days=3))
@@ -301,9 +301,9 @@ def test_a_bad_query_is_a_400_naming_the_parameter(
 
 
 def test_fields_keeps_the_attributes_asked_for_and_id_and_href(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    order = completed_order()
+    order = delivered_order()
     product = by_item(order)["1"]
 
     entries = listing(api_reader, "?fields=status,realizingResource")
@@ -317,10 +317,10 @@ def test_fields_keeps_the_attributes_asked_for_and_id_and_href(
 
 
 def test_next_links_page_through_every_product_once(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    completed_order()
-    completed_order()
+    delivered_order()
+    delivered_order()
     everything = [entry["id"] for entry in listing(api_reader)]
 
     seen: list[str] = []
@@ -346,9 +346,9 @@ def test_next_links_page_through_every_product_once(
 # --- read only, unknown paths, errors -----------------------------------------------------------
 @pytest.mark.parametrize("method", ["post", "patch", "put", "delete"])
 def test_the_installed_base_cannot_be_written_through_the_api(
-    completed_order: Callable[..., Order], api_all: ApiCaller, method: str
+    delivered_order: Callable[..., Order], api_all: ApiCaller, method: str
 ) -> None:
-    product = by_item(completed_order())["1"]
+    product = by_item(delivered_order())["1"]
 
     for path in (PRODUCTS, f"{PRODUCTS}/{product.pk}"):
         response = getattr(api_all, method)(path, {"status": "terminated"}, format="json")
@@ -374,9 +374,9 @@ def test_a_path_naming_nothing_is_a_tmf_404(api_reader: ApiCaller, path: str) ->
 
 # --- who may read it ----------------------------------------------------------------------------
 def test_reading_needs_a_token_and_the_read_scope(
-    completed_order: Callable[..., Order], make_api_client: Callable[..., ApiCaller]
+    delivered_order: Callable[..., Order], make_api_client: Callable[..., ApiCaller]
 ) -> None:
-    product = by_item(completed_order())["1"]
+    product = by_item(delivered_order())["1"]
     ordering_only = make_api_client("create", "cancel", name="order-taker")
     anonymous = ApiCaller()
 
@@ -388,15 +388,15 @@ def test_reading_needs_a_token_and_the_read_scope(
 
 
 def test_a_client_reads_the_products_of_exactly_the_orders_it_may_read(
-    completed_order: Callable[..., Order],
+    delivered_order: Callable[..., Order],
     make_api_client: Callable[..., ApiCaller],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     # Given an order placed by one client system through TMF622, and one taken by a sales rep
     crm = make_api_client("read", "create", name="crm")
     maintenance = make_api_client("read", name="maintenance")
-    by_crm = completed_order(submitted_by=crm.client_row.user)
-    by_sales = completed_order()
+    by_crm = delivered_order(submitted_by=crm.client_row.user)
+    by_sales = delivered_order()
 
     for caller in (crm, maintenance):
         # When each reads the orders (TMF622) and the installed base (TMF637)
@@ -419,14 +419,14 @@ def _queries(caller: ApiCaller, url: str) -> int:
 
 
 def test_a_page_costs_the_same_queries_for_6_and_for_12_products(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    completed_order()
-    first = completed_order()
+    delivered_order()
+    first = delivered_order()
     api_reader.get(PRODUCTS)  # the token's first use of the minute records it: not the list's
     at_6 = _queries(api_reader, PRODUCTS), _queries(api_reader, f"{PRODUCTS}?limit=2")
-    completed_order()
-    completed_order()
+    delivered_order()
+    delivered_order()
 
     assert _queries(api_reader, PRODUCTS) == at_6[0]
     assert _queries(api_reader, f"{PRODUCTS}?limit=2") == at_6[1]
@@ -448,10 +448,10 @@ def test_a_page_costs_the_same_queries_for_6_and_for_12_products(
     ],
 )
 def test_postgresql_serves_the_list_and_each_filter_from_an_index(
-    completed_order: Callable[..., Order], api_reader: ApiCaller, query: str
+    delivered_order: Callable[..., Order], api_reader: ApiCaller, query: str
 ) -> None:
     # given a few products
-    order = completed_order()
+    order = delivered_order()
 
     # when PostgreSQL plans the page the view reads, with sequential scans and sorts priced out
     add_on = Product.objects.select_related("specification").get(

@@ -33,9 +33,9 @@ def statuses() -> list[str]:
 
 
 def test_a_list_of_the_installed_base_is_an_array_of_official_products(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    completed_order()
+    delivered_order()
 
     response = api_reader.get(PRODUCTS)
 
@@ -49,9 +49,9 @@ def test_a_list_of_the_installed_base_is_an_array_of_official_products(
 
 
 def test_a_retrieved_product_is_an_official_product_at_its_href(
-    completed_order: Callable[..., Order], api_reader: ApiCaller
+    delivered_order: Callable[..., Order], api_reader: ApiCaller
 ) -> None:
-    order = completed_order()
+    order = delivered_order()
     listed = {entry["id"]: entry for entry in api_reader.get(PRODUCTS).json()}
 
     for product in Product.objects.filter(order=order):
@@ -69,9 +69,9 @@ def test_a_retrieved_product_is_an_official_product_at_its_href(
     "fields", ["status", "name,startDate", "productRelationship,realizingResource", "nonsense"]
 )
 def test_a_field_selection_is_still_an_official_product_with_id_and_href(
-    completed_order: Callable[..., Order], api_reader: ApiCaller, fields: str
+    delivered_order: Callable[..., Order], api_reader: ApiCaller, fields: str
 ) -> None:
-    completed_order()
+    delivered_order()
 
     body = api_reader.get(f"{PRODUCTS}?fields={fields}").json()
 

@@ -87,8 +87,8 @@ def in_process_wsgi() -> Iterator[None]:
 
 
 @pytest.fixture
-def world(completed_order: Callable[..., Order], api_all: ApiCaller) -> World:
-    order = completed_order()
+def world(delivered_order: Callable[..., Order], api_all: ApiCaller) -> World:
+    order = delivered_order()
     listener = api_all.post(
         f"{TMF637}/hub", {"callback": "https://maintenance.example.com/events"}, format="json"
     )
