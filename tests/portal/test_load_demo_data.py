@@ -3,6 +3,8 @@ state, made through the services, and the three left mid-flight for the worker."
 
 from __future__ import annotations
 
+import contextlib
+import time
 from decimal import Decimal
 
 import pytest
@@ -16,6 +18,7 @@ from orders.models import Order, OutboxMessage
 from orders.states import ItemState, OrderStatus
 from provisioning.models import ExceptionCase, FulfilmentTask, ReasonCode, TaskState
 from provisioning.selectors import manual_pool_tasks
+from tests.plugins.celery_worker import CeleryWorker, start_or_fail, worker_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +145,41 @@ def test_three_demo_orders_are_left_mid_flight_for_the_worker() -> None:
     activated = _order("fran@example.com")
     assert activated.status == OrderStatus.ACTIVATED
     assert _open_work(activated, "billing.start_billing") == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_carries_the_three_mid_flight_demo_orders_to_completion(
+    monkeypatch, tmp_path
+) -> None:
+    monkeypatch.setattr(settings, "VAR_DIR", tmp_path)
+    with contextlib.ExitStack() as stack:
+        # Given the demo loaded as make run loads it (its work published for a worker)
+        env = worker_environment(stack)
+        call_command("load_demo_data")
+        ids = [
+            _order("dana@example.com").pk,
+            _order("customer@isp.example", status=OrderStatus.PROVISIONING).pk,
+            _order("fran@example.com").pk,
+        ]
+
+        # When the worker starts, as make run starts it after the demo, and does what it finds
+        worker = CeleryWorker(env=env, log_path=tmp_path / "celery-worker.log")
+        start_or_fail(worker)
+        stack.callback(worker.stop)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            statuses = dict(Order.objects.filter(pk__in=ids).values_list("pk", "status"))
+            if set(statuses.values()) == {OrderStatus.COMPLETED}:
+                break
+            time.sleep(0.5)
+
+        # Then the three orders are completed, billed per item and in the installed base,
+        # and the held and manual orders are still where the demo put them
+        assert set(statuses.values()) == {OrderStatus.COMPLETED}, worker.log_tail()
+        for order_id in ids:
+            items = Order.objects.get(pk=order_id).items.count()
+            assert BillingCharge.objects.filter(account__order_id=order_id).count() == items
+            assert Product.objects.filter(order_id=order_id).count() == items
+        assert _order("lou@example.com").status == OrderStatus.EXCEPTION
+        assert _order("eli@example.com").status == OrderStatus.AWAITING_MANUAL
