@@ -12,6 +12,8 @@ CELERY_BROKER_URL is set.
 (c) status visibility: while the worker carries orders through their lifecycle, the customer's
     live tracking fragment is polled; for each status change, the time from the change being
     written to the fragment first reflecting it.
+(e) items (scripts/bench_items.py): SQL statements per order and orders/s for a 1-item and a
+    3-item order, at intake and through the whole plan, run in process as a worker runs it.
 """
 
 from __future__ import annotations
@@ -100,12 +102,14 @@ class Catalog:
 def make_catalog() -> Catalog:
     from django.contrib.auth.models import Group, User
 
-    from orders.models import Plan, ServiceArea
+    from orders.catalogue import specification_for
+    from orders.models import Plan, ProductKind, ServiceArea
     from orders.roles import Role
 
     plan = Plan.objects.create(
         code="bench-500",
         name="Fibre 500",
+        specification=specification_for(ProductKind.INTERNET_ACCESS),
         download_mbps=500,
         upload_mbps=75,
         monthly_price=Decimal("42.00"),
@@ -455,6 +459,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m scripts.bench", description="Performance figures, printed."
     )
     parser.add_argument("--intake-orders", type=int, default=300)
+    parser.add_argument("--item-orders", type=int, default=100, help="per kind, for (e)")
+    parser.add_argument(
+        "--only-items", action="store_true", help="(e) only: no worker, no API, no e2e"
+    )
     parser.add_argument("--e2e-orders", type=int, default=100)
     parser.add_argument("--visibility-orders", type=int, default=10)
     parser.add_argument("--latency-ms", type=int, default=200, help="simulator latency per step")
@@ -487,35 +495,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker: CeleryWorker | None = None
     try:
         catalog = make_catalog()
-        print(f"(a) intake: {args.intake_orders} orders...", flush=True)
-        results.append(bench_intake(catalog, count=args.intake_orders))
-        print(f"(d) TMF622 intake: {args.intake_orders} orders...", flush=True)
-        results.append(bench_api_intake(catalog, count=args.intake_orders))
+        if not args.only_items:
+            print(f"(a) intake: {args.intake_orders} orders...", flush=True)
+            results.append(bench_intake(catalog, count=args.intake_orders))
+        from scripts.bench_items import bench_items
 
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(connection.settings_dict),
-            "CELERY_BROKER_URL": broker,
-            "NETWORK_SIMULATOR_LATENCY_MS": str(args.latency_ms),
-            "PYTHONUNBUFFERED": "1",
-        }
-        print(f"starting a Celery worker (log: {worker_log})...", flush=True)
-        worker = CeleryWorker(env=env, log_path=worker_log, concurrency=args.concurrency)
-        worker.start()
-        print(f"(b) end to end: {args.e2e_orders} orders...", flush=True)
-        results.append(
-            bench_end_to_end(
-                catalog,
-                count=args.e2e_orders,
-                latency_ms=args.latency_ms,
-                concurrency=args.concurrency,
-                worker_log=worker_log,
+        print(f"(e) items: {args.item_orders} orders of each kind...", flush=True)
+        results.append(bench_items(catalog, count=args.item_orders, unread_queue=_unread_queue))
+        if not args.only_items:
+            print(f"(d) TMF622 intake: {args.intake_orders} orders...", flush=True)
+            results.append(bench_api_intake(catalog, count=args.intake_orders))
+
+            env = {
+                **os.environ,
+                "DATABASE_URL": database_url(connection.settings_dict),
+                "CELERY_BROKER_URL": broker,
+                "NETWORK_SIMULATOR_LATENCY_MS": str(args.latency_ms),
+                "PYTHONUNBUFFERED": "1",
+            }
+            print(f"starting a Celery worker (log: {worker_log})...", flush=True)
+            worker = CeleryWorker(env=env, log_path=worker_log, concurrency=args.concurrency)
+            worker.start()
+            print(f"(b) end to end: {args.e2e_orders} orders...", flush=True)
+            results.append(
+                bench_end_to_end(
+                    catalog,
+                    count=args.e2e_orders,
+                    latency_ms=args.latency_ms,
+                    concurrency=args.concurrency,
+                    worker_log=worker_log,
+                )
             )
-        )
-        print(f"(c) status visibility: {args.visibility_orders} orders...", flush=True)
-        results.append(
-            bench_status_visibility(catalog, count=args.visibility_orders, worker_log=worker_log)
-        )
+            print(f"(c) status visibility: {args.visibility_orders} orders...", flush=True)
+            results.append(
+                bench_status_visibility(
+                    catalog, count=args.visibility_orders, worker_log=worker_log
+                )
+            )
     except WorkerError as exc:
         results.append(Result("worker", [str(exc)]))
     finally:

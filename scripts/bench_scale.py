@@ -6,16 +6,20 @@ nothing about production), in a database of its own beside the configured one
 (``<name>_bench_scale_<N>``, kept between runs), it
 
 1. generates N orders (``--orders``, default 1,000,000; ``N=...`` with make) with about 0.9
-   customers per order, about 5 events per order, provisioning jobs (retries among them),
-   billing accounts, exception cases (open and resolved), support tickets, TMF622 cancellation
-   requests and hub deliveries, in bulk (COPY), then ANALYZE. A dataset of the same size left
+   customers per order, about 5 events per order, items (one order in three with a static IP
+   and a router), their fulfilment tasks and attempts (retries among them), billing accounts
+   and per-item charges, products, exception cases (open and resolved, naming their task),
+   support tickets, TMF622 cancellation requests and hub deliveries, in bulk (COPY), then
+   ANALYZE. A dataset of the same size left
    by an earlier run is reused (``--regenerate`` forces a new one); an interrupted generation
    is started again from empty;
 2. measures every role's landing page, support search (by order ID, name, e-mail, phone), an
-   order page (staff and customer), the admin changelists and the TMF lists (first page, a
-   deep offset, a cursor page, filters) through Django's test Client in this process (no
-   network, no gunicorn: the figures are the application's and the database's), after a
-   warm-up, and prints p50, p95 and the number of SQL queries of each.
+   order page (staff and customer; support's for a 3-item plan), the manual task pool and the
+   retry log of task attempts, the admin changelists and the TMF lists (first page, a deep
+   offset, a cursor page, filters; TMF637's products where the build serves them) through
+   Django's test Client in this process (no network, no gunicorn: the figures are the
+   application's and the database's), after a warm-up, and prints p50, p95 and the number
+   of SQL queries of each.
 """
 
 from __future__ import annotations
@@ -131,6 +135,7 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
     from orders.models import Customer, Order
     from orders.outbox.dispatch import outbox_due
     from orders.outbox.recovery import outbox_find_lost
+    from provisioning.selectors import manual_pool_tasks, retry_log
     from tmf.clients import api_client_rotate
 
     users = {u.username: u for u in User.objects.filter(username__startswith="bench-")}
@@ -152,6 +157,13 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
     my_order = Order.objects.filter(customer=customer).order_by("-submitted_at").first()
     assert my_order is not None
     some = Order.objects.filter(pk__gte="8").order_by("pk").first() or my_order
+    # An order held on its static IP: three items, seven tasks, attempts (the lead's case).
+    planned = (
+        Order.objects.filter(status="exception", tasks__key="2.allocate_address")
+        .order_by("pk")
+        .first()
+        or some
+    )
     named = Customer.objects.get(pk=max(1, Customer.objects.count() // 2))
     _, token = api_client_rotate("bench-crm")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -188,6 +200,12 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         ("support: search by e-mail", get(staff["support"], f"/support/?q={named.email.upper()}")),
         ("support: search by phone", get(staff["support"], f"/support/?q={named.phone}")),
         ("support: order page", get(staff["support"], f"/support/orders/{some.pk}/")),
+        (
+            "support: order page, 3-item plan",
+            get(staff["support"], f"/support/orders/{planned.pk}/"),
+        ),
+        ("provisioning: manual task pool", call(lambda: manual_pool_tasks(users["bench-prov-0"]))),
+        ("provisioning: retry log", call(lambda: retry_log(users["bench-prov-0"]))),
         ("sales: order page", get(staff["sales-00"], f"/sales/orders/{some.pk}/")),
         ("customer: my orders", get(me, "/my/orders/")),
         ("customer: order page", get(me, f"/my/orders/{my_order.pk}/")),
@@ -202,7 +220,7 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         ),
         ("admin: customers", get(staff["admin"], "/admin/orders/customer/")),
         ("admin: exception cases", get(staff["admin"], "/admin/provisioning/exceptioncase/")),
-        ("admin: provisioning jobs", get(staff["admin"], "/admin/provisioning/provisioningjob/")),
+        ("admin: fulfilment tasks", get(staff["admin"], "/admin/provisioning/fulfilmenttask/")),
         ("admin: billing accounts", get(staff["admin"], "/admin/billing/billingaccount/")),
         ("admin: event deliveries", get(staff["admin"], "/admin/tmf/eventdelivery/")),
         ("admin: outbox messages", get(staff["admin"], "/admin/orders/outboxmessage/")),
@@ -229,6 +247,7 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         ("tmf622: one order", get(api, f"{base}/productOrder/{some.pk}")),
         ("tmf622: cancelProductOrder", get(api, f"{base}/cancelProductOrder?limit=100")),
     ]
+    pages += _inventory_pages(api, get, customer_id=customer.pk)
     rows = []
     for name, request in pages:
         rows.append(measure(name, request, warmup=warmup, runs=runs))
@@ -238,6 +257,24 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
             flush=True,
         )
     return rows
+
+
+def _inventory_pages(
+    api: Any, get: Callable[[Any, str], Callable[[], Any]], *, customer_id: int
+) -> list[tuple[str, Callable[[], Any]]]:
+    """TMF637's product list, where this build serves it (another part of issue 9 adds it)."""
+    from django.urls import Resolver404, resolve
+
+    base = "/tmf-api/productInventory/v4/product"
+    try:
+        resolve(base)
+    except Resolver404:
+        print("  (no TMF637 product list in this build: not measured)", flush=True)
+        return []
+    return [
+        ("tmf637: first page", get(api, f"{base}?limit=100")),
+        ("tmf637: relatedParty.id", get(api, f"{base}?relatedParty.id={customer_id}&limit=100")),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

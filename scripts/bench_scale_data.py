@@ -1,6 +1,7 @@
 """The dataset of `make bench-scale` (scripts.bench_scale): N orders with their customers,
-events, provisioning jobs, billing accounts, exception cases, tickets, TMF622 cancellations and
-hub deliveries, written with COPY in one pass. Rows follow what the services write (status
+events, items, fulfilment tasks and their attempts (scripts.bench_scale_plans), billing
+accounts and charges, products, exception cases, tickets, TMF622 cancellations and hub
+deliveries, written with COPY in one pass. Rows follow what the services write (status
 events in lifecycle order, the order's ``status_changed_at`` equal to its newest status event,
 billing accounts that copy their order's terms, ownership grants for customers who sign in).
 """
@@ -11,140 +12,33 @@ import datetime
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from scripts.bench_scale_plans import (
+    ATTEMPT_COLUMNS,
+    CHARGE_COLUMNS,
+    ITEM_COLUMNS,
+    PRODUCT_COLUMNS,
+    ROUTER_FEE,
+    ROUTER_PRICE,
+    STATIC_IP_PRICE,
+    TASK_COLUMNS,
+    Fulfilment,
+)
+from scripts.bench_scale_shape import (
+    CHAINS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    SALES_REPS,
+    Chain,
+    Copier,
+    S,
+    status_for,
+)
+
 META_TABLE = "bench_scale_dataset"
-SALES_REPS = 20
-# Names repeat as they do: about ten customers share each full name.
-_FIRST_NAMES_TEXT = """
-    Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Willow Freya Florence Emily
-    Ella Poppy Evie Elsie Charlotte Evelyn Sienna Sofia Daisy Phoebe Sophie Alice Harper Matilda
-    Ruby Emilia Maya Millie Noah Oliver George Arthur Muhammad Leo Harry Oscar Archie Henry
-    Theodore Freddie Jack Charlie Theo Alfie Jacob Thomas Finley Arlo William Lucas Roman Tommy
-    Isaac Teddy Alexander Luca Edward James Joshua Albie Elijah Max Mohammed Reuben Mason
-    Sebastian Rory Jude Louie Benjamin Ethan Adam Hugo Joseph Reggie Ronnie Louis Frankie Samuel
-    Ezra Toby Hunter Albert Jaxon Hudson Ralph Harvey Zachary Dylan Elliot Grayson
-"""
-_LAST_NAMES_TEXT = """
-    Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson
-    Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson
-    Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan Allen
-    James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths Mitchell Kelly Cook
-    Carter Richardson Bailey Collins Bell Shaw Murphy Miller Cox Richards Khan Marshall Anderson
-    Simpson Ellis Adams Singh Begum Wilkinson Foster Chapman Powell Webb Rogers Gray Mason Ali
-    Hunt Hussain Campbell Matthews Owen Palmer Holmes Mills Barnes Knight Lloyd Butler Russell
-    Barker Fisher Stevens Jenkins Murray Dixon Harvey Graham Pearson Ahmed Fletcher Walsh Kaur
-    Gibson Howard Andrews Stewart Elliott Reynolds Saunders Payne Fox Ford Pearce Day Brooks
-    West Lawrence Cole Atkinson Bradley Spencer Gill Dawson Ball Burton Obrien Watts Rose Booth
-    Perry Ryan Grant Wells Armstrong Francis Rees Hayes Hart Hudson Newman Barrett Webster
-    Hunter Gregory Carr Lowe Page Marsh Riley Dennis Stone Austin Gardner Burns Kennedy Hamilton
-    Hicks Sutton Douglas Reid Oliver Porter Pritchard Kemp Slater Mann Sharp Hopkins Lamb Warren
-    Ashton Long Jordan Watkins Doyle Bishop Lane Carroll Hargreaves Moss Whitehead Holland
-"""
-FIRST_NAMES = tuple(_FIRST_NAMES_TEXT.split())
-LAST_NAMES = tuple(_LAST_NAMES_TEXT.split())
-
-
-# --- generation ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Chain:
-    """What an order in a final status went through: its events, oldest first, as (kind,
-    from_status, to_status, reason_code, minutes after submission)."""
-
-    status: str
-    events: tuple[tuple[str, str, str, str, int], ...]
-
-
-S = "status_changed"
-CHAINS = {
-    "completed": Chain(
-        "completed",
-        (
-            (S, "", "submitted", "", 0),
-            (S, "submitted", "provisioning", "", 1),
-            ("activation_attempt", "", "", "", 20),
-            (S, "provisioning", "activated", "", 20),
-            ("billing_started", "", "", "", 21),
-            (S, "activated", "completed", "", 21),
-        ),
-    ),
-    "cancelled": Chain(
-        "cancelled",
-        ((S, "", "submitted", "", 0), (S, "submitted", "cancelled", "", 600)),
-    ),
-    "rejected": Chain(
-        "rejected",
-        ((S, "", "submitted", "", 0), (S, "submitted", "rejected", "NOT_SERVICEABLE", 1)),
-    ),
-    "awaiting_manual": Chain(
-        "awaiting_manual",
-        ((S, "", "submitted", "", 0), (S, "submitted", "awaiting_manual", "MANUAL_AREA", 1)),
-    ),
-    "exception": Chain(
-        "exception",
-        (
-            (S, "", "submitted", "", 0),
-            (S, "submitted", "provisioning", "", 1),
-            ("activation_attempt", "", "", "NO_FREE_PORT", 5),
-            ("exception_opened", "", "", "NO_FREE_PORT", 5),
-            (S, "provisioning", "exception", "NO_FREE_PORT", 5),
-        ),
-    ),
-    "provisioning": Chain(
-        "provisioning",
-        ((S, "", "submitted", "", 0), (S, "submitted", "provisioning", "", 1)),
-    ),
-    "activated": Chain(
-        "activated",
-        (
-            (S, "", "submitted", "", 0),
-            (S, "submitted", "provisioning", "", 1),
-            ("activation_attempt", "", "", "", 20),
-            (S, "provisioning", "activated", "", 20),
-        ),
-    ),
-    "scheduled": Chain(
-        "scheduled",
-        ((S, "", "submitted", "", 0), (S, "submitted", "scheduled", "", 0)),
-    ),
-}
-
-
-def status_for(j: int) -> str:
-    """The final status of the j-th order: mostly completed, a backlog in every open state."""
-    r = (j * 2654435761) % 1000
-    if r < 900:
-        return "completed"
-    for upper, status in (
-        (930, "cancelled"),
-        (950, "rejected"),
-        (960, "awaiting_manual"),
-        (970, "exception"),
-        (973, "provisioning"),
-        (975, "activated"),
-        (985, "scheduled"),
-    ):
-        if r < upper:
-            return status
-    return "completed"
-
-
-class Copier:
-    """COPY rows into a table in one statement, from a generator of tuples."""
-
-    def __init__(self, cursor: Any) -> None:
-        self.cursor = cursor
-
-    def __call__(self, table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
-        count = 0
-        with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return count
 
 
 def generate(n_orders: int) -> float:
@@ -155,6 +49,12 @@ def generate(n_orders: int) -> float:
     from django.utils import timezone
 
     from orders import order_id
+    from orders.catalogue import (
+        INTERNET_ACCESS,
+        MANAGED_ROUTER,
+        STATIC_IP,
+        specifications_ensure,
+    )
     from orders.models import Customer, Order, Plan, ServiceArea
     from orders.roles import Role
     from tmf.clients import api_client_create
@@ -166,8 +66,9 @@ def generate(n_orders: int) -> float:
         cur.execute(f"DROP TABLE IF EXISTS {META_TABLE}")
         cur.execute(
             "TRUNCATE orders_order, orders_customer, orders_orderevent, orders_outboxmessage, "
-            "provisioning_provisioningjob, provisioning_provisioningstep, "
-            "provisioning_exceptioncase, billing_billingaccount, billing_billingwaiver, "
+            "orders_orderitem, provisioning_fulfilmenttask, provisioning_taskattempt, "
+            "provisioning_exceptioncase, billing_billingaccount, billing_billingcharge, "
+            "billing_billingwaiver, inventory_product, "
             "support_supportticket, tmf_cancelproductorder, tmf_deletedproductorder, "
             "tmf_eventdelivery, tmf_deliveryattempt, tmf_hubsubscription, tmf_idempotencyrecord, "
             "guardian_userobjectpermission, auditlog_logentry RESTART IDENTITY CASCADE"
@@ -178,10 +79,12 @@ def generate(n_orders: int) -> float:
     print(f"  emptied ({time.monotonic() - started:.0f} s)", flush=True)
 
     # A few rows through the ORM: the catalogue, the areas, the staff and a client system.
+    specifications = specifications_ensure()
     plans = [
         Plan.objects.update_or_create(
             code=code,
             defaults={
+                "specification": specifications[INTERNET_ACCESS],
                 "name": name,
                 "download_mbps": mbps,
                 "upload_mbps": mbps // 10 or 1,
@@ -195,6 +98,25 @@ def generate(n_orders: int) -> float:
             ("bench-fttc-80", "FTTC 80", 80, "22.00"),
         )
     ]
+    static_ip, _ = Plan.objects.update_or_create(
+        code="bench-static-ip",
+        defaults={
+            "specification": specifications[STATIC_IP],
+            "name": "Static IP",
+            "monthly_price": STATIC_IP_PRICE,
+        },
+    )
+    router, _ = Plan.objects.update_or_create(
+        code="bench-router",
+        defaults={
+            "specification": specifications[MANAGED_ROUTER],
+            "name": "Fritz!Box 5590 Fiber",
+            "characteristic_values": {"model": "Fritz!Box 5590 Fiber"},
+            "technologies": ["fttp"],
+            "monthly_price": ROUTER_PRICE,
+            "one_time_price": ROUTER_FEE,
+        },
+    )
     areas = []
     for i in range(50):
         postcode = f"BN{i // 10 + 1}{i % 10}ZZ"
@@ -328,6 +250,18 @@ def generate(n_orders: int) -> float:
     def minutes(j: int, m: int) -> datetime.datetime:
         return submitted[j] + datetime.timedelta(minutes=m)
 
+    def plan_of(j: int) -> Any:
+        return plans[(j + j // n_customers) % len(plans)]
+
+    fulfilment = Fulfilment(
+        ids=ids,
+        statuses=statuses,
+        minutes=minutes,
+        plan_of=plan_of,
+        static_ip=static_ip,
+        router=router,
+    )
+
     def last_status_minutes(chain: Chain) -> int:
         return [e for e in chain.events if e[0] == S][-1][4]
 
@@ -364,7 +298,7 @@ def generate(n_orders: int) -> float:
                 "Brighton",
                 area.postcode,
                 area.pk,
-                plan.monthly_price,
+                *fulfilment.totals(j),
                 plan.currency,
                 requested,
                 "tmf_api" if api else "sales_portal",
@@ -394,6 +328,7 @@ def generate(n_orders: int) -> float:
             "service_postcode",
             "service_area_id",
             "monthly_price",
+            "one_time_price",
             "currency",
             "requested_activation_date",
             "channel",
@@ -466,117 +401,25 @@ def generate(n_orders: int) -> float:
     )
     print(f"  {n_events:,} events ({time.monotonic() - t:.0f} s)", flush=True)
 
-    def jobs() -> Iterator[tuple[Any, ...]]:
-        for j in range(n_orders):
-            status = statuses[j]
-            if status not in ("completed", "activated", "exception", "provisioning"):
-                continue
-            retried = status in ("completed", "activated") and j % 20 == 7
-            if retried:
-                yield (
-                    ids[j],
-                    1,
-                    "initial",
-                    None,
-                    "failed",
-                    "NETWORK_TIMEOUT",
-                    "Timed out.",
-                    True,
-                    minutes(j, 1),
-                    minutes(j, 1),
-                    minutes(j, 2),
-                )
-                yield (
-                    ids[j],
-                    2,
-                    "auto_retry",
-                    None,
-                    "succeeded",
-                    "",
-                    "",
-                    False,
-                    minutes(j, 10),
-                    minutes(j, 10),
-                    minutes(j, 20),
-                )
-                continue
-            outcome = {
-                "completed": ("succeeded", "", False),
-                "activated": ("succeeded", "", False),
-                "exception": ("failed", "NO_FREE_PORT", False),
-                "provisioning": ("running", "", False),
-            }[status]
-            finished = minutes(j, 20) if outcome[0] != "running" else None
-            yield (
-                ids[j],
-                1,
-                "initial",
-                None,
-                outcome[0],
-                outcome[1],
-                "No free port." if outcome[1] else "",
-                outcome[2],
-                minutes(j, 1),
-                minutes(j, 1),
-                finished,
-            )
-
     t = time.monotonic()
-    n_jobs = copy(
-        "provisioning_provisioningjob",
-        [
-            "order_id",
-            "attempt",
-            "trigger",
-            "requested_by_id",
-            "status",
-            "error_code",
-            "error_message",
-            "transient",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ],
-        jobs(),
+    copy("orders_orderitem", ITEM_COLUMNS, fulfilment.items())
+    cur.execute(
+        "SELECT setval(pg_get_serial_sequence('orders_orderitem', 'id'), %s)",
+        [fulfilment.n_items],
     )
-    print(f"  {n_jobs:,} provisioning jobs ({time.monotonic() - t:.0f} s)", flush=True)
+    print(f"  {fulfilment.n_items:,} order items ({time.monotonic() - t:.0f} s)", flush=True)
+    t = time.monotonic()
+    copy("provisioning_fulfilmenttask", TASK_COLUMNS, fulfilment.tasks())
+    cur.execute(
+        "SELECT setval(pg_get_serial_sequence('provisioning_fulfilmenttask', 'id'), %s)",
+        [max(1, fulfilment.n_tasks)],
+    )
+    print(f"  {fulfilment.n_tasks:,} fulfilment tasks ({time.monotonic() - t:.0f} s)", flush=True)
+    t = time.monotonic()
+    n_attempts = copy("provisioning_taskattempt", ATTEMPT_COLUMNS, fulfilment.attempts())
+    print(f"  {n_attempts:,} task attempts ({time.monotonic() - t:.0f} s)", flush=True)
 
     owners = [lead.pk, *(p.pk for p in provisioners), None]
-
-    def cases() -> Iterator[tuple[Any, ...]]:
-        for j in range(n_orders):
-            status = statuses[j]
-            if status == "exception":
-                yield (
-                    ids[j],
-                    "NO_FREE_PORT",
-                    "No free port.",
-                    owners[j % len(owners)],
-                    "open",
-                    1,
-                    minutes(j, 5),
-                    minutes(j, 5),
-                    None,
-                    None,
-                    "",
-                    "",
-                )
-            elif status == "completed" and j % 50 == 3:
-                yield (
-                    ids[j],
-                    "NO_FREE_PORT",
-                    "No free port.",
-                    lead.pk,
-                    "resolved",
-                    1,
-                    minutes(j, 5),
-                    minutes(j, 20),
-                    minutes(j, 20),
-                    lead.pk,
-                    "retry_succeeded",
-                    "",
-                )
-
     t = time.monotonic()
     n_cases = copy(
         "provisioning_exceptioncase",
@@ -593,36 +436,42 @@ def generate(n_orders: int) -> float:
             "resolved_by_id",
             "resolution",
             "resolution_note",
+            "task_id",
         ],
-        cases(),
+        fulfilment.cases(owners, lead.pk),
     )
     print(f"  {n_cases:,} exception cases ({time.monotonic() - t:.0f} s)", flush=True)
 
     completed_js = [j for j in range(n_orders) if statuses[j] == "completed"]
     today_js = set(completed_js[-100:])
 
+    billed: list[tuple[int, int, datetime.date]] = []  # (account id, order index, start)
+
     def accounts() -> Iterator[tuple[Any, ...]]:
-        for j in completed_js:
-            plan = plans[(j + j // n_customers) % len(plans)]
+        for account_id, j in enumerate(completed_js, start=1):
+            plan = plan_of(j)
+            monthly, _ = fulfilment.totals(j)
             activated = (
                 today_start + datetime.timedelta(minutes=j % 600)
                 if j in today_js
                 else (minutes(j, 20))
             )
             start = activated.astimezone(tz).date()
+            billed.append((account_id, j, start))
             yield (
+                account_id,
                 ids[j],
                 1 + (j % n_customers),
                 plan.pk,
-                plan.monthly_price,
+                monthly,
                 plan.currency,
                 start,
                 start + datetime.timedelta(days=30),
-                plan.monthly_price,
+                monthly,
                 "active",
                 activated + datetime.timedelta(minutes=1),
                 plan.pk,
-                plan.monthly_price,
+                monthly,
                 plan.currency,
                 start,
             )
@@ -631,6 +480,7 @@ def generate(n_orders: int) -> float:
     n_accounts = copy(
         "billing_billingaccount",
         [
+            "id",
             "order_id",
             "customer_id",
             "plan_id",
@@ -655,7 +505,27 @@ def generate(n_orders: int) -> float:
         "WHERE b.order_id = orders_order.id AND orders_order.id = ANY(%s)",
         [today_ids],
     )
+    cur.execute(
+        "SELECT setval(pg_get_serial_sequence('billing_billingaccount', 'id'), %s)",
+        [max(1, n_accounts)],
+    )
     print(f"  {n_accounts:,} billing accounts ({time.monotonic() - t:.0f} s)", flush=True)
+    t = time.monotonic()
+    n_charges = copy("billing_billingcharge", CHARGE_COLUMNS, fulfilment.charges(billed))
+    print(f"  {n_charges:,} billing charges ({time.monotonic() - t:.0f} s)", flush=True)
+    t = time.monotonic()
+    n_products = copy(
+        "inventory_product",
+        PRODUCT_COLUMNS,
+        fulfilment.products(
+            customer_of=lambda j: 1 + (j % n_customers),
+            address_of=lambda j: (
+                f"{(1 + j % n_customers) % 300 + 1} Bench Street, Brighton "
+                f"{areas[j % len(areas)].postcode[:-3]} {areas[j % len(areas)].postcode[-3:]}"
+            ),
+        ),
+    )
+    print(f"  {n_products:,} products ({time.monotonic() - t:.0f} s)", flush=True)
 
     def tickets() -> Iterator[tuple[Any, ...]]:
         for j in range(0, n_orders, 20):

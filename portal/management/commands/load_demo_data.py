@@ -1,5 +1,7 @@
-"""Demo data for `make run`: plans, serviceable and unserviceable addresses, one user per role
-(password "demo") and orders in every state, all made through the real services.
+"""Demo data for `make run`: the catalogue (the standard specifications, lines and add-ons),
+serviceable and unserviceable addresses, one user per role (password "demo") and multi-item
+orders in every state, all made through the real services (order intake, the scheduler's
+tasks, the exception queue, billing), never by writing rows.
 
 Loaded only when absent (it looks for the demo sales user). Refuses to run under production
 settings: demo users must never exist in production.
@@ -21,12 +23,15 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from billing.services import billing_account_start
-from orders.models import Order, Plan, ServiceArea
+from orders.catalogue import INTERNET_ACCESS, MANAGED_ROUTER, STATIC_IP, specifications_ensure
+from orders.fulfilment import TaskMode
+from orders.models import Order, OrderItem, Plan, ServiceArea
 from orders.roles import Role
 from orders.services import CustomerDetails, order_cancel, order_submit
-from orders.states import EventSource
-from provisioning.models import ProvisioningJob
-from provisioning.services import activation_attempt_run, fulfilment_start
+from orders.states import EventSource, OrderStatus
+from provisioning import scheduler
+from provisioning.models import ExceptionCase, FulfilmentTask, TaskState
+from provisioning.services import exception_case_cancel_item, fulfilment_start
 from support.models import SupportTicket
 from support.services import ticket_open
 from tmf.clients import api_client_create
@@ -43,6 +48,28 @@ PLANS = [
     ("fibre-500", "Fibre 500", 500, 75, "42.00", "Gaming and 4K on every screen."),
     ("fibre-1000", "Gigabit", 1000, 115, "55.00", "Our fastest full-fibre line."),
 ]
+# Add-ons: code, name, specification, characteristics, technologies (empty: all), monthly, once.
+ADD_ONS = [
+    ("static-ip", "Static IP address", STATIC_IP, {}, [], "5.00", "0.00"),
+    (
+        "router-5590-fiber",
+        "Fritz!Box 5590 Fiber",
+        MANAGED_ROUTER,
+        {"model": "Fritz!Box 5590 Fiber"},
+        ["fttp"],
+        "4.00",
+        "49.00",
+    ),
+    (
+        "router-7590-ax",
+        "Fritz!Box 7590 AX",
+        MANAGED_ROUTER,
+        {"model": "Fritz!Box 7590 AX"},
+        ["fttc"],
+        "3.00",
+        "0.00",
+    ),
+]
 AREAS = [
     # postcode, exchange, technology, max Mbps, automated
     ("SW1A 1AA", "Westminster", "fttp", 1000, True),
@@ -51,6 +78,7 @@ AREAS = [
     ("EH1 1YZ", "Edinburgh Old Town", "fttc", 80, False),
     ("FA1 1LT", "Faultybridge", "fttp", 1000, True),
     ("FL1 1KY", "Flakeyford", "fttp", 500, True),
+    ("PL1 1PH", "Poolham", "fttp", 1000, True),
     ("ZE2 9XA", "Unst (no coverage)", "fwa", 0, True),
 ]
 USERS = [
@@ -83,15 +111,27 @@ class Command(BaseCommand):
 
     def _load(self) -> None:
         User = get_user_model()
+        specifications = specifications_ensure()
         plans = {}
         for code, name, down, up, price, description in PLANS:
             plans[code] = Plan.objects.create(
                 code=code,
                 name=name,
+                specification=specifications[INTERNET_ACCESS],
                 download_mbps=down,
                 upload_mbps=up,
                 monthly_price=Decimal(price),
                 description=description,
+            )
+        for code, name, spec, values, technologies, monthly, once in ADD_ONS:
+            plans[code] = Plan.objects.create(
+                code=code,
+                name=name,
+                specification=specifications[spec],
+                characteristic_values=values,
+                technologies=technologies,
+                monthly_price=Decimal(monthly),
+                one_time_price=Decimal(once),
             )
         for postcode, exchange, tech, mbps, auto in AREAS:
             ServiceArea.objects.create(
@@ -124,7 +164,7 @@ class Command(BaseCommand):
             email: str,
             postcode: str,
             plan: str,
-            *,
+            *add_ons: str,
             user: Any = None,
             requested: datetime.date | None = None,
             line1: str = "1 High Street",
@@ -141,6 +181,7 @@ class Command(BaseCommand):
                     postcode=postcode,
                 ),
                 plan=plans[plan],
+                add_ons=[plans[code] for code in add_ons],
                 requested_activation_date=requested,
                 channel=EventSource.API if via_api else EventSource.SALES_PORTAL,
                 submitted_by=crm.user if via_api else sales,
@@ -152,44 +193,70 @@ class Command(BaseCommand):
                 order.customer.save(update_fields=["user"])
             return order
 
-        def run_to_activation(order: Order) -> None:
+        def run(order: Order, *, rounds: int | None = None) -> Order:
+            """Start the order's plan and run its ready automatic tasks as a worker would, for
+            ``rounds`` rounds (all of them: until nothing is ready or the order is held)."""
             fulfilment_start(order.pk)
-            for job in ProvisioningJob.objects.filter(order=order, status="pending"):
-                activation_attempt_run(job.pk)
+            done_rounds = 0
+            while rounds is None or done_rounds < rounds:
+                ready = FulfilmentTask.objects.filter(
+                    order=order,
+                    state=TaskState.READY,
+                    mode=TaskMode.AUTOMATIC,
+                    order__status=OrderStatus.PROVISIONING,
+                ).order_by("pk")
+                ids = list(ready.values_list("pk", flat=True))
+                if not ids:
+                    break
+                for task_id in ids:
+                    scheduler.task_run(task_id, worker="demo-loader")
+                done_rounds += 1
+            return Order.objects.get(pk=order.pk)
+
+        def run_and_bill(order: Order) -> Order:
+            run(order)
+            billing_account_start(order.pk)
+            return Order.objects.get(pk=order.pk)
 
         today = timezone.localdate()
-        # customer: one line live and billed, one being activated right now.
+        # customer: a line with a static IP and a router, live and billed (products, per-item
+        # charges), and a line with its router being set up right now (mid-plan: the port is
+        # reserved and the router registered; the worker does the rest).
         done = submit(
             "Casey Customer",
             "customer@isp.example",
             "SW1A 1AA",
             "fibre-500",
+            "static-ip",
+            "router-5590-fiber",
             user=users["customer"],
             line1="10 Downing Street",
         )
-        run_to_activation(done)
-        billing_account_start(done.pk)
+        run_and_bill(done)
         in_flight = submit(
             "Casey Customer",
             "customer@isp.example",
             "M1 1AE",
             "fibre-150",
+            "router-5590-fiber",
             user=users["customer"],
             line1="4 Piccadilly Gardens",
             city="Manchester",
         )
-        fulfilment_start(in_flight.pk)  # provisioning; the worker runs the attempt
-        # customer2: a failed activation in the exception queue, and a future-dated order.
+        run(in_flight, rounds=1)  # provisioning; the worker runs the tasks left ready
+        # customer2: a failed activation in the exception queue (no free port), and a
+        # future-dated order on FTTC with its router.
         failed = submit(
             "Chris Customer",
             "customer2@isp.example",
             "FA1 1LT",
             "fibre-1000",
+            "router-5590-fiber",
             user=users["customer2"],
             line1="7 Mill Lane",
             city="Faultybridge",
         )
-        run_to_activation(failed)
+        run(failed)
         # ... who has written to support about it: the first entry in support's open tickets.
         ticket_open(
             order=failed,
@@ -202,6 +269,8 @@ class Command(BaseCommand):
             "customer2@isp.example",
             "LS1 4AP",
             "fibre-40",
+            "static-ip",
+            "router-7590-ax",
             user=users["customer2"],
             line1="22 Briggate",
             city="Leeds",
@@ -209,43 +278,83 @@ class Command(BaseCommand):
         )
         # Other customers, one per remaining state.
         submit(
-            "Dana Submitted", "dana@example.com", "SW1A 1AA", "fibre-150", line1="3 Whitehall"
+            "Dana Submitted",
+            "dana@example.com",
+            "SW1A 1AA",
+            "fibre-150",
+            "static-ip",
+            line1="3 Whitehall",
         )  # submitted: the worker picks it up
         manual = submit(
             "Eli Manual",
             "eli@example.com",
             "EH1 1YZ",
             "fibre-40",
+            "static-ip",
+            "router-7590-ax",
             line1="5 Royal Mile",
             city="Edinburgh",
         )
-        fulfilment_start(manual.pk)  # awaiting manual provisioning
+        fulfilment_start(manual.pk)  # awaiting manual provisioning: its tasks in the pool
         activated = submit(
             "Fran Activated",
             "fran@example.com",
             "M1 1AE",
             "fibre-1000",
+            "static-ip",
+            "router-5590-fiber",
             line1="9 Market Street",
             city="Manchester",
         )
-        run_to_activation(activated)  # activated; the worker starts billing
+        run(activated)  # activated; the worker starts billing
         flaky = submit(
             "Gus Retried",
             "gus@example.com",
             "FL1 1KY",
             "fibre-500",
+            "router-5590-fiber",
             line1="2 Brook Road",
             city="Flakeyford",
         )
-        run_to_activation(flaky)
-        for job in ProvisioningJob.objects.filter(order=flaky, status="pending"):
-            activation_attempt_run(job.pk)
-        billing_account_start(flaky.pk)
+        run_and_bill(flaky)  # the subscriber timed out once; the automatic retry succeeded
+        # Poolham has no static address left: one order waits in the exception queue on its
+        # static IP; on another the lead cancelled the static IP from the case, and the line
+        # and router were delivered and billed without it (partial).
+        pooled = submit(
+            "Lou Pooled",
+            "lou@example.com",
+            "PL1 1PH",
+            "fibre-500",
+            "static-ip",
+            line1="3 Pool Street",
+            city="Poolham",
+        )
+        run(pooled)
+        partial = submit(
+            "Mo Partial",
+            "mo@example.com",
+            "PL1 1PH",
+            "fibre-1000",
+            "static-ip",
+            "router-5590-fiber",
+            line1="8 Pool Street",
+            city="Poolham",
+        )
+        run(partial)
+        case = ExceptionCase.objects.get(order=partial, state=ExceptionCase.State.OPEN)
+        exception_case_cancel_item(
+            case,
+            item=OrderItem.objects.get(order=partial, offering=plans["static-ip"]),
+            acting_user=users["lead"],
+            reason="No static address free at Poolham; the customer takes the line without it.",
+        )
+        run_and_bill(partial)
         cancelled = submit(
             "Hana Cancelled",
             "hana@example.com",
             "SW1A 1AA",
             "fibre-40",
+            "static-ip",
             line1="8 The Mall",
             requested=today + datetime.timedelta(days=7),
         )
@@ -262,12 +371,12 @@ class Command(BaseCommand):
             "jo@example.com",
             "M1 1AE",
             "fibre-500",
+            "static-ip",
             line1="12 Deansgate",
             city="Manchester",
             via_api="CRM-20031",
         )
-        run_to_activation(from_crm)
-        billing_account_start(from_crm.pk)
+        run_and_bill(from_crm)
         submit(
             "Kit Later",
             "kit@example.com",
@@ -284,6 +393,7 @@ class Command(BaseCommand):
                 "ivo@example.com",
                 "LS1 4AP",
                 "fibre-40",
+                "router-7590-ax",
                 line1="1 Boar Lane",
                 city="Leeds",
             )

@@ -1,0 +1,174 @@
+"""(e) of `make bench`: SQL statements per order and orders/s for a 1-item order (the line) and a
+3-item order (line, static IP, router), at intake and through the whole plan.
+
+Intake is ``order_submit`` (the fulfilment message only enqueued, to a queue no worker reads).
+The whole plan is every outbox message the orders' work writes, run in this process exactly as
+a worker runs it (the Celery task through the outbox's start/complete bookkeeping), with the
+simulator's latency off so that the rate is the system's own: planning
+(``fulfilment_start``), each task (``scheduler.task_run``), billing per item, the installed
+base, the customer's e-mails and the hub's publications. Statements are counted by a
+connection execute wrapper (one per statement sent, a bulk insert counting one), apart from
+the bench's own reads of which messages are open. The figure to watch: intake and planning
+cost the same number of statements for 3 items (7 tasks) as for 1 item (4 tasks), because
+items and tasks are inserted in bulk; only running the tasks grows with them, by a constant
+per task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from scripts.bench import Catalog, Result
+
+_numbers = itertools.count(1)
+
+
+@dataclass
+class Counter:
+    statements: int = 0
+    by_task: dict[str, int] | None = None
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.statements += 1
+        return execute(sql, params, many, context)
+
+
+@contextlib.contextmanager
+def counting(counter: Counter) -> Iterator[None]:
+    from django.db import connection
+
+    with connection.execute_wrapper(counter):
+        yield
+
+
+def add_on_offerings() -> tuple[Any, Any]:
+    from orders.catalogue import specification_for
+    from orders.models import Plan, ProductKind
+
+    static_ip = Plan.objects.create(
+        code="bench-static-ip",
+        name="Static IP",
+        specification=specification_for(ProductKind.STATIC_IP),
+        monthly_price=Decimal("5.00"),
+    )
+    router = Plan.objects.create(
+        code="bench-router",
+        name="Fritz!Box 5590 Fiber",
+        specification=specification_for(ProductKind.ROUTER),
+        characteristic_values={"model": "Fritz!Box 5590 Fiber"},
+        technologies=["fttp"],
+        monthly_price=Decimal("4.00"),
+        one_time_price=Decimal("49.00"),
+    )
+    return static_ip, router
+
+
+def _submit(catalog: Catalog, add_ons: tuple[Any, ...]) -> Any:
+    from orders.services import CustomerDetails, order_submit
+    from orders.states import EventSource
+
+    n = next(_numbers)
+    return order_submit(
+        customer=CustomerDetails(
+            name=f"Bench Items {n}",
+            email=f"items-{n}@bench.example",
+            phone=f"08{n:09d}",
+            address_line1=f"{n} Items Road",
+            city="Benchford",
+            postcode=catalog.area.postcode,
+        ),
+        plan=catalog.plan,
+        add_ons=add_ons,
+        requested_activation_date=None,
+        channel=EventSource.SALES_PORTAL,
+        submitted_by=catalog.sales,
+    ).order
+
+
+def _drain(order_ids: list[str], counter: Counter) -> int:
+    """Run every open message of these orders as a worker would, until none is left (the
+    work writes more as it goes). Returns how many ran."""
+    from config.celery import app
+    from orders.models import OutboxMessage
+    from orders.outbox.dispatch import task_id_for
+
+    ran = 0
+    for _ in range(50):  # rounds: planning, then each wave of ready tasks, then billing...
+        due = list(
+            OutboxMessage.objects.filter(
+                order_id__in=order_ids, completed_at__isnull=True, failed_at__isnull=True
+            )
+            .order_by("pk")
+            .values_list("pk", "task_name", "kwargs")
+        )
+        if not due:
+            break
+        for pk, task_name, kwargs in due:
+            before = counter.statements
+            with counting(counter):
+                app.tasks[task_name].apply(kwargs=kwargs, task_id=task_id_for(pk))
+            assert counter.by_task is not None
+            counter.by_task[task_name] = (
+                counter.by_task.get(task_name, 0) + counter.statements - before
+            )
+            ran += 1
+    return ran
+
+
+def bench_items(catalog: Catalog, *, count: int, unread_queue: Any) -> Result:
+    """(e) statements per order and orders/s, 1 item against 3, intake and the whole plan."""
+    from django.test.utils import override_settings
+
+    from orders.models import Order
+    from orders.states import OrderStatus
+    from provisioning.models import FulfilmentTask
+
+    static_ip, router = add_on_offerings()
+    figures: list[str] = []
+    for label, add_ons in (("1 item ", ()), ("3 items", (static_ip, router))):
+        intake = Counter()
+        with unread_queue():
+            started = time.perf_counter()
+            with counting(intake):
+                orders = [_submit(catalog, add_ons) for _ in range(count)]
+            intake_s = time.perf_counter() - started
+        ids = [order.pk for order in orders]
+        work = Counter(by_task={})
+        # No simulated network latency: the figure is the system's own cost per order.
+        with unread_queue(), override_settings(NETWORK_SIMULATOR_LATENCY_MS=0):
+            started = time.perf_counter()
+            ran = _drain(ids, work)
+            work_s = time.perf_counter() - started
+        assert work.by_task is not None
+        completed = Order.objects.filter(pk__in=ids, status=OrderStatus.COMPLETED).count()
+        tasks = FulfilmentTask.objects.filter(order_id__in=ids).count()
+        per_task = work.by_task.get("provisioning.run_task", 0) / max(tasks, 1)
+        figures += [
+            f"{label}: intake {intake.statements / count:.1f} statements/order, "
+            f"{count / intake_s:.1f} orders/s",
+            f"{label}: whole plan ({tasks // count} tasks, {ran // count} messages/order, "
+            f"{completed}/{count} completed) {work.statements / count:.1f} statements/order, "
+            f"{count / work_s:.1f} orders/s",
+            f"{label}:   planning {work.by_task.get('provisioning.fulfil_order', 0) / count:.1f}"
+            f" statements/order; each task {per_task:.1f}; billing and products "
+            f"{work.by_task.get('billing.start_billing', 0) / count:.1f}; the rest "
+            + ", ".join(
+                f"{name} {n / count:.1f}"
+                for name, n in sorted(work.by_task.items())
+                if name
+                not in (
+                    "provisioning.fulfil_order",
+                    "provisioning.run_task",
+                    "billing.start_billing",
+                )
+            ),
+        ]
+    return Result(
+        f"(e) items: {count} orders of 1 item and of 3 items, statements counted", figures
+    )
