@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0001_initial"),
+        ("inventory", "0002_products_from_completed_orders"),
         ("orders", "0012_catalogue_specifications_and_order_items"),
     ]
 
