@@ -213,24 +213,35 @@ def task_states(order: Order) -> dict[str, str]:
     return dict(FulfilmentTask.objects.filter(order=order).values_list("key", "state"))
 
 
+# How the support page's plan section starts each task's state (templates/includes/
+# fulfilment_plan.html).
+TASK_STATE_TEXT = {
+    TaskState.DONE: "Done",
+    TaskState.RUNNING: "Running",
+    TaskState.WAITING: "Waiting on",
+    TaskState.READY: "Ready",
+    TaskState.FAILED: "Failed",
+    TaskState.CANCELLED: "Cancelled",
+}
+
+
 def expect_support_view_shows_plan(
     page: Page, order: Order, *, status: str, items: dict[str, str], tasks: dict[str, str]
 ) -> None:
     """What the support order page (open in ``page``) shows of the order's fulfilment plan:
     the order's status, each item's state (``items``: item id -> ItemState) and each task's
-    (``tasks``: task key -> TaskState). Waits for the page's live updates.
-
-    On this branch the support page shows items only through their state-change events
-    ("Item 2 (Fibre router): held (a task failed) -> completed.") and no tasks, so the tasks are
-    checked in the task table. INTEGRATOR: once the support page's plan section (branch staff)
-    is merged, assert here each item's row and each task's row and state in that section, in
-    place of the event lines and of the task-table check."""
+    (``tasks``: task key -> TaskState), read from the page's plan section. Waits for the page's
+    live updates."""
     expect(page.get_by_test_id("order-status")).to_have_text(status)
-    events = page.get_by_test_id("events-panel")
-    for item in order.items.select_related("offering"):
-        state = ItemState(items[item.item_id]).label.lower()
-        line = rf"Item {item.item_id} \({re.escape(item.offering.name)}\): [^.]* -> "
-        expect(events).to_contain_text(re.compile(line + re.escape(state) + r"\."))
+    plan = page.get_by_test_id("fulfilment-plan")
+    for item_id, state in items.items():
+        expect(
+            plan.get_by_test_id(f"plan-item-{item_id}").get_by_test_id("item-state")
+        ).to_have_text(ItemState(state).label)
+    for key, state in tasks.items():
+        expect(plan.get_by_test_id(f"task-{key}").get_by_test_id("task-state")).to_contain_text(
+            re.compile(r"^\s*" + re.escape(TASK_STATE_TEXT[TaskState(state)]))
+        )
     assert task_states(order) == tasks
 
 
