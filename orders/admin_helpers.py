@@ -199,3 +199,24 @@ def render_action_page(
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/action_form_page.html", context)
+
+
+class OrderFilter(admin.SimpleListFilter):
+    """``?order=<order ID in any form>``: the rows of one order. Shown only while in use; the
+    exception case page links here."""
+
+    title = "order"
+    parameter_name = "order"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        value = self.value()
+        if not value:
+            return []
+        try:
+            return [(value, order_id.display(order_id.normalize(value)))]
+        except order_id.InvalidOrderId:
+            return [(value, f"{value} (not an order ID)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return order_id_matches(queryset, value, field="order_id") if value else queryset

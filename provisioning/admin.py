@@ -24,22 +24,20 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from guardian.shortcuts import get_objects_for_user
 
-from orders import order_id
 from orders.access import restrict_by_order
 from orders.admin_helpers import (
     SERVICE_REFUSALS,
     ActionRow,
     OrderIdSearchMixin,
     ReadOnlyAdmin,
-    ReadOnlyTabularInline,
     SelectedRowsActionMixin,
-    order_id_matches,
     order_link,
     refusal_message,
     render_action_page,
 )
 from orders.selectors import order_recent_events
 from orders.states import ItemState
+from provisioning import admin_tasks  # noqa: F401  (registers the fulfilment task admin)
 from provisioning.forms import (
     AssignCaseForm,
     CancelItemForm,
@@ -47,7 +45,7 @@ from provisioning.forms import (
     case_assignable_users,
     person_label,
 )
-from provisioning.models import ExceptionCase, FulfilmentTask, TaskAttempt
+from provisioning.models import ExceptionCase
 from provisioning.selectors import (
     CASE_AGE_BUCKETS,
     order_exception_cases,
@@ -177,27 +175,6 @@ class AgeFilter(admin.SimpleListFilter):
         if less_than is not None:
             queryset = queryset.filter(opened_at__gt=now - less_than)
         return queryset
-
-
-class OrderFilter(admin.SimpleListFilter):
-    """``?order=<order ID in any form>``: the rows of one order. Shown only while in use; the
-    exception case page links here."""
-
-    title = "order"
-    parameter_name = "order"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        value = self.value()
-        if not value:
-            return []
-        try:
-            return [(value, order_id.display(order_id.normalize(value)))]
-        except order_id.InvalidOrderId:
-            return [(value, f"{value} (not an order ID)")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        return order_id_matches(queryset, value, field="order_id") if value else queryset
 
 
 # --- the exception queue ------------------------------------------------------------------------
@@ -679,79 +656,3 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
             + f"?order={order.pk}",
             "other_cases": [c for c in order_exception_cases(order) if c.pk != case.pk],
         }
-
-
-# --- fulfilment tasks ---------------------------------------------------------------------------
-class TaskAttemptInline(ReadOnlyTabularInline):
-    model = TaskAttempt
-    fields = (
-        "number",
-        "trigger",
-        "outcome",
-        "requested_by",
-        "worker",
-        "network_reference",
-        "error_code",
-        "error_message",
-        "transient",
-        "started_at",
-        "finished_at",
-    )
-    readonly_fields = fields
-    ordering = ("number",)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # The attempts are part of the task: whoever may see the task sees its retry log.
-        return request.user.has_perm("provisioning.view_fulfilmenttask")
-
-
-@admin.register(FulfilmentTask)
-class FulfilmentTaskAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
-    change_form_template = "admin/backoffice_change_form.html"
-    list_display = (
-        "pk",
-        "order_display",
-        "key",
-        "task_type",
-        "mode",
-        "state",
-        "attempts",
-        "error_code",
-        "ready_at",
-        "started_at",
-        "finished_at",
-    )
-    list_display_links = ("pk",)
-    list_select_related = ("order",)
-    list_filter = ("state", "mode", "task_type", "error_code", OrderFilter)
-    search_fields = ("^order__id",)
-    ordering = ("-created_at", "-pk")
-    inlines = (TaskAttemptInline,)
-    fields = (
-        "order_display",
-        "key",
-        "task_type",
-        "mode",
-        "is_ponr",
-        "depends_on",
-        "state",
-        "attempts",
-        "network_reference",
-        "result",
-        "error_code",
-        "error_message",
-        "done_by",
-        "note",
-        "created_at",
-        "ready_at",
-        "started_at",
-        "finished_at",
-    )
-    readonly_fields = ("order_display",)
-
-    @admin.display(description="order", ordering="order__id")
-    def order_display(self, task: FulfilmentTask) -> str:
-        return order_link(task.order)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[FulfilmentTask]:
-        return restrict_by_order(super().get_queryset(request), request.user)
