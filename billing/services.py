@@ -60,7 +60,6 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
         start = order.activation_date
         charges = [_charge(item, default_start=start) for item in delivered]
         monthly = sum((charge.recurring_price for charge in charges), Decimal("0.00"))
-        first_end, first_amount = first_period(start, monthly)
         account = BillingAccount.objects.create(
             order=order,
             customer=order.customer,
@@ -68,12 +67,11 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
             monthly_price=monthly,
             currency=order.currency,
             start_date=start,
-            first_period_end=first_end,
+            first_period_end=first_period(start, monthly)[0],
+            # Each item prorated from its own activation date, summed.
             first_period_amount=sum(
                 (charge.first_period_amount for charge in charges), Decimal("0.00")
-            )
-            if charges
-            else first_amount,
+            ),
             ordered_plan=order.plan,
             ordered_monthly_price=sum(
                 (item.recurring_price for item in delivered), Decimal("0.00")

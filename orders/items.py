@@ -121,19 +121,18 @@ def _item_problem(
 def items_create(order: Order, items: Sequence[ItemRequest]) -> list[OrderItem]:
     """Write the order's items, prices as ordered: two inserts (the line, then its add-ons)
     however many items there are."""
-    line_requests = [item for item in items if item.relies_on is None]
+    numbered = list(enumerate(items, start=1))
     rows = OrderItem.objects.bulk_create(
-        [_row(order, item, items.index(item) + 1, parent=None) for item in line_requests]
+        [_row(order, item, n, parent=None) for n, item in numbered if item.relies_on is None]
     )
     parents = {row.item_id: row for row in rows}
-    add_ons = [item for item in items if item.relies_on is not None]
+    add_ons = [
+        _row(order, item, n, parent=parents[item.relies_on])
+        for n, item in numbered
+        if item.relies_on is not None
+    ]
     if add_ons:
-        rows += OrderItem.objects.bulk_create(
-            [
-                _row(order, item, items.index(item) + 1, parent=parents[item.relies_on or ""])
-                for item in add_ons
-            ]
-        )
+        rows += OrderItem.objects.bulk_create(add_ons)
     return sorted(rows, key=lambda row: row.position)
 
 

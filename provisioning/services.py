@@ -132,7 +132,7 @@ def exception_case_follow_task_done(
             case,
             resolution=ExceptionCase.Resolution.RETRY_SUCCEEDED,
             actor=actor,
-            note=f"The retried task{'s' if case.failure_count > 1 else ''} succeeded.",
+            note="Every failed task succeeded on its retry.",
         )
 
 

@@ -17,7 +17,7 @@ from orders.models import Plan
 from tests.factories import PlanFactory
 from tests.tmf.conftest import TMF620, ApiCaller
 from tests.tmf.schema import assert_each_valid, assert_valid
-from tmf.productorder.representation import offering_path as order_offering_path
+from tmf.catalog.representation import offering_path as order_offering_path
 
 pytestmark = pytest.mark.django_db
 

@@ -38,7 +38,7 @@ from django.urls import reverse
 from rest_framework.request import Request
 
 from inventory.models import Product
-from tmf.catalog.representation import offering_ref
+from tmf.catalog.representation import offering_ref, specification_ref
 from tmf.common import absolute, drop_empty, iso
 from tmf.productorder.representation import place_value
 
@@ -59,12 +59,6 @@ SERIAL_NUMBER = "cpeSerial"
 
 def product_path(product_id: object) -> str:
     return reverse("tmf637:product-detail", args=[str(product_id)])
-
-
-def _specification_path(code: str) -> str:
-    # TMF620 fixes the path of a specification (/productSpecification/{id}) under its base.
-    offerings = reverse("tmf620:product-offering-list")
-    return f"{offerings.rsplit('/', 1)[0]}/productSpecification/{code}"
 
 
 def _value_type(value: object) -> str:
@@ -158,13 +152,7 @@ def product_representation(product: Product, request: Request | None = None) -> 
         "terminationDate": iso(product.termination_date),
         "productSerialNumber": (product.network_identifiers or {}).get(SERIAL_NUMBER),
         "productOffering": offering_ref(product.offering, request),
-        "productSpecification": {
-            "id": specification.code,
-            "href": absolute(request, _specification_path(specification.code)),
-            "name": specification.name,
-            "version": specification.version,
-            "@referredType": "ProductSpecification",
-        },
+        "productSpecification": specification_ref(specification, request),
         "productCharacteristic": _characteristics(product),
         "productPrice": _prices(product),
         "productRelationship": _relationships(product, request),

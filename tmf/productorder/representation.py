@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import estimated_activation_date
 from orders.states import TMF_ITEM_STATE, TMF_STATE, EventSource, ItemState, OrderStatus
+from tmf.catalog.representation import offering_ref
 from tmf.common import absolute, drop_empty, iso
 from tmf.models import CancelProductOrder
 
@@ -33,20 +34,15 @@ PLACE_ROLE = "installationAddress"
 COUNTRY = "GB"
 ORDER_CATEGORY = "residential"
 RELIES_ON = "reliesOn"
-# TMF637 Product Inventory's product resource (tmf/inventory serves it).
-INVENTORY_PRODUCT_PATH = "/tmf-api/productInventory/v4/product/"
 
 
 def product_order_path(order_id: str) -> str:
     return reverse("tmf622:product-order-detail", args=[order_id])
 
 
-def offering_path(code: str) -> str:
-    return reverse("tmf620:product-offering-detail", args=[code])
-
-
 def inventory_product_path(product_id: str) -> str:
-    return f"{INVENTORY_PRODUCT_PATH}{product_id}"
+    """TMF637's product (tmf/inventory serves it; its representation imports this module)."""
+    return reverse("tmf637:product-detail", args=[product_id])
 
 
 def party_ref(order: Order) -> dict[str, Any]:
@@ -209,12 +205,7 @@ def item_representation(
         "action": item.action,
         "quantity": item.quantity,
         "state": TMF_ITEM_STATE[ItemState(item.state)],
-        "productOffering": {
-            "id": offering.code,
-            "href": absolute(request, offering_path(offering.code)),
-            "name": offering.name,
-            "@referredType": "ProductOffering",
-        },
+        "productOffering": offering_ref(offering, request),
         "product": _product(order, item, request),
         "itemPrice": item_prices(item),
         "@type": "ProductOrderItem",
