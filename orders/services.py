@@ -416,10 +416,13 @@ def _order_pk(order: Order | str) -> str:
 
 def order_lock(order_pk: str) -> Order:
     """The order row, locked for the rest of the current transaction. Only the order's own row
-    (FOR UPDATE OF): its plan and customer are read with it, not locked, so that orders of one
-    plan or one customer never wait for each other."""
+    (OF self): its plan and customer are read with it, not locked, so that orders of one plan or
+    one customer never wait for each other. FOR NO KEY UPDATE, because the order's key never
+    changes: rows that refer to the order (its events, tasks, attempts, messages) can still be
+    written by others meanwhile. A plain FOR UPDATE would make each such insert wait for the
+    holder, and a holder that then waits for the inserting worker's task row deadlocks."""
     return (
-        Order.objects.select_for_update(of=("self",))
+        Order.objects.select_for_update(of=("self",), no_key=True)
         .select_related("plan", "customer")
         .get(pk=order_pk)
     )

@@ -37,6 +37,7 @@ from orders import events as order_events
 from orders import services as order_services
 from orders.fulfilment import TaskMode, TaskType, decompose, ready_keys
 from orders.models import Order, OrderItem
+from orders.outages import atomic_retrying_conflicts
 from orders.outbox import RetryLater, outbox_enqueue_many
 from orders.outbox.work import outbox_work_done
 from orders.states import ITEM_CLOSED_STATES, EventSource, ItemState, OrderStatus
@@ -80,7 +81,7 @@ def _items(order: Order) -> list[OrderItem]:
 def _tasks(order: Order, *, lock: bool = False) -> list[FulfilmentTask]:
     query = FulfilmentTask.objects.filter(order=order).order_by("pk")
     if lock:
-        query = query.select_for_update()
+        query = query.select_for_update(no_key=True)  # see orders.services.order_lock
     return list(query)
 
 
@@ -267,7 +268,7 @@ def task_run(
     running by a worker that died fails as WORKER_LOST (see ``_attempt_lost``)."""
     with transaction.atomic():
         task = (
-            FulfilmentTask.objects.select_for_update(of=("self",))
+            FulfilmentTask.objects.select_for_update(of=("self",), no_key=True)
             .select_related("order__service_area", "order__plan", "item__offering")
             .get(pk=task_id)
         )
@@ -325,72 +326,78 @@ def _attempt_lost(task: FulfilmentTask) -> bool:
 
 
 def _task_finish(task_id: int, attempt_id: int, outcome: TaskResult) -> FulfilmentTask:
+    """Record the outcome of an attempt. The network has acted on it and it cannot be had
+    again: a transaction the database rolls back over a conflict with another worker's is run
+    again rather than leave the task marked running until its lease is over."""
+    return atomic_retrying_conflicts(lambda: _task_record(task_id, attempt_id, outcome))
+
+
+def _task_record(task_id: int, attempt_id: int, outcome: TaskResult) -> FulfilmentTask:
     from provisioning import services  # the exception queue; it imports this module
 
-    with transaction.atomic():
-        order = order_services.order_lock(
-            FulfilmentTask.objects.values_list("order_id", flat=True).get(pk=task_id)
-        )
-        tasks = _tasks(order, lock=True)
-        task = next(t for t in tasks if t.pk == task_id)
-        attempt = TaskAttempt.objects.select_for_update().get(pk=attempt_id)
-        outbox_work_done()  # the outcome and the message's completion commit together
-        if task.state != TaskState.RUNNING or attempt.outcome != TaskAttempt.Outcome.RUNNING:
-            return task  # someone decided meanwhile (cancelled, recorded lost); it stands
-        now = timezone.now()
-        attempt.finished_at = now
-        attempt.network_reference = outcome.network_reference[:120]
-        attempt.error_code, attempt.error_message = outcome.error_code, outcome.error_message
-        attempt.transient = outcome.transient
-        task.finished_at = task.state_changed_at = now
-        items = _items(order)
-        if outcome.ok:
-            attempt.outcome = TaskAttempt.Outcome.SUCCEEDED
-            attempt.save()
-            task.state = TaskState.DONE
-            task.network_reference = outcome.network_reference[:120]
-            task.result = dict(outcome.identifiers)
-            task.error_code, task.error_message = "", ""
-            task.save()
-            order_events.task_done(
-                order=order,
-                task_key=task.key,
-                task_label=task.get_task_type_display(),
-                attempt=attempt.number,
-                reference=task.network_reference,
-            )
-            _advance(order, tasks, items)
-            services.exception_case_follow_task_done(order, tasks, actor=attempt.requested_by)
-            return task
-        attempt.outcome = TaskAttempt.Outcome.FAILED
+    order = order_services.order_lock(
+        FulfilmentTask.objects.values_list("order_id", flat=True).get(pk=task_id)
+    )
+    tasks = _tasks(order, lock=True)
+    task = next(t for t in tasks if t.pk == task_id)
+    attempt = TaskAttempt.objects.select_for_update().get(pk=attempt_id)
+    outbox_work_done()  # the outcome and the message's completion commit together
+    if task.state != TaskState.RUNNING or attempt.outcome != TaskAttempt.Outcome.RUNNING:
+        return task  # someone decided meanwhile (cancelled, recorded lost); it stands
+    now = timezone.now()
+    attempt.finished_at = now
+    attempt.network_reference = outcome.network_reference[:120]
+    attempt.error_code, attempt.error_message = outcome.error_code, outcome.error_message
+    attempt.transient = outcome.transient
+    task.finished_at = task.state_changed_at = now
+    items = _items(order)
+    if outcome.ok:
+        attempt.outcome = TaskAttempt.Outcome.SUCCEEDED
         attempt.save()
-        task.error_code, task.error_message = outcome.error_code, outcome.error_message
-        in_series = _auto_attempts_in_series(task)
-        will_retry = (
-            outcome.transient
-            and in_series < settings.PROVISIONING_MAX_AUTO_ATTEMPTS
-            and order.status == OrderStatus.PROVISIONING
-        )
-        order_events.task_failed(
+        task.state = TaskState.DONE
+        task.network_reference = outcome.network_reference[:120]
+        task.result = dict(outcome.identifiers)
+        task.error_code, task.error_message = "", ""
+        task.save()
+        order_events.task_done(
             order=order,
             task_key=task.key,
             task_label=task.get_task_type_display(),
             attempt=attempt.number,
-            error_code=outcome.error_code,
-            error_message=outcome.error_message,
-            will_retry=will_retry,
+            reference=task.network_reference,
         )
-        if will_retry:
-            task.state = TaskState.READY
-            task.save()
-            backoff = settings.PROVISIONING_RETRY_BACKOFF_SECONDS * 2 ** (in_series - 1)
-            _send(order, [task], trigger=TaskAttempt.Trigger.AUTO_RETRY, countdown=backoff)
-            return task
-        task.state = TaskState.FAILED
-        task.save()
-        _items_follow(order, tasks, items)
-        services.exception_case_for_task(order, task)
+        _advance(order, tasks, items)
+        services.exception_case_follow_task_done(order, tasks, actor=attempt.requested_by)
         return task
+    attempt.outcome = TaskAttempt.Outcome.FAILED
+    attempt.save()
+    task.error_code, task.error_message = outcome.error_code, outcome.error_message
+    in_series = _auto_attempts_in_series(task)
+    will_retry = (
+        outcome.transient
+        and in_series < settings.PROVISIONING_MAX_AUTO_ATTEMPTS
+        and order.status == OrderStatus.PROVISIONING
+    )
+    order_events.task_failed(
+        order=order,
+        task_key=task.key,
+        task_label=task.get_task_type_display(),
+        attempt=attempt.number,
+        error_code=outcome.error_code,
+        error_message=outcome.error_message,
+        will_retry=will_retry,
+    )
+    if will_retry:
+        task.state = TaskState.READY
+        task.save()
+        backoff = settings.PROVISIONING_RETRY_BACKOFF_SECONDS * 2 ** (in_series - 1)
+        _send(order, [task], trigger=TaskAttempt.Trigger.AUTO_RETRY, countdown=backoff)
+        return task
+    task.state = TaskState.FAILED
+    task.save()
+    _items_follow(order, tasks, items)
+    services.exception_case_for_task(order, task)
+    return task
 
 
 def _auto_attempts_in_series(task: FulfilmentTask) -> int:

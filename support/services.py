@@ -36,7 +36,7 @@ def ticket_open(*, order: Order, customer_user: User, subject: str, message: str
     MAX_OPEN_TICKETS_PER_ORDER open tickets.
     """
     # Lock the order so two posts at once cannot both pass the open-ticket count.
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     open_count = SupportTicket.objects.filter(
         order=locked, status=SupportTicket.Status.OPEN
     ).count()
