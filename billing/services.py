@@ -1,4 +1,5 @@
-"""Starting the bill. Idempotent: an order gets exactly one billing account."""
+"""Starting the bill. Idempotent: an order gets exactly one billing account, or, for add-ons on
+a live line, its charges on that line's account."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import BillingAccount, BillingCharge, BillingWaiver
+from inventory.models import Product
 from orders import events as order_events
 from orders import overrides
 from orders import services as order_services
 from orders.models import Order, OrderItem
-from orders.states import FINAL_STATES, EventSource, ItemState, OrderStatus
+from orders.states import FINAL_STATES, EventSource, ItemAction, ItemState, OrderStatus
 from orders.system_actors import audit_actor
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
         existing = BillingAccount.objects.filter(order_id=order.pk).first()
         if existing is not None:
             return existing
+        charged = BillingCharge.objects.filter(item__order_id=order.pk).first()
+        if charged is not None:  # add-ons billed on their line's account already
+            return charged.account
         if order.status != OrderStatus.ACTIVATED or order.activation_date is None:
             logger.warning("billing not started for %s: order is %s", order.pk, order.status)
             return None
@@ -55,10 +60,16 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
         if waiver is not None:
             _complete_without_billing(order, waiver)
             return None
-        items = list(order.items.select_related("offering").order_by("position"))
+        all_items = list(order.items.select_related("offering").order_by("position"))
+        items = [item for item in all_items if item.delivers]
         delivered = [item for item in items if item.state == ItemState.COMPLETED]
         start = order.activation_date
         charges = [_charge(item, default_start=start) for item in delivered]
+        line_account = _live_line_account(all_items)
+        if line_account is not None:
+            return _add_to_account(
+                order, line_account, charges, not_delivered=len(items) - len(delivered)
+            )
         monthly = sum((charge.recurring_price for charge in charges), Decimal("0.00"))
         account = BillingAccount.objects.create(
             order=order,
@@ -102,6 +113,45 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
         return account
 
 
+def _live_line_account(items: list[OrderItem]) -> BillingAccount | None:
+    """The billing account of the live line the order's add-ons went on, if the line is
+    billed: add-ons are charged on their line's bill."""
+    refs = [item.product_ref for item in items if not item.delivers and item.product_ref]
+    if not refs:
+        return None
+    line = Product.objects.filter(pk=refs[0]).only("order_id").first()
+    if line is None:
+        return None
+    return BillingAccount.objects.select_for_update().filter(order_id=line.order_id).first()
+
+
+def _add_to_account(
+    order: Order, account: BillingAccount, charges: list[BillingCharge], *, not_delivered: int
+) -> BillingAccount:
+    """Bill an add-on order's delivered items on their line's account: each charge from its own
+    activation date, the account's monthly total raised by theirs, and the order completed."""
+    for charge in charges:
+        charge.account = account
+    BillingCharge.objects.bulk_create(charges)
+    added = sum((charge.recurring_price for charge in charges), Decimal("0.00"))
+    once = sum((charge.one_time_price for charge in charges), Decimal("0.00"))
+    account.monthly_price += added
+    account.save(update_fields=["monthly_price"])
+    start = order.activation_date
+    assert start is not None
+    order_events.billing_started(order=order, account_id=account.pk, start_date=start.isoformat())
+    order_services.order_complete(
+        order,
+        reason=f"Added to billing account {account.pk} (order {account.order_id}) from "
+        f"{start.isoformat()}: {added} {order.currency}/month more, "
+        f"{account.monthly_price} {order.currency}/month in all"
+        + (f", plus {once} {order.currency} one-time on the next bill" if once else "")
+        + (f"; {not_delivered} item(s) not delivered, not billed." if not_delivered else "."),
+        partial=not_delivered > 0,
+    )
+    return account
+
+
 def _charge(item: OrderItem, *, default_start: datetime.date) -> BillingCharge:
     """An item's charges as ordered, from its own activation date."""
     start = timezone.localdate(item.completed_at) if item.completed_at else default_start
@@ -120,13 +170,14 @@ def _charge(item: OrderItem, *, default_start: datetime.date) -> BillingCharge:
 
 def _complete_without_billing(order: Order, waiver: BillingWaiver) -> None:
     who = waiver.waived_by.get_username() if waiver.waived_by else "a person no longer here"
-    delivered = order.items.filter(state=ItemState.COMPLETED).count()
+    ordered = order.items.filter(action=ItemAction.ADD)
+    delivered = ordered.filter(state=ItemState.COMPLETED).count()
     order_services.order_complete(
         order,
         actor=waiver.waived_by,
         source=EventSource.BILLING,
         reason=f"Activated; billing waived by {who}: {waiver.reason} No billing account.",
-        partial=delivered < order.items.count(),
+        partial=delivered < ordered.count(),
     )
 
 

@@ -7,3 +7,7 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory import receivers  # noqa: F401
+        from inventory.selectors import live_line
+        from orders.installed_base import live_line_lookup_register
+
+        live_line_lookup_register(live_line)

@@ -151,6 +151,12 @@ class PlannedItem(Protocol):
     def parent_item_id(self) -> str | None: ...
 
     @property
+    def parent_in_service(self) -> bool:
+        """The item goes on a line that is live already (not planned with it): its ``parent.*``
+        steps are done."""
+        ...
+
+    @property
     def plan(self) -> Sequence[Mapping[str, Any]]: ...
 
 
@@ -170,7 +176,9 @@ def task_key(item_id: str, task: str) -> str:
 
 def decompose(items: Sequence[PlannedItem], *, manual: bool = False) -> list[TaskDraft]:
     """One task per step of each item's plan, dependencies resolved across items into one graph
-    per order. ``manual``: the network here is not automated, so every step is a person's."""
+    per order. ``manual``: the network here is not automated, so every step is a person's. An
+    item on a line in service has its ``parent.*`` dependencies met (the line was reserved,
+    subscribed and activated by the order that delivered it)."""
     drafts: dict[str, TaskDraft] = {}
     for item in items:
         for step in plan_steps(item.plan):
@@ -186,9 +194,11 @@ def decompose(items: Sequence[PlannedItem], *, manual: bool = False) -> list[Tas
         for step in plan_steps(item.plan):
             key = task_key(item.item_id, step.task)
             for ref in step.depends_on:
-                drafts[key].depends_on.append(_resolve(ref, item))
+                if not (ref.startswith(PARENT) and item.parent_in_service):
+                    drafts[key].depends_on.append(_resolve(ref, item))
             for ref in step.before:
-                drafts[_resolve(ref, item)].depends_on.append(key)
+                if not (ref.startswith(PARENT) and item.parent_in_service):
+                    drafts[_resolve(ref, item)].depends_on.append(key)
     graph = {key: draft.depends_on for key, draft in drafts.items()}
     if _cycle(graph) or any(up not in drafts for ups in graph.values() for up in ups):
         raise ValueError("the order's items do not form a valid task graph")

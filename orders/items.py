@@ -7,25 +7,31 @@ rule it breaks (``ItemsInvalid.item_errors``, keyed by the request's item id).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import timezone
+
 from orders.errors import OrderError
+from orders.installed_base import LiveLine, live_line
 from orders.models import Order, OrderItem, Plan, ProductKind, ServiceArea
-from orders.states import ItemAction
+from orders.states import ItemAction, ItemState
 
 
 @dataclass(frozen=True)
 class ItemRequest:
     """One item as asked for: its id within the order, the offering, and the id of the item it
-    relies on (None for the line)."""
+    relies on (None for the line). The customer's live line, named for add-ons to go on, is an
+    item with action ``noChange`` and its product's id."""
 
     item_id: str
     offering: Plan
     relies_on: str | None = None
     quantity: int = 1
     action: str = ItemAction.ADD
+    product_id: uuid.UUID | None = None
 
 
 class ItemsInvalid(OrderError):
@@ -44,13 +50,48 @@ def items_for(line: Plan, add_ons: Sequence[Plan] = ()) -> list[ItemRequest]:
     ]
 
 
-def items_check(items: Sequence[ItemRequest], area: ServiceArea | None) -> ItemRequest:
+def items_for_live_line(line: LiveLine, add_ons: Sequence[Plan]) -> list[ItemRequest]:
+    """The items of an order for add-ons on a live line: the line as item 1 (no change)."""
+    return [
+        ItemRequest("1", line.offering, action=ItemAction.NO_CHANGE, product_id=line.product_id),
+        *(ItemRequest(str(n), offering, relies_on="1") for n, offering in enumerate(add_ons, 2)),
+    ]
+
+
+def live_line_for(items: Sequence[ItemRequest]) -> LiveLine | None:
+    """The live line the items name (their ``noChange`` item), or None for a new line. Raises
+    ItemsInvalid, naming the item, when the product is not a line in service."""
+    named = [item for item in items if item.action == ItemAction.NO_CHANGE]
+    if not named:
+        return None
+    item = named[0]
+    if item.product_id is None:
+        raise ItemsInvalid(
+            {item.item_id: "An item with action 'noChange' names the live product (product.id)."}
+        )
+    line = live_line(item.product_id)
+    if line is None:
+        raise ItemsInvalid(
+            {item.item_id: f"Product {item.product_id} is not a line in the installed base."}
+        )
+    if not line.is_active:
+        raise ItemsInvalid(
+            {item.item_id: f"{line.name} is {line.status}: add-ons go on an active line only."}
+        )
+    return line
+
+
+def items_check(
+    items: Sequence[ItemRequest], area: ServiceArea | None, *, live: LiveLine | None = None
+) -> ItemRequest:
     """Check the combination; return the line (the internet access item). Raises ItemsInvalid
     naming every item that breaks a rule:
 
-    - exactly one internet access item, relying on nothing;
-    - each add-on relies on an internet access item of the same order, and appears once;
-    - quantity 1, action ``add``, the offering on sale and deliverable at the address.
+    - exactly one internet access item, relying on nothing: a new line (action ``add``), or
+      the customer's ``live`` line (``noChange``, with at least one add-on to go on it);
+    - each add-on relies on an internet access item of the same order, and appears once, and
+      once on the line with what is live on it already;
+    - quantity 1, the offering on sale and deliverable at the address.
     """
     errors: dict[str, str] = {}
     by_id = {item.item_id: item for item in items}
@@ -62,6 +103,8 @@ def items_check(items: Sequence[ItemRequest], area: ServiceArea | None) -> ItemR
     elif len(lines) > 1:
         for extra in lines[1:]:
             errors[extra.item_id] = "An order holds one internet access line."
+    if live is not None and not any(item.offering.is_add_on for item in items):
+        errors["order"] = f"An order for {live.name}, which is live, needs an add-on to add."
     seen_kinds: dict[str, str] = {}
     for item in items:
         problem = _item_problem(item, by_id, area)
@@ -70,7 +113,11 @@ def items_check(items: Sequence[ItemRequest], area: ServiceArea | None) -> ItemR
             continue
         if item.offering.is_add_on:
             kind = item.offering.kind
-            if kind in seen_kinds:
+            if live is not None and kind in live.add_on_kinds:
+                errors[item.item_id] = (
+                    f"{live.name} has a {item.offering.specification.name.lower()} already."
+                )
+            elif kind in seen_kinds:
                 errors[item.item_id] = (
                     f"Only one {item.offering.specification.name.lower()} per line "
                     f"(item {seen_kinds[kind]} is one)."
@@ -85,6 +132,10 @@ def _item_problem(
     item: ItemRequest, by_id: dict[str, ItemRequest], area: ServiceArea | None
 ) -> str:
     offering = item.offering
+    if item.action == ItemAction.NO_CHANGE:
+        if offering.kind != ProductKind.INTERNET_ACCESS or item.relies_on is not None:
+            return "Only the live line an order's add-ons go on can be named with 'noChange'."
+        return ""  # live already: not sold again, not checked against today's network
     if item.action != ItemAction.ADD:
         return f"Action '{item.action}' is not available on a new order; use 'add'."
     if item.quantity != 1:
@@ -118,12 +169,19 @@ def _item_problem(
     return ""
 
 
-def items_create(order: Order, items: Sequence[ItemRequest]) -> list[OrderItem]:
+def items_create(
+    order: Order, items: Sequence[ItemRequest], *, live: LiveLine | None = None
+) -> list[OrderItem]:
     """Write the order's items, prices as ordered: two inserts (the line, then its add-ons)
-    however many items there are."""
+    however many items there are. The ``live`` line is written completed, with the identifiers
+    the network knows it by, at no price: this order delivers only what goes on it."""
     numbered = list(enumerate(items, start=1))
     rows = OrderItem.objects.bulk_create(
-        [_row(order, item, n, parent=None) for n, item in numbered if item.relies_on is None]
+        [
+            _row(order, item, n, parent=None, live=live)
+            for n, item in numbered
+            if item.relies_on is None
+        ]
     )
     parents = {row.item_id: row for row in rows}
     add_ons = [
@@ -136,7 +194,31 @@ def items_create(order: Order, items: Sequence[ItemRequest]) -> list[OrderItem]:
     return sorted(rows, key=lambda row: row.position)
 
 
-def _row(order: Order, item: ItemRequest, position: int, *, parent: OrderItem | None) -> OrderItem:
+def _row(
+    order: Order,
+    item: ItemRequest,
+    position: int,
+    *,
+    parent: OrderItem | None,
+    live: LiveLine | None = None,
+) -> OrderItem:
+    if item.action == ItemAction.NO_CHANGE and live is not None:
+        return OrderItem(
+            order=order,
+            item_id=item.item_id,
+            position=position,
+            offering=item.offering,
+            action=item.action,
+            quantity=item.quantity,
+            recurring_price=Decimal("0.00"),
+            one_time_price=Decimal("0.00"),
+            currency=item.offering.currency,
+            state=ItemState.COMPLETED,
+            state_changed_at=order.submitted_at,
+            completed_at=timezone.now(),
+            network_identifiers=dict(live.network_identifiers),
+            product_ref=live.product_id,
+        )
     return OrderItem(
         order=order,
         item_id=item.item_id,
@@ -153,7 +235,9 @@ def _row(order: Order, item: ItemRequest, position: int, *, parent: OrderItem | 
 
 
 def items_totals(items: Sequence[ItemRequest]) -> tuple[Decimal, Decimal]:
-    """Per month and due now, as these items would be ordered today."""
-    monthly = sum((item.offering.monthly_price * item.quantity for item in items), Decimal("0"))
-    once = sum((item.offering.one_time_price * item.quantity for item in items), Decimal("0"))
+    """Per month and due now, as these items would be ordered today (a live line they go on is
+    not charged again)."""
+    ordered = [item for item in items if item.action != ItemAction.NO_CHANGE]
+    monthly = sum((item.offering.monthly_price * item.quantity for item in ordered), Decimal("0"))
+    once = sum((item.offering.one_time_price * item.quantity for item in ordered), Decimal("0"))
     return monthly, once

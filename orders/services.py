@@ -4,6 +4,7 @@ Side effects leave only through the outbox, after commit."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
 import logging
@@ -22,7 +23,16 @@ from django_fsm import can_proceed
 from orders import events
 from orders.eligibility import serviceability_check
 from orders.errors import DuplicateOrder, NotServiceable, OrderConflict, OrderError
-from orders.items import ItemRequest, items_check, items_create, items_for, items_totals
+from orders.installed_base import LiveLine
+from orders.items import (
+    ItemRequest,
+    ItemsInvalid,
+    items_check,
+    items_create,
+    items_for,
+    items_totals,
+    live_line_for,
+)
 from orders.models import (
     Customer,
     Order,
@@ -39,7 +49,7 @@ from orders.signals import (
     order_due_for_activation,
     order_status_changed,
 )
-from orders.states import OPEN_STATES, EventSource, OrderStatus
+from orders.states import OPEN_STATES, EventSource, ItemAction, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -214,14 +224,28 @@ def order_submit(
         if prior is not None:
             return OrderSubmission(order=prior, created=False, customer_created=False)
 
+    live = live_line_for(items)
+    if live is not None:  # add-ons go where the line is
+        customer = dataclasses.replace(
+            customer,
+            address_line1=live.address_line1,
+            address_line2=live.address_line2,
+            city=live.city,
+            postcode=live.postcode,
+        )
     check = serviceability_check(customer.postcode)
     if not check.serviceable:
         raise NotServiceable(check.message, field_errors={"postcode": check.message})
     line = next((item.offering for item in items if item.relies_on is None), None)
-    if line is not None and line.kind == ProductKind.INTERNET_ACCESS and not check.allows(line):
+    if (
+        live is None
+        and line is not None
+        and line.kind == ProductKind.INTERNET_ACCESS
+        and not check.allows(line)
+    ):
         message = f"{line.name} ({line.speed_tier}) is not available at this address."
         raise NotServiceable(message, field_errors={"plan": message})
-    plan = items_check(items, check.area).offering
+    plan = items_check(items, check.area, live=live).offering
     today = timezone.localdate()
     if requested_activation_date and requested_activation_date < today:
         message = "The requested activation date is in the past."
@@ -234,6 +258,7 @@ def order_submit(
                     customer=customer,
                     plan=plan,
                     items=items,
+                    live=live,
                     area=check.area,
                     requested_activation_date=requested_activation_date,
                     channel=channel,
@@ -267,6 +292,7 @@ def _order_take(
     customer: CustomerDetails,
     plan: Plan,
     items: Sequence[ItemRequest],
+    live: LiveLine | None,
     area: ServiceArea | None,
     requested_activation_date: datetime.date | None,
     channel: EventSource,
@@ -281,6 +307,9 @@ def _order_take(
     cust, customer_created = _customer_for(
         customer, phone_match=phone_match, same_customer=same_customer
     )
+    if live is not None and live.customer_id != cust.pk:
+        named = next(item for item in items if item.action == ItemAction.NO_CHANGE)
+        raise ItemsInvalid({named.item_id: f"{live.name} is not this customer's line."})
     postcode = normalize_postcode(customer.postcode)
     line1 = customer.address_line1.strip()
     open_duplicate = Order.objects.filter(
@@ -313,7 +342,7 @@ def _order_take(
         idempotency_key=idempotency_key or None,
         external_id=external_id,
     )
-    items_create(order, items)
+    items_create(order, items, live=live)
     event = events.status_changed(
         order=order,
         from_status="",

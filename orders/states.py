@@ -18,9 +18,11 @@ class OrderStatus(models.TextChoices):
 
 class ItemAction(models.TextChoices):
     """What an order item does to its product (TMF622 ItemActionType). Orders add products;
-    modify and delete come with changes to live services."""
+    ``noChange`` names a live product the order's add-ons go on (the customer's line, already
+    in the installed base); modify and delete come with changes to live services."""
 
     ADD = "add", "Add"
+    NO_CHANGE = "noChange", "No change (live)"
 
 
 class ItemState(models.TextChoices):

@@ -40,7 +40,7 @@ from orders.models import Order, OrderItem
 from orders.outages import atomic_retrying_conflicts
 from orders.outbox import RetryLater, outbox_enqueue_many
 from orders.outbox.work import outbox_work_done
-from orders.states import ITEM_CLOSED_STATES, EventSource, ItemState, OrderStatus
+from orders.states import ITEM_CLOSED_STATES, EventSource, ItemAction, ItemState, OrderStatus
 from provisioning.adapters import TaskRequest, TaskResult, get_adapter
 from provisioning.models import FulfilmentTask, ReasonCode, TaskAttempt, TaskState
 
@@ -58,6 +58,7 @@ class TaskError(order_services.OrderError):
 class _Planned:
     item_id: str
     parent_item_id: str | None
+    parent_in_service: bool
     plan: Sequence[Mapping[str, Any]]
 
     @classmethod
@@ -66,6 +67,7 @@ class _Planned:
         return cls(
             item_id=item.item_id,
             parent_item_id=parent.item_id if parent is not None else None,
+            parent_in_service=parent is not None and not parent.delivers,
             plan=item.offering.specification.fulfilment_plan,
         )
 
@@ -217,7 +219,7 @@ def _order_follow(order: Order, items: Sequence[OrderItem], *, actor: User | Non
     """Every item delivered or cancelled (and at least one delivered): the order is live."""
     if not all(item.state in ITEM_CLOSED_STATES for item in items):
         return
-    if not any(item.state == ItemState.COMPLETED for item in items):
+    if not any(item.state == ItemState.COMPLETED and item.delivers for item in items):
         return
     if order.status == OrderStatus.PROVISIONING:
         order_services.order_activate(order, reason="Every item delivered on the network.")
@@ -235,8 +237,18 @@ def _request_for(task: FulfilmentTask, attempt: int) -> TaskRequest:
     order = task.order
     item = task.item
     offering = item.offering
-    identifiers = _identifiers(
-        FulfilmentTask.objects.filter(order=order, state=TaskState.DONE).only("pk", "result")
+    # What the network knows the order's live line by, then what its done tasks recorded.
+    identifiers = {
+        key: value
+        for identifiers in order.items.filter(action=ItemAction.NO_CHANGE).values_list(
+            "network_identifiers", flat=True
+        )
+        for key, value in (identifiers or {}).items()
+    }
+    identifiers.update(
+        _identifiers(
+            FulfilmentTask.objects.filter(order=order, state=TaskState.DONE).only("pk", "result")
+        )
     )
     return TaskRequest(
         order_id=order.pk,
@@ -516,6 +528,12 @@ def item_cancel(
         )
     if item.state in ITEM_CLOSED_STATES:
         raise TaskError(f"Item {item.item_id} is {item.get_state_display().lower()} already.")
+    others = order.items.exclude(pk=item.pk).filter(action=ItemAction.ADD)
+    if not others.exclude(state__in=[ItemState.CANCELLED, ItemState.REJECTED]).exists():
+        raise TaskError(
+            f"Item {item.item_id} is all the order delivers: cancel the order instead.",
+            field_errors={"item": "The order would deliver nothing."},
+        )
     tasks = _tasks(order, lock=True)
     mine = [t for t in tasks if t.item_id == item.pk and t.state in OPEN_TASK_STATES]
     if any(t.state == TaskState.RUNNING for t in mine):

@@ -124,6 +124,7 @@ class _Item:
     item_id: str
     parent_item_id: str | None
     plan: Sequence[Mapping[str, Any]]
+    parent_in_service: bool = False
 
 
 @dataclass(frozen=True)

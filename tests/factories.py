@@ -22,6 +22,7 @@ from billing.services import first_period
 from inventory.models import Product
 from orders.catalogue import specification_for
 from orders.fulfilment import TaskMode, TaskType
+from orders.items import ItemRequest
 from orders.models import (
     Customer,
     Order,
@@ -264,6 +265,7 @@ def submit_order(
     *,
     plan: Plan | None = None,
     add_ons: tuple[Plan, ...] = (),
+    items: list[ItemRequest] | None = None,
     area: ServiceArea | None = None,
     requested_activation_date: datetime.date | None = None,
     channel: EventSource = EventSource.SALES_PORTAL,
@@ -286,8 +288,9 @@ def submit_order(
         customer.setdefault("postcode", area.postcode)
     return order_submit(
         customer=customer_details(**customer),
-        plan=plan if plan is not None else PlanFactory(),
+        plan=plan if plan is not None or items is not None else PlanFactory(),
         add_ons=add_ons,
+        items=items,
         requested_activation_date=requested_activation_date,
         channel=channel,
         submitted_by=submitted_by,

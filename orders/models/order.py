@@ -299,6 +299,11 @@ class OrderItem(models.Model):
     "1", "2", ... in order). The state moves with its fulfilment tasks (provisioning.scheduler),
     each change an ``item_state_changed`` event of the order. ``network_identifiers`` are what
     its tasks recorded (port, subscriber, address, CPE serial): the installed base reads them.
+
+    An item with action ``noChange`` is the customer's live line that the order's add-ons go on:
+    ``product_ref`` is its product in the installed base (TMF622 productOrderItem.product.id),
+    it is completed from the start with the line's identifiers, and it is neither planned,
+    priced nor billed again (``delivers`` is False).
     """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
@@ -322,11 +327,26 @@ class OrderItem(models.Model):
     state_changed_at = models.DateTimeField(default=timezone.now)
     network_identifiers = models.JSONField(default=dict, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # An id in the installed base (inventory.Product), kept as a value: orders sits below the
+    # inventory and reads it only through orders.installed_base.
+    product_ref = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="The live product this item is about (TMF622 productOrderItem.product.id).",
+    )
 
     class Meta:
         ordering = ["order", "position"]
         constraints = [
             models.UniqueConstraint(fields=["order", "item_id"], name="order_item_id_unique"),
+        ]
+        indexes = [
+            # The orders about a live product (a line's add-on orders), for its page and checks.
+            models.Index(
+                fields=["product_ref"],
+                condition=models.Q(product_ref__isnull=False),
+                name="order_item_product_ref_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -335,6 +355,11 @@ class OrderItem(models.Model):
     @property
     def customer_label(self) -> str:
         return self.offering.specification.customer_label
+
+    @property
+    def delivers(self) -> bool:
+        """This order delivers the item (and bills it); False for the live line it names."""
+        return self.action != ItemAction.NO_CHANGE
 
 
 class OrderEvent(models.Model):

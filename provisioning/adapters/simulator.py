@@ -114,7 +114,20 @@ class SimulatedNetworkAdapter:
             fields = {**request.__dict__, "plan_code": request.plan_code}
             message = _MESSAGES.get(code, code.label).format(**fields)
             return TaskResult.failure(code, message, transient=bool(rule.get("transient")))
+        missing = _NEEDS.get(request.task_type, "")
+        if missing and not request.identifiers.get(missing):
+            # As a network would: an address is bound to a subscriber it knows.
+            return TaskResult.failure(
+                ReasonCode.ADDRESS_BIND_FAILED,
+                f"No {missing} to bind the address to (order {request.order_id}).",
+                transient=False,
+            )
         return _done(request)
+
+
+# What a task needs the network to know already (an identifier an earlier task, or the live line
+# the item goes on, recorded).
+_NEEDS = {TaskType.BIND_ADDRESS: "subscriber"}
 
 
 def _digest(request: TaskRequest, salt: str = "") -> str:

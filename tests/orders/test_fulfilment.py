@@ -21,6 +21,19 @@ class Item:
     item_id: str
     parent_item_id: str | None
     plan: list
+    parent_in_service: bool = False
+
+
+def test_an_add_on_on_a_line_in_service_waits_for_nothing_of_the_line():
+    # Given a static IP and a router for a line that is live already (not on this order)
+    drafts = decompose([Item("2", None, IP, parent_in_service=True), Item("3", None, ROUTER, True)])
+
+    # Then only their own steps are planned, in their own order, with nothing of the line
+    by_key = {draft.key: draft for draft in drafts}
+    assert sorted(by_key) == ["2.allocate_address", "2.bind_address", "3.register_cpe"]
+    assert by_key["2.allocate_address"].depends_on == []
+    assert by_key["2.bind_address"].depends_on == ["2.allocate_address"]
+    assert by_key["3.register_cpe"].depends_on == []
 
 
 def test_the_standard_plans_are_valid():

@@ -54,8 +54,9 @@ def simulator(*rules) -> SimulatedNetworkAdapter:
 
 def test_with_no_rules_every_task_succeeds_with_a_reference_and_its_identifiers():
     adapter = simulator()
+    known = {"subscriber": "sub-k7qm3xpa9z"}  # what the tasks before a bind recorded
     for task in TaskType:
-        result = run(adapter, task)
+        result = run(adapter, task, identifiers=known)
         assert result.ok
         assert result.network_reference.startswith(task.upper() + "-")
     assert run(adapter, TaskType.RESERVE_PORT).identifiers["port"].startswith("WEST-")
@@ -65,6 +66,18 @@ def test_with_no_rules_every_task_succeeds_with_a_reference_and_its_identifiers(
     assert (
         run(adapter, TaskType.REGISTER_CPE, item_id="3").identifiers["cpeSerial"].startswith("CPE")
     )
+
+
+def test_an_address_is_bound_only_to_a_subscriber_the_network_knows():
+    adapter = simulator()
+
+    refused = run(adapter, TaskType.BIND_ADDRESS, item_id="2")
+    assert not refused.ok and not refused.transient
+    assert refused.error_code == ReasonCode.ADDRESS_BIND_FAILED
+    assert "No subscriber" in refused.error_message
+
+    bound = run(adapter, TaskType.BIND_ADDRESS, item_id="2", identifiers={"subscriber": "sub-x"})
+    assert bound.ok
 
 
 @pytest.mark.parametrize(
