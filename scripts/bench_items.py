@@ -11,7 +11,8 @@ connection execute wrapper (one per statement sent, a bulk insert counting one),
 the bench's own reads of which messages are open. The figure to watch: intake and planning
 cost the same number of statements for 3 items (7 tasks) as for 1 item (4 tasks), because
 items and tasks are inserted in bulk; only running the tasks grows with them, by a constant
-per task.
+per task. The third figure is an add-on ordered for a live line (2 tasks): its intake adds the
+line's lookup in the installed base.
 """
 
 from __future__ import annotations
@@ -125,18 +126,31 @@ def bench_items(catalog: Catalog, *, count: int, unread_queue: Any) -> Result:
     """(e) statements per order and orders/s, 1 item against 3, intake and the whole plan."""
     from django.test.utils import override_settings
 
+    from inventory.models import Product
+    from orders.add_ons import order_submit_add_ons
     from orders.models import Order
-    from orders.states import OrderStatus
+    from orders.states import EventSource, OrderStatus
     from provisioning.models import FulfilmentTask
 
     static_ip, router = add_on_offerings()
     figures: list[str] = []
-    for label, add_ons in (("1 item ", ()), ("3 items", (static_ip, router))):
+    lines: list[Any] = []  # the 1-item orders' lines, once live: the add-on pass orders on them
+
+    def on_a_live_line() -> Any:
+        return order_submit_add_ons(
+            lines.pop(), [static_ip], channel=EventSource.SALES_PORTAL, submitted_by=catalog.sales
+        ).order
+
+    for label, submit in (
+        ("1 item ", lambda: _submit(catalog, ())),
+        ("3 items", lambda: _submit(catalog, (static_ip, router))),
+        ("IP on a live line", on_a_live_line),
+    ):
         intake = Counter()
         with unread_queue():
             started = time.perf_counter()
             with counting(intake):
-                orders = [_submit(catalog, add_ons) for _ in range(count)]
+                orders = [submit() for _ in range(count)]
             intake_s = time.perf_counter() - started
         ids = [order.pk for order in orders]
         work = Counter(by_task={})
@@ -148,6 +162,8 @@ def bench_items(catalog: Catalog, *, count: int, unread_queue: Any) -> Result:
         assert work.by_task is not None
         completed = Order.objects.filter(pk__in=ids, status=OrderStatus.COMPLETED).count()
         tasks = FulfilmentTask.objects.filter(order_id__in=ids).count()
+        if not lines:
+            lines = list(Product.objects.filter(order_id__in=ids).values_list("pk", flat=True))
         per_task = work.by_task.get("provisioning.run_task", 0) / max(tasks, 1)
         figures += [
             f"{label}: intake {intake.statements / count:.1f} statements/order, "
@@ -170,5 +186,7 @@ def bench_items(catalog: Catalog, *, count: int, unread_queue: Any) -> Result:
             ),
         ]
     return Result(
-        f"(e) items: {count} orders of 1 item and of 3 items, statements counted", figures
+        f"(e) items: {count} orders of 1 item, of 3 items, and of a static IP for a live line "
+        "(one of the 1-item orders' lines), statements counted",
+        figures,
     )

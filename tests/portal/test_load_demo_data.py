@@ -198,3 +198,20 @@ def test_a_worker_carries_the_three_mid_flight_demo_orders_to_completion(
             assert Product.objects.filter(order_id=order_id).count() == items
         assert _order("lou@example.com").status == OrderStatus.EXCEPTION
         assert _order("eli@example.com").status == OrderStatus.AWAITING_MANUAL
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_router_ordered_later_for_a_live_line_is_on_the_lines_bill_and_product() -> None:
+    first, later = Order.objects.filter(customer__email="jo@example.com").order_by("submitted_at")
+
+    assert later.status == OrderStatus.COMPLETED
+    assert [(i.offering.code, i.action) for i in later.items.order_by("position")] == [
+        ("fibre-500", "noChange"),
+        ("router-5590-fiber", "add"),
+    ]
+    line = Product.objects.get(order=first, parent__isnull=True)
+    router = Product.objects.get(order=later)
+    assert router.parent == line and "cpeSerial" in router.network_identifiers
+    charge = BillingCharge.objects.get(item__order=later)
+    assert charge.account.order == first
+    assert charge.account.monthly_price == Decimal("51.00")  # 42 + 5 + the router's 4

@@ -23,6 +23,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from billing.services import billing_account_start
+from inventory.models import Product
+from orders.add_ons import order_submit_add_ons
 from orders.catalogue import INTERNET_ACCESS, MANAGED_ROUTER, STATIC_IP, specifications_ensure
 from orders.fulfilment import TaskMode
 from orders.models import Order, OrderItem, Plan, ServiceArea
@@ -377,6 +379,16 @@ class Command(BaseCommand):
             via_api="CRM-20031",
         )
         run_and_bill(from_crm)
+        # ... and, a week on, a router for Jo's live line: an order for the add-on alone (the
+        # line is its noChange item), billed on the line's account.
+        line = Product.objects.get(order=from_crm, parent__isnull=True)
+        router_later = order_submit_add_ons(
+            line.pk,
+            [plans["router-5590-fiber"]],
+            channel=EventSource.SALES_PORTAL,
+            submitted_by=sales,
+        ).order
+        run_and_bill(router_later)
         submit(
             "Kit Later",
             "kit@example.com",
