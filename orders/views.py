@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders import selectors
 from orders.access import customers_visible_to, order_get_for_user
@@ -29,6 +29,14 @@ from orders.services import (
     order_submit,
 )
 from orders.states import EventSource
+from orders.views_cancel import (
+    CANCEL_PERMISSION,
+    CancelCard,
+    CancelOrderForm,
+    cancel_from_form,
+    staff_cancel_card,
+    staff_cancelled_message,
+)
 
 
 @login_required
@@ -154,6 +162,12 @@ def customer_lookup(request: HttpRequest) -> JsonResponse:
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
+    return _detail_page(request, order_id)
+
+
+def _detail_page(
+    request: HttpRequest, order_id: str, *, cancel: CancelCard | None = None
+) -> HttpResponse:
     order = order_get_for_user(request.user, order_id, queryset=selectors.order_detail_queryset())
     return render(
         request,
@@ -165,8 +179,26 @@ def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
             "estimated_activation": selectors.estimated_activation_date(order),
             "live_url": reverse("orders:live", kwargs={"order_id": order.pk}),
             "live_version": selectors.order_last_event_id(order),
+            "cancel": cancel or staff_cancel_card(request.user, order),
+            "cancel_url": reverse("orders:cancel", kwargs={"order_id": order.pk}),
         },
     )
+
+
+@login_required
+@permission_required(CANCEL_PERMISSION, raise_exception=True)
+@require_POST
+def order_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
+    """ "Cancel order" on the sales order page: back to the page with a message saying what
+    was done, or the page again with the form's errors or why the order was not cancelled."""
+    order = order_get_for_user(request.user, order_id)
+    attempt = cancel_from_form(
+        request, order, form_class=CancelOrderForm, source=EventSource.SALES_PORTAL
+    )
+    if attempt.cancelled is not None:
+        messages.success(request, staff_cancelled_message(attempt.cancelled))
+        return redirect("orders:detail", order_id=order.pk)
+    return _detail_page(request, order.pk, cancel=attempt.card)
 
 
 @login_required

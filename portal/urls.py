@@ -9,6 +9,7 @@ urlpatterns = [
     path("my/orders/<str:order_id>/", views.order_detail, name="order_detail"),
     path("my/orders/<str:order_id>/live/", views.order_live, name="order_live"),
     path("my/orders/<str:order_id>/contact/", views.order_contact, name="order_contact"),
+    path("my/orders/<str:order_id>/cancel/", views.order_cancel, name="order_cancel"),
     # The staff roles' worklists (portal/worklists.py).
     path("work/sales/", worklists.sales_home, name="sales_home"),
     path("work/provisioning/", worklists.provisioning_home, name="provisioning_home"),

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from orders import selectors
-from orders.access import order_get_for_user, own_orders
+from orders.access import VIEW_ORDER, order_get_for_user, own_orders
 from orders.live import live_fragment_response
 from orders.models import Order
 from orders.roles import Role, primary_role
+from orders.states import EventSource
+from orders.views_cancel import (
+    CUSTOMER_DEFAULT_REASON,
+    CancelCard,
+    CustomerCancelForm,
+    cancel_card,
+    cancel_from_form,
+    customer_cancelled_message,
+    customer_refusal_text,
+)
 from portal.accounts import tracking_context
 from support import selectors as support_selectors
 from support.forms import ContactForm
@@ -71,13 +81,23 @@ def _own_order(request: HttpRequest, order_id: str) -> Order:
 
 
 def _order_page(
-    request: HttpRequest, order: Order, *, form: ContactForm, status: int = 200
+    request: HttpRequest,
+    order: Order,
+    *,
+    form: ContactForm,
+    cancel: CancelCard | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     context = tracking_context(order)
     context["live_url"] = reverse("portal:order_live", kwargs={"order_id": order.pk})
     context["live_version"] = selectors.order_last_event_id(order)
     context["contact_form"] = form
     context["tickets"] = support_selectors.order_tickets(order)
+    card = cancel or cancel_card(order, form_class=CustomerCancelForm)
+    context["cancel"] = card
+    context["cancel_refusal_text"] = (
+        customer_refusal_text(card.refusal, cannot=True) if card.refusal is not None else ""
+    )
     return render(request, "portal/order_detail.html", context, status=status)
 
 
@@ -86,6 +106,29 @@ def _order_page(
 def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     order = _own_order(request, order_id)
     return _order_page(request, order, form=ContactForm())
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
+    """The customer cancels their own order while it can still be cancelled (self-service,
+    no permission beyond owning it); a reason is welcome, not required."""
+    order = _own_order(request, order_id)
+    if not request.user.has_perm(VIEW_ORDER, order):
+        # The ownership grant follows the customer link (orders.access); both must agree.
+        raise Http404("No such order.")
+    attempt = cancel_from_form(
+        request,
+        order,
+        form_class=CustomerCancelForm,
+        source=EventSource.CUSTOMER_PORTAL,
+        default_reason=CUSTOMER_DEFAULT_REASON,
+        for_customer=True,
+    )
+    if attempt.cancelled is not None:
+        messages.success(request, customer_cancelled_message(attempt.cancelled))
+        return redirect("portal:order_detail", order_id=order.pk)
+    return _order_page(request, order, form=ContactForm(), cancel=attempt.card)
 
 
 @login_required

@@ -18,6 +18,15 @@ from orders import selectors
 from orders.access import order_get_for_user, orders_visible_to, restrict_by_order
 from orders.live import live_fragment_response
 from orders.models import Order
+from orders.states import EventSource
+from orders.views_cancel import (
+    CANCEL_PERMISSION,
+    CancelCard,
+    CancelOrderForm,
+    cancel_from_form,
+    staff_cancel_card,
+    staff_cancelled_message,
+)
 from provisioning.selectors import order_exception_cases, order_plan
 from support.forms import TicketAnswerForm
 from support.models import SupportTicket
@@ -106,13 +115,37 @@ def _order_context(order: Order) -> dict:
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def order_view(request: HttpRequest, order_id: str) -> HttpResponse:
+    return _order_page(request, order_id)
+
+
+def _order_page(
+    request: HttpRequest, order_id: str, *, cancel: CancelCard | None = None
+) -> HttpResponse:
     order = order_get_for_user(request.user, order_id, queryset=selectors.order_detail_queryset())
     context = _order_context(order)
     context["live_url"] = reverse("support:order_live", kwargs={"order_id": order.pk})
     context["live_version"] = selectors.order_last_event_id(order)
     context["customer_products"] = customer_products(order.customer_id)
     context["customer_products_limit"] = CUSTOMER_PRODUCTS_LIMIT
+    context["cancel"] = cancel or staff_cancel_card(request.user, order)
+    context["cancel_url"] = reverse("support:order_cancel", kwargs={"order_id": order.pk})
     return render(request, "support/order.html", context)
+
+
+@login_required
+@permission_required(CANCEL_PERMISSION, raise_exception=True)
+@require_POST
+def order_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
+    """Support cancels on the customer's behalf (a call, a ticket): back to the order view
+    with a message, or the view again with the form's errors or why it was not cancelled."""
+    order = order_get_for_user(request.user, order_id)
+    attempt = cancel_from_form(
+        request, order, form_class=CancelOrderForm, source=EventSource.SUPPORT_PORTAL
+    )
+    if attempt.cancelled is not None:
+        messages.success(request, staff_cancelled_message(attempt.cancelled))
+        return redirect("support:order", order_id=order.pk)
+    return _order_page(request, order.pk, cancel=attempt.card)
 
 
 @login_required

@@ -231,6 +231,7 @@ portal:my_orders                               in   200  200  200  200  200  200
 portal:order_detail                            in   404  404  404  404  404  200  404  404
 portal:order_live                              in   404  404  404  404  404  200  404  404
 portal:order_contact                           in   405  405  405  405  405  405  405  405
+portal:order_cancel                            in   405  405  405  405  405  405  405  405
 # the staff worklists
 portal:sales_home                              in   200  403  403  403  403  403  403  200
 portal:provisioning_home                       in   403  200  200  403  403  403  403  200
@@ -246,10 +247,13 @@ orders:serviceability                          in   400  403  403  403  403  403
 orders:customer_lookup                         in   200  403  403  403  403  403  403  200
 orders:detail                                  in   200  200  200  200  200  403  403  200
 orders:live                                    in   200  200  200  200  200  403  403  200
+# cancelling on the customer's behalf: sales, support and the provisioning lead (POST only)
+orders:cancel                                  in   405  403  405  403  405  403  403  405
 # support
 support:search                                 in   200  200  200  200  200  403  403  200
 support:order                                  in   200  200  200  200  200  403  403  200
 support:order_live                             in   200  200  200  200  200  403  403  200
+support:order_cancel                           in   405  403  405  403  405  403  403  405
 support:ticket_status                          in   403  403  403  403  405  403  403  405
 support:ticket_answer                          in   403  403  403  403  405  403  403  405
 # support's worklist of open tickets: only for who may answer them (customers never)
@@ -328,6 +332,11 @@ tmf622:hub                                     401  401  401  401  401  401  401
 tmf679:qualification-list                      401  401  401  401  401  401  401  401  401
 tmf620:hub                                     401  401  401  401  401  401  401  401  401
 portal:order_contact                           in   404  404  404  404  404  200  404  404
+# the customer cancels their own order with no reason given (it is optional for them); staff
+# cancel with a mandatory reason, so an empty form comes back with its error
+portal:order_cancel                            in   404  404  404  404  404  go   404  404
+orders:cancel                                  in   200  403  200  403  200  403  403  200
+support:order_cancel                           in   200  403  200  403  200  403  403  200
 portal:confirm_activation                      in   403  go   go   403  403  403  403  go
 portal:task_done                               in   403  200  200  403  403  403  403  200
 portal:lead_assign                             in   403  403  go   403  403  403  403  go
