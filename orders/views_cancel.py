@@ -59,7 +59,7 @@ class CustomerCancelForm(forms.Form):
     """The customer's own cancellation: a reason is welcome, not required."""
 
     reason = forms.CharField(
-        label="Tell us why (optional)",
+        label="Tell us why",
         max_length=REASON_MAX_LENGTH,
         strip=True,
         required=False,
