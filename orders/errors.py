@@ -30,3 +30,17 @@ class DuplicateOrder(OrderError):
 
 class OrderConflict(OrderError):
     """Somebody else changed the order first; the state stayed valid."""
+
+
+class CancellationRefused(OrderConflict):
+    """The order cannot be cancelled now (a conflict with its state: 409 in the API).
+    ``reason_code``: PONR (its plan's point of no return has started), CLOSED (it is live or
+    closed already) or CANCELLING (it is being cancelled)."""
+
+    PONR = "PONR"
+    CLOSED = "CLOSED"
+    CANCELLING = "CANCELLING"
+
+    def __init__(self, message: str, *, reason_code: str) -> None:
+        super().__init__(message)
+        self.reason_code = reason_code

@@ -21,6 +21,7 @@ class Role(TextChoices):
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.SALES: [
         "orders.add_order",
+        "orders.cancel_order",
         "orders.view_order",
         "orders.view_customer",
         "orders.add_customer",
@@ -41,6 +42,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "orders.view_customer",
         "orders.view_plan",
         "orders.override_order",
+        "orders.cancel_order",
         "orders.activate_manually",
         "orders.view_orderevent",
         "provisioning.view_fulfilmenttask",
@@ -59,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
     Role.SUPPORT: [
         "orders.view_order",
+        "orders.cancel_order",
         "orders.view_customer",
         "orders.view_plan",
         "provisioning.view_fulfilmenttask",

@@ -21,8 +21,15 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from orders import events
+from orders.cancellation import cancellation_refusal, plan_standing
 from orders.eligibility import serviceability_check
-from orders.errors import DuplicateOrder, NotServiceable, OrderConflict, OrderError
+from orders.errors import (
+    CancellationRefused,
+    DuplicateOrder,
+    NotServiceable,
+    OrderConflict,
+    OrderError,
+)
 from orders.installed_base import LiveLine
 from orders.items import (
     ItemRequest,
@@ -624,13 +631,37 @@ def order_cancel(
     source: EventSource,
     expected_status: str | None = None,
 ) -> Order:
-    return _transition(
-        order,
-        "cancel",
-        actor=actor,
-        source=source,
-        reason=_require_reason(reason),
-        expected_status=expected_status,
+    """Cancel the order for ``reason``: ``cancelled`` at once when nothing was done on the
+    network, else ``cancelling`` while its plan undoes what it did (provisioning compensates,
+    then finishes the cancellation). Raises CancellationRefused past the point of no return
+    or when the order is live or closed (orders.cancellation), OrderConflict when it is no
+    longer in ``expected_status``. The plan's tasks are held while deciding, so a task that
+    would pass the point of no return meanwhile waits, and then finds it cancelled."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        locked = order_lock(_order_pk(order))
+        if expected_status is not None and locked.status != expected_status:
+            raise OrderConflict(
+                f"Order {locked.display_id} changed while you were looking at it: it is now "
+                f"{locked.get_status_display().lower()}. Reload and try again."
+            )
+        standing = plan_standing(locked, lock=True)
+        refusal = cancellation_refusal(locked, standing)
+        if refusal is not None:
+            raise refusal
+        name = "cancel_start" if standing.has_work_to_undo else "cancel"
+        return _apply(locked, name, actor=actor, source=source, reason=reason)
+
+
+def order_cancellation_refusal(order: Order) -> CancellationRefused | None:
+    """Why the order cannot be cancelled now (for pages to say before anyone asks), or None."""
+    return cancellation_refusal(order)
+
+
+def order_cancel_finish(order: Order, *, reason: str) -> Order:
+    """Every undo of a cancelled order's plan is done: it is cancelled. The order locked."""
+    return _apply(
+        order, "cancel_finish", actor=None, source=EventSource.PROVISIONING, reason=reason
     )
 
 

@@ -13,6 +13,7 @@ class OrderStatus(models.TextChoices):
     ACTIVATED = "activated", "Activated"
     COMPLETED = "completed", "Completed"
     PARTIAL = "partial", "Partly completed"
+    CANCELLING = "cancelling", "Cancelling"
     CANCELLED = "cancelled", "Cancelled"
 
 
@@ -69,6 +70,7 @@ TMF_STATE = {
     OrderStatus.ACTIVATED: "inProgress",
     OrderStatus.COMPLETED: "completed",
     OrderStatus.PARTIAL: "partial",
+    OrderStatus.CANCELLING: "pendingCancellation",
     OrderStatus.CANCELLED: "cancelled",
 }
 
@@ -83,9 +85,12 @@ CUSTOMER_LABEL = {
     OrderStatus.ACTIVATED: "Your service is live",
     OrderStatus.COMPLETED: "Active",
     OrderStatus.PARTIAL: "Active (part of the order could not be delivered)",
+    OrderStatus.CANCELLING: "Being cancelled",
     OrderStatus.CANCELLED: "Cancelled",
 }
 
+# The orders a new one for the same customer, address and plan would duplicate. Not an order
+# being cancelled: it is on its way out, and the customer may order again meanwhile.
 OPEN_STATES = frozenset(
     {
         OrderStatus.SUBMITTED,
@@ -99,11 +104,13 @@ OPEN_STATES = frozenset(
 FINAL_STATES = frozenset(
     {OrderStatus.REJECTED, OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELLED}
 )
-# Until activation starts an order may still be cancelled (its point of no return).
+# The states an order may be cancelled in. In provisioning only until its plan's point of no
+# return starts (orders.cancellation); a pending, scheduled, manual or failed order always.
 CANCELLABLE_STATES = (
     OrderStatus.SUBMITTED,
     OrderStatus.SCHEDULED,
     OrderStatus.AWAITING_MANUAL,
+    OrderStatus.PROVISIONING,
     OrderStatus.EXCEPTION,
 )
 

@@ -8,10 +8,13 @@ class ProvisioningConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from orders.cancellation import plan_standing_register
         from provisioning import (
             receivers,  # noqa: F401  (connects the signal receivers)
             tasks,  # noqa: F401  (registers the Celery tasks in every process)
         )
+        from provisioning.compensation import plan_standing
         from provisioning.models import ExceptionCase
 
         auditlog.register(ExceptionCase)
+        plan_standing_register(plan_standing)

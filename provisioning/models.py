@@ -71,6 +71,14 @@ class FulfilmentTask(models.Model):
         help_text="The person who did a manual task.",
     )
     note = models.TextField(blank=True, help_text="A person's record of what they did.")
+    undoes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="undone_by",
+        help_text="The done task this one undoes (a cancelled order's compensation).",
+    )
 
     class Meta:
         ordering = ["order", "id"]
@@ -96,6 +104,29 @@ class FulfilmentTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.key} ({self.state})"
+
+    @property
+    def is_undo(self) -> bool:
+        return self.undoes_id is not None
+
+    @property
+    def label(self) -> str:
+        """What people read: the task type, or what undoing it means."""
+        if self.is_undo:
+            return UNDO_LABELS.get(self.task_type, f"Undo: {self.get_task_type_display()}")
+        return self.get_task_type_display()
+
+
+# What undoing each task means on the network (a cancelled order's compensation).
+UNDO_LABELS: dict[str, str] = {
+    TaskType.RESERVE_PORT: "Release the port",
+    TaskType.CREATE_SUBSCRIBER: "Remove the subscriber",
+    TaskType.APPLY_SPEED_PROFILE: "Remove the speed profile",
+    TaskType.ACTIVATE_LINE: "Deactivate the line",
+    TaskType.ALLOCATE_ADDRESS: "Free the address",
+    TaskType.BIND_ADDRESS: "Unbind the address",
+    TaskType.REGISTER_CPE: "De-register the router",
+}
 
 
 class TaskAttempt(models.Model):
@@ -232,3 +263,29 @@ class ExceptionCase(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in (self.State.OPEN, self.State.RETRYING)
+
+
+class SimulatedNetworkRecord(models.Model):
+    """What the network simulator holds (provisioning.adapters.simulator): one row per task it
+    carried out, kept until the task is undone. The simulator's own state, as a real network's
+    would be, so that a cancelled order can be seen to leave nothing behind. The network knows
+    an order by its ID only: no foreign key."""
+
+    order_ref = models.CharField(max_length=20)
+    item_ref = models.CharField(max_length=40)
+    task_type = models.CharField(max_length=24, choices=TaskType.choices)
+    reference = models.CharField(max_length=120)
+    identifiers = models.JSONField(default=dict, blank=True)
+    done_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_ref", "item_ref", "task_type"], name="simulated_once_per_task"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "undone" if self.undone_at else "held"
+        return f"{self.order_ref} {self.item_ref}.{self.task_type} ({state})"

@@ -9,6 +9,7 @@ from orders.models import Order, OrderEvent
 from orders.outbox import outbox_enqueue
 from orders.signals import order_due_for_activation, order_overridden, order_status_changed
 from orders.states import ItemState, OrderStatus
+from provisioning.compensation import plan_compensate
 from provisioning.scheduler import plan_close
 from provisioning.services import (
     FULFIL_TASK,
@@ -31,6 +32,9 @@ def follow_override(sender: type[Order], order: Order, event: OrderEvent, **kwar
 def follow_cancellation(
     sender: type[Order], order: Order, event: OrderEvent, **kwargs: Any
 ) -> None:
+    if event.to_status == OrderStatus.CANCELLING:
+        plan_compensate(order, actor=event.actor)  # undo what the plan did; then cancelled
+        return
     if event.to_status == OrderStatus.CANCELLED:
         exception_case_follow_cancellation(order, event)
     # The plan follows a decision taken outside it: cancelled, rejected, or confirmed live by a

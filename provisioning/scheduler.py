@@ -87,6 +87,16 @@ def _tasks(order: Order, *, lock: bool = False) -> list[FulfilmentTask]:
     return list(query)
 
 
+def plan_tasks(order: Order, *, lock: bool = False) -> list[FulfilmentTask]:
+    """The order's tasks (undo tasks included), oldest first; ``lock``: held until commit."""
+    return _tasks(order, lock=lock)
+
+
+def advance(order: Order, tasks: Sequence[FulfilmentTask], *, actor: User | None) -> None:
+    """Release and follow after a change to the plan made elsewhere (provisioning.compensation)."""
+    _advance(order, tasks, _items(order), actor=actor)
+
+
 # --- planning -----------------------------------------------------------------------------------
 def plan_create(order: Order, *, manual: bool = False) -> list[FulfilmentTask]:
     """Decompose the order's items into its task graph and release the first tasks. Call in
@@ -142,7 +152,23 @@ def _advance(
         for task in ready:
             task.state, task.ready_at, task.state_changed_at = TaskState.READY, now, now
         _send(order, [task for task in ready if task.mode == TaskMode.AUTOMATIC])
+    if order.status == OrderStatus.CANCELLING:
+        _cancellation_follow(order, tasks)
+        return
     _items_follow(order, tasks, items, actor=actor)
+
+
+def _cancellation_follow(order: Order, tasks: Sequence[FulfilmentTask]) -> None:
+    """A cancelled order is reported cancelled once every undo of its plan is done."""
+    undos = [task for task in tasks if task.undoes_id is not None]
+    if all(task.state in (TaskState.DONE, TaskState.CANCELLED) for task in undos):
+        done = sum(1 for task in undos if task.state == TaskState.DONE)
+        order_services.order_cancel_finish(
+            order,
+            reason=f"Cancelled: every change made on the network undone ({done})."
+            if done
+            else "Cancelled: nothing was left to undo on the network.",
+        )
 
 
 def _send(
@@ -255,6 +281,7 @@ def _request_for(task: FulfilmentTask, attempt: int) -> TaskRequest:
         item_id=item.item_id,
         task_type=task.task_type,
         attempt=attempt,
+        undo=task.undoes_id is not None,
         postcode=order.service_postcode,
         address=order.service_address,
         exchange=order.service_area.exchange,
@@ -374,7 +401,7 @@ def _task_record(task_id: int, attempt_id: int, outcome: TaskResult) -> Fulfilme
         order_events.task_done(
             order=order,
             task_key=task.key,
-            task_label=task.get_task_type_display(),
+            task_label=task.label,
             attempt=attempt.number,
             reference=task.network_reference,
         )
@@ -384,16 +411,31 @@ def _task_record(task_id: int, attempt_id: int, outcome: TaskResult) -> Fulfilme
     attempt.outcome = TaskAttempt.Outcome.FAILED
     attempt.save()
     task.error_code, task.error_message = outcome.error_code, outcome.error_message
+    if order.status == OrderStatus.CANCELLING and task.undoes_id is None:
+        # It was running when the order was cancelled and did not go through: there is
+        # nothing of it to undo, and it is not tried again.
+        task.state = TaskState.FAILED
+        task.save()
+        for undo in tasks:
+            if undo.undoes_id == task.pk:
+                undo.state, undo.finished_at, undo.state_changed_at = (
+                    TaskState.CANCELLED,
+                    now,
+                    now,
+                )
+                undo.save(update_fields=["state", "finished_at", "state_changed_at"])
+        _advance(order, tasks, items)
+        return task
     in_series = _auto_attempts_in_series(task)
     will_retry = (
         outcome.transient
         and in_series < settings.PROVISIONING_MAX_AUTO_ATTEMPTS
-        and order.status == OrderStatus.PROVISIONING
+        and order.status in (OrderStatus.PROVISIONING, OrderStatus.CANCELLING)
     )
     order_events.task_failed(
         order=order,
         task_key=task.key,
-        task_label=task.get_task_type_display(),
+        task_label=task.label,
         attempt=attempt.number,
         error_code=outcome.error_code,
         error_message=outcome.error_message,
@@ -407,7 +449,8 @@ def _task_record(task_id: int, attempt_id: int, outcome: TaskResult) -> Fulfilme
         return task
     task.state = TaskState.FAILED
     task.save()
-    _items_follow(order, tasks, items)
+    if order.status != OrderStatus.CANCELLING:
+        _items_follow(order, tasks, items)
     services.exception_case_for_task(order, task)
     return task
 
@@ -436,6 +479,8 @@ def plan_resume(
     for task in tasks:
         if task.state not in (TaskState.WAITING, TaskState.READY, TaskState.FAILED):
             continue
+        if order.status == OrderStatus.CANCELLING and task.undoes_id is None:
+            continue  # a cancelled order's plan goes on with its undos only
         mode = task.mode if manual is None else (TaskMode.MANUAL if manual else TaskMode.AUTOMATIC)
         if task.state != TaskState.FAILED and mode == task.mode:
             continue
@@ -496,7 +541,7 @@ def task_complete_by_hand(
         order_events.task_done_by_hand(
             order=order,
             task_key=locked.key,
-            task_label=locked.get_task_type_display(),
+            task_label=locked.label,
             actor=actor,
             source=source,
             note=note,

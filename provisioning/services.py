@@ -108,14 +108,16 @@ def exception_case_for_task(order: Order, task: FulfilmentTask) -> ExceptionCase
         order_services.order_hold(
             order,
             reason_code=task.error_code,
-            reason=f"{task.get_task_type_display()} ({task.key}) failed: {task.error_message}",
+            reason=f"{task.label} ({task.key}) failed: {task.error_message}",
         )
-    elif order.status != OrderStatus.EXCEPTION:
+    elif order.status not in (OrderStatus.EXCEPTION, OrderStatus.CANCELLING):
         return None
+    # A cancelled order whose undo failed stays cancelling (it is not reported cancelled while
+    # the network still holds something of it); the case names the undo.
     return exception_case_open(
         order,
         reason_code=task.error_code,
-        detail=f"{task.get_task_type_display()} ({task.key}): {task.error_message}",
+        detail=f"{task.label} ({task.key}): {task.error_message}",
         task=task,
     )
 
@@ -299,13 +301,16 @@ def exception_case_retry(
     with transaction.atomic():
         locked = _lock_case(case, expect=(ExceptionCase.State.OPEN,))
         _require_case_worker(acting_user, locked)
-        order = order_services.order_start_provisioning(
-            locked.order,
-            source=source,
-            actor=acting_user,
-            reason=f"Retry requested from exception case {locked.pk}.",
-            expected_status=OrderStatus.EXCEPTION,
-        )
+        if locked.order.status == OrderStatus.CANCELLING:  # an undo failed: try it again
+            order = order_services.order_lock(locked.order_id)
+        else:
+            order = order_services.order_start_provisioning(
+                locked.order,
+                source=source,
+                actor=acting_user,
+                reason=f"Retry requested from exception case {locked.pk}.",
+                expected_status=OrderStatus.EXCEPTION,
+            )
         locked.state = ExceptionCase.State.RETRYING
         locked.save(update_fields=["state", "updated_at"])
         scheduler.plan_resume(order, requested_by=acting_user)

@@ -56,6 +56,7 @@ from tmf.catalog.representation import (
 from tmf.hub.publish import hub_has_listeners, publish_event
 from tmf.models import DeletedProductOrder, HubApi
 from tmf.productorder.representation import product_order_representation
+from tmf.productorder.services import cancellation_follow
 
 CREATE = "ProductOrderCreateEvent"
 STATE_CHANGE = "ProductOrderStateChangeEvent"
@@ -88,6 +89,8 @@ def _description(event_type: str, order: Order, event: OrderEvent) -> str:
 def publish_product_order_events(
     sender: Any, *, order: Order, event: OrderEvent, **kwargs: Any
 ) -> None:
+    if event.from_status == OrderStatus.CANCELLING and event.to_status == OrderStatus.CANCELLED:
+        cancellation_follow(order)  # the cancelProductOrder requests in progress are done
     types = order_event_types(event.from_status, event.to_status)
     if not types or not hub_has_listeners(HubApi.PRODUCT_ORDERING):
         return

@@ -192,6 +192,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         permissions = [
             ("override_order", "Can override an order's state with a reason"),
             ("activate_manually", "Can confirm that a manually provisioned line is live"),
+            ("cancel_order", "Can cancel an order on the customer's behalf"),
         ]
 
     def __str__(self) -> str:
@@ -266,6 +267,16 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=status, source=list(CANCELLABLE_STATES), target=OrderStatus.CANCELLED)
     def cancel(self) -> None:
+        """Cancelled at once: nothing was done on the network (orders.cancellation)."""
+        self.closed_at = timezone.now()
+
+    @transition(field=status, source=list(CANCELLABLE_STATES), target=OrderStatus.CANCELLING)
+    def cancel_start(self) -> None:
+        """Cancelled, but what the plan did on the network is being undone first."""
+
+    @transition(field=status, source=OrderStatus.CANCELLING, target=OrderStatus.CANCELLED)
+    def cancel_finish(self) -> None:
+        """Every undo is done."""
         self.closed_at = timezone.now()
 
     @transition(field=status, source=list(FORCED_MOVES), target=RETURN_VALUE(*FORCED_TARGETS))

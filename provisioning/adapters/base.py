@@ -12,6 +12,9 @@ class TaskRequest:
 
     ``identifiers`` are what the order's tasks recorded so far, across its items (the port,
     the subscriber, the allocated address, the CPE serial): a later task refers to them.
+    ``undo``: take back what the task did (a cancelled order's compensation: release the port,
+    remove the subscriber, free the address, de-register the CPE); ``identifiers`` then hold
+    what the task recorded.
     """
 
     order_id: str
@@ -28,6 +31,7 @@ class TaskRequest:
     upload_mbps: int | None = None
     characteristics: dict[str, Any] = field(default_factory=dict)
     identifiers: dict[str, str] = field(default_factory=dict)
+    undo: bool = False
 
     # The simulator's rules match on these names too (``step`` was a task's old name).
     @property
@@ -58,7 +62,8 @@ class NetworkAdapter(Protocol):
         """Carry out ``request.task_type`` for ``request.order_id`` and item.
 
         Must be idempotent per (order_id, item_id, task_type): doing a task that is already
-        done returns success with the same reference and identifiers. Network trouble is a
+        done returns success with the same reference and identifiers, and undoing one that is
+        not done (or undone already) succeeds and changes nothing. Network trouble is a
         failed TaskResult (``transient`` when a retry may succeed); an exception means a defect
         in the adapter (recorded as ADAPTER_ERROR, not retried).
         """

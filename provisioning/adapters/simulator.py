@@ -10,12 +10,15 @@ Each rule is a dict:
      "step": "reserve_port",                   # which task type fails (default: reserve_port)
      "error": "PORT_UNAVAILABLE",              # a provisioning.models.ReasonCode
      "transient": false,                       # may a retry succeed?
-     "fail_attempts": 2}                       # fail only the task's first N attempts
+     "fail_attempts": 2,                       # fail only the task's first N attempts
                                                #   (default: all)
+     "undo": false}                            # true: the rule fails undoing the task (a
+                                               #   cancelled order's compensation) instead
 
 The first matching rule wins. The same request always gives the same outcome, and a task done
 twice gives the same reference and identifiers (the port, the subscriber, the address, the CPE
-serial are derived from the order, item and task).
+serial are derived from the order, item and task). What the simulated network holds is kept in
+SimulatedNetworkRecord until the task is undone.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from orders.fulfilment import TaskType
 from provisioning.adapters.base import TaskRequest, TaskResult
-from provisioning.models import ReasonCode
+from provisioning.models import ReasonCode, SimulatedNetworkRecord
 
 # Task names the rules knew before plans were per item.
 _LEGACY_STEP = {
@@ -107,6 +111,8 @@ class SimulatedNetworkAdapter:
             step = rule.get("step", TaskType.RESERVE_PORT)
             if _LEGACY_STEP.get(step, step) != request.task_type:
                 continue
+            if bool(rule.get("undo", False)) != request.undo:
+                continue  # a rule is about doing the task, or (``"undo": true``) undoing it
             fail_attempts = rule.get("fail_attempts")
             if fail_attempts is not None and request.attempt > int(fail_attempts):
                 continue
@@ -114,6 +120,8 @@ class SimulatedNetworkAdapter:
             fields = {**request.__dict__, "plan_code": request.plan_code}
             message = _MESSAGES.get(code, code.label).format(**fields)
             return TaskResult.failure(code, message, transient=bool(rule.get("transient")))
+        if request.undo:
+            return _undone(request)
         missing = _NEEDS.get(request.task_type, "")
         if missing and not request.identifiers.get(missing):
             # As a network would: an address is bound to a subscriber it knows.
@@ -122,12 +130,14 @@ class SimulatedNetworkAdapter:
                 f"No {missing} to bind the address to (order {request.order_id}).",
                 transient=False,
             )
-        return _done(request)
+        result = _done(request)
+        _hold(request, result)
+        return result
 
 
 # What a task needs the network to know already (an identifier an earlier task, or the live line
 # the item goes on, recorded).
-_NEEDS = {TaskType.BIND_ADDRESS: "subscriber"}
+_NEEDS: dict[str, str] = {TaskType.BIND_ADDRESS: "subscriber"}
 
 
 def _digest(request: TaskRequest, salt: str = "") -> str:
@@ -152,3 +162,29 @@ def _done(request: TaskRequest) -> TaskResult:
     if task == TaskType.REGISTER_CPE:
         return TaskResult.success(reference, cpeSerial=f"CPE{digest[8:18].upper()}")
     return TaskResult.success(reference)
+
+
+def _hold(request: TaskRequest, result: TaskResult) -> None:
+    """The simulated network now holds what the task made (again, if it was undone)."""
+    SimulatedNetworkRecord.objects.update_or_create(
+        order_ref=request.order_id,
+        item_ref=request.item_id,
+        task_type=request.task_type,
+        defaults={
+            "reference": result.network_reference,
+            "identifiers": dict(result.identifiers),
+            "done_at": timezone.now(),
+            "undone_at": None,
+        },
+    )
+
+
+def _undone(request: TaskRequest) -> TaskResult:
+    """Take back what the task made; nothing held is nothing to take back (idempotent)."""
+    SimulatedNetworkRecord.objects.filter(
+        order_ref=request.order_id,
+        item_ref=request.item_id,
+        task_type=request.task_type,
+        undone_at__isnull=True,
+    ).update(undone_at=timezone.now())
+    return TaskResult.success(f"UNDO-{request.task_type.upper()}-{_digest(request)[:8].upper()}")

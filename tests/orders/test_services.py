@@ -362,7 +362,7 @@ def test_cancelling_a_completed_order_is_a_conflict_and_changes_nothing(
         order = submit_order(plan=plan, area=serviceable_area).order
     before = snapshot(order)
     assert before[0] == OrderStatus.COMPLETED
-    with pytest.raises(OrderConflict, match="cannot cancel"):
+    with pytest.raises(OrderConflict, match="cannot be cancelled: it is completed"):
         order_cancel(order, actor=sales_user, reason="Too late.", source=EventSource.ADMIN)
     assert snapshot(order) == before
 

@@ -13,6 +13,8 @@ from provisioning.adapters import TaskRequest, get_adapter
 from provisioning.adapters.simulator import DEFAULT_RULES, SimulatedNetworkAdapter
 from provisioning.models import ReasonCode
 
+pytestmark = pytest.mark.django_db  # the simulated network keeps what it holds
+
 REQUEST = TaskRequest(
     order_id="K7QM3XPA9Z",
     item_id="1",

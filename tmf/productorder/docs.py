@@ -91,7 +91,13 @@ Removes a completed, partial, cancelled or rejected order from this API (list an
 longer return it). The order and its history stay with the ISP's staff. An open order is a 409.
 """
 CANCEL_DESCRIPTION = """
-Cancels the order at once when it has not started activation (acknowledged, pending, waiting for
-the provisioning team, or held); otherwise 409. The request is kept as a cancelProductOrder with
-state `done`.
+Cancels an open order before its point of no return (for an internet line: activating it). An
+acknowledged, pending, manual or held order can always be cancelled; an order in progress until
+its point of no return has started, after which the answer is 409 with code `PONR` and the task
+and time in the message. Live or closed orders answer 409 `NOT_CANCELLABLE`.
+
+When nothing was done on the network the order is cancelled at once and the cancelProductOrder
+is `done`. Otherwise what was done is undone first, in reverse order: the cancelProductOrder is
+`inProgress` and the order `pendingCancellation` until every undo is done; then the order is
+`cancelled` and the request `done` (a CancelProductOrderStateChangeEvent on the hub).
 """

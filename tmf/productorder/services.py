@@ -16,10 +16,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from orders.errors import OrderConflict, OrderError
+from orders.errors import OrderError
 from orders.models import Order
-from orders.services import order_amend, order_cancel, order_submit
-from orders.states import CANCELLABLE_STATES, FINAL_STATES, EventSource
+from orders.services import (
+    order_amend,
+    order_cancel,
+    order_cancellation_refusal,
+    order_submit,
+)
+from orders.states import FINAL_STATES, EventSource, OrderStatus
 from orders.system_actors import audit_actor
 from tmf.hub.publish import publish_event
 from tmf.models import (
@@ -128,11 +133,14 @@ def product_order_cancel(
     requested_at: datetime.datetime | None,
 ) -> CancelProductOrder:
     """Cancel the order now (orders.services.order_cancel, in the state the client saw) and
-    keep the request as a cancelProductOrder in state ``done``, with its
-    CancelProductOrderCreateEvent; all or nothing. Raises OrderConflict when the order is past
-    its point of no return or changed meanwhile."""
-    if order.status not in CANCELLABLE_STATES:
-        raise OrderConflict(f"Order {order.pk} can be cancelled only before activation starts.")
+    keep the request as a cancelProductOrder, with its CancelProductOrderCreateEvent; all or
+    nothing. The request is ``done`` when the order is cancelled at once, ``inProgress`` while
+    what its plan did on the network is undone (the order ``pendingCancellation``), and done
+    then (``cancellation_follow``). Raises OrderConflict (CancellationRefused, with its reason
+    code) when the order is past its point of no return, closed, or changed meanwhile."""
+    refusal = order_cancellation_refusal(order)
+    if refusal is not None:
+        raise refusal
     reason = reason.strip() or f"Cancelled through the API by {client.name}."
     with audit_actor(client.user), transaction.atomic():
         cancelled = order_cancel(
@@ -147,8 +155,10 @@ def product_order_cancel(
             client=client,
             cancellation_reason=reason,
             requested_cancellation_date=requested_at,
-            effective_cancellation_date=cancelled.closed_at or timezone.now(),
-            state=TaskState.DONE,
+            effective_cancellation_date=cancelled.closed_at,
+            state=TaskState.DONE
+            if cancelled.status == OrderStatus.CANCELLED
+            else TaskState.IN_PROGRESS,
         )
         publish_event(
             api=HubApi.PRODUCT_ORDERING,
@@ -159,6 +169,24 @@ def product_order_cancel(
             description=f"Cancellation of product order {cancelled.pk}.",
         )
     return cancel
+
+
+def cancellation_follow(order: Order) -> None:
+    """The order's cancellation is finished (every undo done): its requests still in progress
+    are done, each with a CancelProductOrderStateChangeEvent. In that change's transaction."""
+    for cancel in CancelProductOrder.objects.filter(order=order, state=TaskState.IN_PROGRESS):
+        cancel.state = TaskState.DONE
+        cancel.effective_cancellation_date = order.closed_at or timezone.now()
+        cancel.save(update_fields=["state", "effective_cancellation_date"])
+        publish_event(
+            api=HubApi.PRODUCT_ORDERING,
+            event_type="CancelProductOrderStateChangeEvent",
+            resource_name="cancelProductOrder",
+            resource=cancellation_representation(cancel),
+            order=order,
+            description=f"Cancellation of product order {order.pk} done.",
+            field_path="state",
+        )
 
 
 def product_order_delete(*, client: ApiClient, order: Order) -> bool:

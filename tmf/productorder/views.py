@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from orders import order_id
 from orders.access import restrict_by_order, restrict_orders
+from orders.errors import CancellationRefused
 from orders.items import ItemsInvalid
 from orders.models import Order, OrderItem
 from orders.services import DuplicateOrder, NotServiceable, OrderConflict, OrderError
@@ -403,6 +404,13 @@ class CancelProductOrderList(TmfView):
                 reason=wanted.get("cancellationReason") or "",
                 requested_at=wanted.get("requestedCancellationDate"),
             )
+        except CancellationRefused as exc:
+            # Past the point of no return the code says so (PONR); closed or being cancelled
+            # already, it is NOT_CANCELLABLE as before.
+            if exc.reason_code == CancellationRefused.PONR:
+                raise TmfError(409, "PONR", "Order cannot be cancelled", exc.message) from exc
+            order.refresh_from_db()
+            raise _not_cancellable(order) from exc
         except OrderConflict as exc:
             order.refresh_from_db()
             raise _not_cancellable(order) from exc
@@ -427,8 +435,8 @@ def _not_cancellable(order: Order) -> TmfError:
         409,
         "NOT_CANCELLABLE",
         "Order cannot be cancelled",
-        f"Order {order.pk} is {_state_words(order)}: it can be cancelled only before "
-        "activation starts.",
+        f"Order {order.pk} is {_state_words(order)}: it can be cancelled only while it is "
+        "open and before its point of no return.",
     )
 
 
