@@ -275,6 +275,7 @@ CUSTOMER_EVENT_TEXT = {
     OrderStatus.PARTIAL: "Your service is active and billing has started for what we could "
     "deliver; we could not deliver part of your order.",
     OrderStatus.REJECTED: "We can't serve this address yet.",
+    OrderStatus.CANCELLING: "We are cancelling your order and undoing what was already set up.",
     OrderStatus.CANCELLED: "Your order was cancelled.",
 }
 

@@ -56,7 +56,7 @@ def estimated_activation_date(order: Order) -> datetime.date | None:
     if order.activated_at is not None:
         return order.activation_date
     status = order.status
-    if status in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
+    if status in (OrderStatus.REJECTED, OrderStatus.CANCELLING, OrderStatus.CANCELLED):
         return None
     if status == OrderStatus.EXCEPTION:
         return max(add_working_days(today, 1), requested or today)

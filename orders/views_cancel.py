@@ -19,7 +19,6 @@ from django.http import HttpRequest
 from django_fsm import ConcurrentTransition
 
 from orders.errors import CancellationRefused, OrderError
-from orders.fulfilment import TaskType
 from orders.models import Order
 from orders.services import order_cancel, order_cancellation_refusal
 from orders.states import EventSource, OrderStatus
@@ -83,7 +82,7 @@ class CancelCard:
     def shown(self) -> bool:
         """Worth a card: a closed order's status already says it all, unless an attempt
         was just refused."""
-        closed = self.refusal is not None and self.refusal.reason_code == "CLOSED"
+        closed = self.refusal is not None and self.refusal.reason_code == CancellationRefused.CLOSED
         return bool(self.error) or not closed
 
     @property
@@ -188,35 +187,23 @@ def customer_cancelled_message(order: Order) -> str:
     if order.status == OrderStatus.CANCELLING:
         return (
             f"Your order {order.display_id} is being cancelled: we are undoing what was "
-            "already set up. We will e-mail you when it is done."
+            "already set up."
         )
     return f"Your order {order.display_id} is cancelled."
 
 
-# What the customer reads about the step that made the order final (never a task name).
-CUSTOMER_PONR_TEXT = {
-    TaskType.ACTIVATE_LINE: "Your line is being switched on.",
-    TaskType.APPLY_SPEED_PROFILE: "Your line is being set up on our network.",
-    TaskType.CREATE_SUBSCRIBER: "Your line is being set up on our network.",
-    TaskType.RESERVE_PORT: "Your line is being set up on our network.",
-    TaskType.ALLOCATE_ADDRESS: "Your static IP address is being set up.",
-    TaskType.BIND_ADDRESS: "Your static IP address is being set up.",
-    TaskType.REGISTER_CPE: "Your router is being set up.",
-}
+# Why the customer can no longer cancel online, in their words (never the internal message,
+# which names the task and its time). The point of no return of today's plans is the line's
+# activation: the add-ons' plans have none of their own.
 CUSTOMER_REFUSAL_TEXT = {
-    "PONR": "Your line is being switched on.",
-    "CANCELLING": "Your order is already being cancelled.",
-    "CLOSED": "This order is closed.",
+    CancellationRefused.PONR: "Your line is being switched on.",
+    CancellationRefused.CANCELLING: "Your order is already being cancelled.",
+    CancellationRefused.CLOSED: "This order is closed.",
 }
 
 
 def customer_refusal_text(refusal: CancellationRefused, *, cannot: bool = False) -> str:
-    """Why a customer can no longer cancel, in their words: the reason code (and the step,
-    when the refusal names it) picks the sentence, never the internal message. ``cannot``:
-    led by "This order can no longer be changed online."."""
-    task_type = getattr(refusal, "task_type", "")
-    if refusal.reason_code == "PONR" and task_type in CUSTOMER_PONR_TEXT:
-        why = CUSTOMER_PONR_TEXT[TaskType(task_type)]
-    else:
-        why = CUSTOMER_REFUSAL_TEXT.get(refusal.reason_code, "")
+    """Why a customer can no longer cancel, in their words: the reason code picks the
+    sentence. ``cannot``: led by "This order can no longer be changed online."."""
+    why = CUSTOMER_REFUSAL_TEXT.get(refusal.reason_code, "")
     return f"{CUSTOMER_CANNOT_CHANGE} {why}".strip() if cannot else why

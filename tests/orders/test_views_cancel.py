@@ -7,10 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import OrderEvent
+from orders.models import Order, OrderEvent
 from orders.states import EventSource, OrderStatus
 from provisioning.models import FulfilmentTask, TaskState
+from provisioning.services import fulfilment_start
 from tests.factories import submit_order
+from tests.provisioning.running import run_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +35,24 @@ def post_cancel(client, order, name="orders:cancel", **data):
     return client.post(reverse(name, kwargs={"order_id": order.pk}), data, follow=True)
 
 
+@pytest.fixture
+def in_flight(plan, serviceable_area):
+    """An order being provisioned: every task done up to the line's activation, its point of
+    no return (the test runs the tasks itself, as a worker would)."""
+    order = submit_order(plan=plan, area=serviceable_area).order
+    fulfilment_start(order.pk)
+    run_ready(order, until="1.activate_line")
+    order = Order.objects.get(pk=order.pk)
+    assert order.status == OrderStatus.PROVISIONING
+    return order
+
+
 def past_ponr(order):
     """The line's activation (the plan's point of no return) has started on ``order``."""
-    task = FulfilmentTask.objects.get(order=order, key="1.activate_line")
-    FulfilmentTask.objects.filter(pk=task.pk).update(
+    updated = FulfilmentTask.objects.filter(order=order, key="1.activate_line").update(
         state=TaskState.RUNNING, started_at=timezone.now()
     )
+    assert updated == 1
 
 
 def test_a_sales_rep_cancels_a_submitted_order_with_a_reason(client, sales_user, submitted):
@@ -131,27 +145,28 @@ def test_support_cancels_from_the_order_view_on_the_customers_behalf(
 
 
 def test_an_order_past_its_point_of_no_return_shows_why_and_no_form(
-    client, sales_user, support_user, customer_manual_order
+    client, sales_user, support_user, in_flight
 ):
     # Given an order whose line activation has started (its point of no return)
-    order = customer_manual_order
+    order = in_flight
     past_ponr(order)
     for user, name in ((sales_user, "orders:detail"), (support_user, "support:order")):
         client.force_login(user)
         # When a sales rep or support agent opens it
         page = html.unescape(page_of(client, order, name))
         # Then the page says it can no longer be cancelled, and why, instead of a form
-        assert 'data-testid="cancel-refusal"' in page
-        assert "can no longer be cancelled" in page
+        refusal = page[page.index('data-testid="cancel-refusal"') :]
+        assert refusal.startswith('data-testid="cancel-refusal">Activate line started at ')
+        assert "the order can no longer be cancelled (its point of no return)" in refusal
         for action in ("orders:cancel", "support:order_cancel"):
             assert reverse(action, kwargs={"order_id": order.pk}) not in page
 
 
 def test_a_cancellation_refused_at_the_last_moment_says_why_and_changes_nothing(
-    client, sales_user, customer_manual_order
+    client, sales_user, in_flight
 ):
     # Given a rep with the order's page open while it could still be cancelled
-    order = customer_manual_order
+    order = in_flight
     client.force_login(sales_user)
     assert 'data-testid="cancel-order"' in page_of(client, order)
     status_before = order.status
@@ -183,3 +198,26 @@ def test_an_order_changed_meanwhile_is_a_conflict_not_a_blind_cancel(client, sal
     # ... the form is offered again, now for the order as it is, with their reason kept
     assert f'value="{OrderStatus.SUBMITTED}"' in page
     assert REASON in page
+
+
+def test_an_order_in_flight_is_being_cancelled_while_the_network_work_is_undone(
+    client, sales_user, in_flight
+):
+    # Given an order whose port, subscriber and speed profile are set up on the network
+    client.force_login(sales_user)
+    assert 'data-testid="cancel-order"' in page_of(client, in_flight)
+    # When the rep cancels it
+    response = post_cancel(
+        client, in_flight, reason=REASON, expected_status=OrderStatus.PROVISIONING
+    )
+    # Then the page says it is being cancelled while that work is undone
+    page = html.unescape(response.content.decode())
+    assert (
+        f"Order {in_flight.display_id} is being cancelled: what was done on the network is "
+        "being undone." in page
+    )
+    assert 'class="badge status-cancelling" data-testid="order-status">Cancelling<' in page
+    # ... with no form to cancel it again, but the reason why not
+    assert reverse("orders:cancel", kwargs={"order_id": in_flight.pk}) not in page
+    assert "is being cancelled already" in page
+    assert Order.objects.get(pk=in_flight.pk).status == OrderStatus.CANCELLING

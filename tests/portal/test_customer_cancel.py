@@ -7,9 +7,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.models import Order
+from orders.services import customer_link_user
 from orders.states import EventSource, OrderStatus
 from orders.views_cancel import CUSTOMER_DEFAULT_REASON
 from provisioning.models import FulfilmentTask, TaskState
+from provisioning.services import fulfilment_start
+from tests.factories import submit_order
+from tests.provisioning.running import run_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -103,17 +108,31 @@ def test_staff_cannot_cancel_through_the_customer_page(client, sales_user, sched
     assert scheduled_order.status == OrderStatus.SCHEDULED
 
 
+@pytest.fixture
+def in_flight(plan, serviceable_area, customer_user):
+    """customer_user's order being provisioned: every task done up to the line's activation,
+    its point of no return (the test runs the tasks itself, as a worker would)."""
+    order = submit_order(plan=plan, area=serviceable_area).order
+    customer_link_user(order.customer_id, customer_user)
+    fulfilment_start(order.pk)
+    run_ready(order, until="1.activate_line")
+    order = Order.objects.get(pk=order.pk)
+    assert order.status == OrderStatus.PROVISIONING
+    return order
+
+
 def past_ponr(order):
-    FulfilmentTask.objects.filter(order=order, key="1.activate_line").update(
+    updated = FulfilmentTask.objects.filter(order=order, key="1.activate_line").update(
         state=TaskState.RUNNING, started_at=timezone.now()
     )
+    assert updated == 1
 
 
 def test_past_its_point_of_no_return_the_page_says_it_can_no_longer_be_changed_online(
-    customer_client, customer_manual_order
+    customer_client, in_flight
 ):
     # Given the customer's order whose line is being switched on
-    order = customer_manual_order
+    order = in_flight
     past_ponr(order)
     # When they open its page
     page = detail(customer_client, order)
@@ -124,14 +143,12 @@ def test_past_its_point_of_no_return_the_page_says_it_can_no_longer_be_changed_o
     # ... with no cancel form and no internal task name or message
     assert reverse("portal:order_cancel", kwargs={"order_id": order.pk}) not in page
     assert "activate_line" not in page
-    assert "Activating the line" not in page
+    assert "Activate line" not in page and "point of no return" not in page
 
 
-def test_a_cancel_refused_at_the_last_moment_is_told_in_customer_words(
-    customer_client, customer_manual_order
-):
+def test_a_cancel_refused_at_the_last_moment_is_told_in_customer_words(customer_client, in_flight):
     # Given the customer's page offered to cancel, and then the line's activation started
-    order = customer_manual_order
+    order = in_flight
     assert "Cancel this order" in detail(customer_client, order)
     status_before = order.status
     past_ponr(order)
@@ -145,7 +162,30 @@ def test_a_cancel_refused_at_the_last_moment_is_told_in_customer_words(
         'data-testid="cancel-error">This order can no longer be changed online. '
         "Your line is being switched on."
     )
-    assert "activate_line" not in page and "can no longer be cancelled" not in page
+    assert "Activate line" not in page and "point of no return" not in page
     # ... and nothing changed
     order.refresh_from_db()
     assert order.status == status_before
+
+
+def test_a_customer_cancelling_an_order_in_flight_reads_that_it_is_being_cancelled(
+    customer_client, in_flight
+):
+    # Given the customer's order with work done on the network, before its point of no return
+    assert "Cancel this order" in detail(customer_client, in_flight)
+    # When they cancel it
+    response = cancel(customer_client, in_flight, expected_status=OrderStatus.PROVISIONING)
+    # Then their page says it is being cancelled, in their words, with no date promised
+    page = html.unescape(response.content.decode())
+    assert (
+        f"Your order {in_flight.display_id} is being cancelled: we are undoing what was "
+        "already set up." in page
+    )
+    assert 'data-testid="order-status">Being cancelled<' in page
+    assert "We are cancelling your order and undoing what was already set up." in page
+    assert "Estimated activation" not in page
+    # ... and nothing more to cancel: it is under way
+    assert (
+        "This order can no longer be changed online. Your order is already being cancelled." in page
+    )
+    assert reverse("portal:order_cancel", kwargs={"order_id": in_flight.pk}) not in page
