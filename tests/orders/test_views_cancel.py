@@ -201,7 +201,7 @@ def test_an_order_changed_meanwhile_is_a_conflict_not_a_blind_cancel(client, sal
 
 
 def test_an_order_in_flight_is_being_cancelled_while_the_network_work_is_undone(
-    client, sales_user, in_flight
+    client, sales_user, support_user, in_flight
 ):
     # Given an order whose port, subscriber and speed profile are set up on the network
     client.force_login(sales_user)
@@ -221,3 +221,9 @@ def test_an_order_in_flight_is_being_cancelled_while_the_network_work_is_undone(
     assert reverse("orders:cancel", kwargs={"order_id": in_flight.pk}) not in page
     assert "is being cancelled already" in page
     assert Order.objects.get(pk=in_flight.pk).status == OrderStatus.CANCELLING
+    # ... and support sees it being cancelled too, the customer reading "Being cancelled"
+    client.force_login(support_user)
+    page = html.unescape(page_of(client, in_flight, "support:order"))
+    assert 'class="badge status-cancelling"' in page
+    assert "Customer sees: “Being cancelled”" in page
+    assert "is being cancelled already" in page
