@@ -189,7 +189,7 @@ def _detail_page(
 @permission_required(CANCEL_PERMISSION, raise_exception=True)
 @require_POST
 def order_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
-    """ "Cancel order" on the sales order page: back to the page with a message saying what
+    """The sales order page's "Cancel order": back to the page with a message saying what
     was done, or the page again with the form's errors or why the order was not cancelled."""
     order = order_get_for_user(request.user, order_id)
     attempt = cancel_from_form(
