@@ -9,9 +9,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, Prefetch, Window
 from django.db.models.functions import RowNumber
 
-from inventory.models import Product
+from inventory.models import Product, ProductStatus
 from orders.access import restrict_by_order
-from orders.models import Customer, Order
+from orders.models import Customer, Order, ProductKind
 from orders.paging import BadCursor, keyset_page
 from support.models import SupportTicket, TicketAnswer
 
@@ -68,7 +68,13 @@ IDENTIFIER_LABELS = {
 
 
 def _with_identifier_rows(products: list[Product]) -> list[Product]:
+    """Each product with ``identifier_rows`` and ``takes_add_ons`` (an active line: a static
+    IP or a router can be ordered for it, orders.views_add_ons)."""
     for product in products:
+        product.takes_add_ons = (  # type: ignore[attr-defined]
+            product.status == ProductStatus.ACTIVE
+            and product.specification.kind == ProductKind.INTERNET_ACCESS
+        )
         product.identifier_rows = [  # type: ignore[attr-defined]
             (IDENTIFIER_LABELS.get(key, key), value)
             for key, value in (product.network_identifiers or {}).items()
