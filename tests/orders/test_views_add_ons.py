@@ -189,9 +189,12 @@ def test_a_line_that_is_not_active_says_why_and_takes_nothing(
 def test_people_who_may_not_take_orders_are_refused(
     client, live_line, support_user, billing_user, customer_user, static_ip
 ):
-    # A customer (even the line's own) and staff without the order permission: 403
-    Product.objects.filter(pk=live_line.pk).update()
+    from orders.services import customer_link_user
+
+    # Given Jane signed up (her line is hers to see), and staff without the order permission
+    customer_link_user(live_line.customer_id, customer_user)
     for user in (customer_user, support_user, billing_user):
+        # When they open or post the line's "Add to this line" page, Then 403, nothing taken
         client.force_login(user)
         assert client.get(page_url(live_line)).status_code == 403
         assert post(client, live_line, static_ip).status_code == 403
@@ -213,11 +216,10 @@ def test_an_unknown_product_or_one_that_is_no_line_is_not_found(
 def test_only_people_who_may_take_orders_see_add_to_this_line_in_support(
     client, sales_user, support_user, live_line, static_ip, django_capture_on_commit_callbacks
 ):
-    # Given the line has an add-on order too (its own product is no line)
+    # Given the line has a static IP (a product of the installed base, but no line)
+    client.force_login(sales_user)
     with django_capture_on_commit_callbacks(execute=True):
-        post_as_sales = client
-        post_as_sales.force_login(sales_user)
-        post(post_as_sales, live_line, static_ip)
+        post(client, live_line, static_ip)
     support_url = reverse("support:order", kwargs={"order_id": live_line.order_id})
 
     # When a sales rep opens the support view of the line's order
@@ -230,6 +232,20 @@ def test_only_people_who_may_take_orders_see_add_to_this_line_in_support(
     # When support (who may not take orders) opens it, Then there is no such link
     client.force_login(support_user)
     assert "Add to this line" not in text(client.get(support_url))
+
+
+def test_a_suspended_line_has_no_add_to_this_line_link(client, sales_user, live_line):
+    Product.objects.filter(pk=live_line.pk).update(status=ProductStatus.SUSPENDED)
+    client.force_login(sales_user)
+    page = text(client.get(reverse("support:order", kwargs={"order_id": live_line.order_id})))
+    assert "Add to this line" not in page
+
+
+def test_the_page_runs_a_bounded_number_of_queries(
+    sales_client, live_line, static_ip, router, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        assert sales_client.get(page_url(live_line)).status_code == 200
 
 
 def test_the_add_on_order_reads_right_on_the_support_and_customer_pages(
@@ -272,3 +288,18 @@ def test_the_add_on_order_reads_right_on_the_support_and_customer_pages(
     )
     assert "Fibre 500 — your live line (no change)" in page
     assert "Add-ons for your Fibre 500 line" in page
+
+
+def test_a_rep_looking_a_customer_up_finds_add_to_this_line_beside_the_line(
+    client, sales_user, support_user, live_line
+):
+    # Given Jane's live line; When a sales rep searches for her
+    client.force_login(sales_user)
+    page = text(client.get(reverse("support:search"), {"q": "jane@example.com"}))
+    # Then her line in the results links to its "Add to this line" page
+    products = page[page.index('data-testid="result-products"') :]
+    assert f'href="{page_url(live_line)}"' in products
+    # ... which support, who may not take orders, is not offered
+    client.force_login(support_user)
+    page = text(client.get(reverse("support:search"), {"q": "jane@example.com"}))
+    assert "Add to this line" not in page
