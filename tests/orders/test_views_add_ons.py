@@ -277,6 +277,10 @@ def test_the_add_on_order_reads_right_on_the_support_and_customer_pages(
     )
     assert "Add-ons for your Fibre 500 line" in page
     assert re.search(r'customer-totals">5.00 GBP a month<', page)
+    # ... and their list of orders: the line's order, then the add-ons for it
+    page = text(client.get(reverse("portal:my_orders")))
+    assert re.search(r"<span>Fibre 500 · 9 Elm Row", page)
+    assert re.search(r"<span>Add-ons for your Fibre 500 line · 9 Elm Row", page)
 
     # The tracking page without sign-in
     client.logout()
