@@ -307,3 +307,24 @@ def test_a_rep_looking_a_customer_up_finds_add_to_this_line_beside_the_line(
     client.force_login(support_user)
     page = text(client.get(reverse("support:search"), {"q": "jane@example.com"}))
     assert "Add to this line" not in page
+
+
+def test_update_prices_without_javascript_totals_the_ticks_and_takes_nothing(
+    sales_client, live_line, static_ip, router
+):
+    # When the rep ticks both add-ons and asks for the prices (no JavaScript)
+    response = sales_client.post(
+        page_url(live_line),
+        {
+            "add_ons": [str(static_ip.pk), str(router.pk)],
+            "submission_token": str(uuid.uuid4()),
+            "review": "1",
+        },
+    )
+    # Then the totals are the add-ons' (5.00 + 3.00 a month, the router's 49.00 now), the
+    # ticks are kept, and nothing is ordered
+    page = text(response)
+    assert 'data-testid="total-monthly">8.00 GBP' in page
+    assert 'data-testid="total-due-now">49.00 GBP' in page
+    assert page.count("checked") == 2
+    assert not add_on_orders(live_line).exists()
