@@ -13,6 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from orders.eligibility import serviceability_check
+from orders.installed_base import LiveLine
 from orders.items import ItemRequest, ItemsInvalid, items_check, items_totals
 from orders.models import Customer, Plan, ProductKind, postcode_looks_valid
 from orders.services import CustomerDetails, PhoneMatch, normalize_phone
@@ -340,3 +341,86 @@ def form_initial_from(data: Any) -> dict[str, Any]:
 def _picked(queryset: Any, values: Sequence[Any]) -> list[Plan]:
     pks = [str(v) for v in values if v is not None and str(v).isdigit()]
     return list(queryset.filter(pk__in=pks)) if pks else []
+
+
+LIVE_ADD_ONS_HELP = (
+    "For the line as it is: nothing changes on it. A one-time charge comes on the next bill; "
+    "monthly charges go on the line's bill from the day the add-on is live."
+)
+
+
+class LiveLineAddOnsForm(forms.Form):
+    """Add-ons for a customer's live line (the staff page "Add to this line"): the add-ons on
+    sale that suit the line's network and are not on it already. The order rules are
+    order_submit_add_ons' own, checked there before anything is written (after the one-time
+    key: a re-post of a taken order returns that order rather than "the line has it
+    already"); ``items_refused`` puts each refusal next to the add-on concerned."""
+
+    add_ons = AddOnChoiceField(
+        label="Add-ons",
+        # Every add-on on sale validates (a page shown before the line changed may post one
+        # that is no longer offered: the order rules then say why, next to it); only the
+        # ones that fit are offered (``add_on_choices``).
+        queryset=add_ons_on_sale(),
+        widget=PricedCheckboxSelectMultiple,
+        help_text=LIVE_ADD_ONS_HELP,
+        error_messages={"required": "Tick at least one add-on to add to this line."},
+    )
+    submission_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args: Any, line: LiveLine, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = line
+        self.add_on_errors: dict[str, str] = {}
+        self.check = serviceability_check(line.postcode)
+        self.offered = [
+            offering
+            for offering in self.check.available_add_ons
+            if offering.kind not in line.add_on_kinds
+        ]
+
+    def chosen_add_ons(self) -> list[Plan]:
+        """The add-ons ticked, in the order they are passed on (items 2..)."""
+        return list(self.cleaned_data.get("add_ons") or [])
+
+    def add_on_choices(self) -> list[tuple[Any, str]]:
+        """The checkboxes of the add-ons offered, and of any other one ticked (to say why it
+        was refused), each with its refusal, if any."""
+        offered = {str(offering.pk) for offering in self.offered}
+        ticked = {str(value) for value in self["add_ons"].value() or []}
+        return [
+            (choice, self.add_on_errors.get(str(choice.data["value"]), ""))
+            for choice in self["add_ons"]
+            if str(choice.data["value"]) in offered | ticked
+        ]
+
+    def items_refused(self, exc: ItemsInvalid) -> None:
+        """Each add-on's refusal next to it; the line's (item "1") and the whole order's above
+        the form (an order that adds nothing at the add-ons)."""
+        errors = dict(exc.item_errors)
+        order_message = errors.pop("order", "")
+        line_message = errors.pop("1", "")
+        for n, offering in enumerate(self.chosen_add_ons(), 2):
+            message = errors.pop(str(n), "")
+            if message:
+                self.add_on_errors[str(offering.pk)] = message
+                self.add_error("add_ons", f"{offering.name}: {message}")
+        if order_message:
+            self.add_error("add_ons", order_message)
+        for message in [line_message, *errors.values()]:
+            if message:
+                self.add_error(None, message)
+
+    def price_summary(self) -> PriceSummary:
+        """Prices and totals of the add-ons ticked so far (the line is not charged again)."""
+        add_ons = _picked(add_ons_on_sale(), self["add_ons"].value() or [])
+        monthly, once = items_totals([ItemRequest(str(n), o) for n, o in enumerate(add_ons, 2)])
+        return PriceSummary(
+            lines=[
+                PriceLine(label=str(o), monthly=o.monthly_price, once=o.one_time_price)
+                for o in add_ons
+            ],
+            monthly=monthly.quantize(CENT),
+            once=once.quantize(CENT),
+            currency=add_ons[0].currency if add_ons else self.line.offering.currency,
+        )

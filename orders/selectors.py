@@ -162,17 +162,27 @@ class CustomerItem:
     recurring_price: Decimal
     one_time_price: Decimal
     currency: str
+    # False for the customer's live line the order's add-ons go on: no price, no progress.
+    delivers: bool = True
+
+
+def _customer_item_text(item: OrderItem) -> str:
+    if not item.delivers:
+        return f"{item.offering.name} — your live line (no change)"
+    return f"{item.customer_label}: {CUSTOMER_ITEM_LABEL[ItemState(item.state)]}"
 
 
 def customer_items(order: Order) -> list[CustomerItem]:
-    """The order's items in customer words (``CUSTOMER_ITEM_LABEL``), line first."""
+    """The order's items in customer words (``CUSTOMER_ITEM_LABEL``), line first; a live line
+    the order's add-ons go on reads as that line, unchanged."""
     return [
         CustomerItem(
             label=item.customer_label,
-            status_text=f"{item.customer_label}: {CUSTOMER_ITEM_LABEL[ItemState(item.state)]}",
+            status_text=_customer_item_text(item),
             recurring_price=item.recurring_price,
             one_time_price=item.one_time_price,
             currency=item.currency,
+            delivers=item.delivers,
         )
         for item in order_items(order)
     ]

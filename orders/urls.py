@@ -1,10 +1,15 @@
 from django.urls import path
 
-from orders import views
+from orders import views, views_add_ons
 
 app_name = "orders"
 urlpatterns = [
     path("orders/new/", views.order_new, name="new"),
+    path(
+        "orders/lines/<uuid:product_id>/add-ons/",
+        views_add_ons.line_add_ons,
+        name="line_add_ons",
+    ),
     path("orders/<str:order_id>/", views.order_detail, name="detail"),
     path("orders/<str:order_id>/live/", views.order_live, name="live"),
     path("orders/<str:order_id>/cancel/", views.order_cancel, name="cancel"),

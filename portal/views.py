@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,9 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import selectors
 from orders.access import VIEW_ORDER, order_get_for_user, own_orders
 from orders.live import live_fragment_response
-from orders.models import Order
+from orders.models import Order, OrderItem
 from orders.roles import Role, primary_role
-from orders.states import EventSource
+from orders.states import EventSource, ItemAction
 from orders.views_cancel import (
     CUSTOMER_DEFAULT_REASON,
     CancelCard,
@@ -69,7 +70,12 @@ def my_orders(request: HttpRequest) -> HttpResponse:
             "label": selectors.customer_status_label(order),
             "estimated_activation": selectors.estimated_activation_date(order),
         }
-        for order in _customer_orders(request)
+        for order in _customer_orders(request).annotate(
+            # Add-ons for a live line read as such, not as the line ordered again.
+            for_live_line=Exists(
+                OrderItem.objects.filter(order=OuterRef("pk"), action=ItemAction.NO_CHANGE)
+            )
+        )
     ]
     return render(request, "portal/my_orders.html", {"orders": orders})
 

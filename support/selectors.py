@@ -9,9 +9,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, Prefetch, Window
 from django.db.models.functions import RowNumber
 
-from inventory.models import Product
+from inventory.models import Product, ProductStatus
 from orders.access import restrict_by_order
-from orders.models import Customer, Order
+from orders.models import Customer, Order, ProductKind
 from orders.paging import BadCursor, keyset_page
 from support.models import SupportTicket, TicketAnswer
 
@@ -67,7 +67,20 @@ IDENTIFIER_LABELS = {
 }
 
 
+def _with_takes_add_ons(products: list[Product]) -> list[Product]:
+    """Each product with ``takes_add_ons``: it is an active line, so a static IP or a router
+    can be ordered for it (orders.views_add_ons). Reads the specification: select it."""
+    for product in products:
+        product.takes_add_ons = (  # type: ignore[attr-defined]
+            product.status == ProductStatus.ACTIVE
+            and product.specification.kind == ProductKind.INTERNET_ACCESS
+        )
+    return products
+
+
 def _with_identifier_rows(products: list[Product]) -> list[Product]:
+    """Each product with ``identifier_rows`` and ``takes_add_ons``."""
+    _with_takes_add_ons(products)
     for product in products:
         product.identifier_rows = [  # type: ignore[attr-defined]
             (IDENTIFIER_LABELS.get(key, key), value)
@@ -112,11 +125,13 @@ def products_by_customer(
 ) -> dict[int, list[Product]]:
     """For each customer, their newest ``per_customer`` products, and one more if there is
     one, so the page can tell that there are more (search results show them beside each
-    order). One query: a window per customer over product_customer_idx. It reads each listed
-    customer's whole installed base (a residential customer has a handful of products), at
-    most the 25 customers of a search page."""
+    order), each with ``takes_add_ons``. One query: a window per customer over
+    product_customer_idx. It reads each listed customer's whole installed base (a
+    residential customer has a handful of products), at most the 25 customers of a search
+    page."""
     ranked = (
         Product.objects.filter(customer_id__in=customer_ids)
+        .select_related("specification")
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -128,6 +143,6 @@ def products_by_customer(
         .order_by("customer_id", "rank")
     )
     found: dict[int, list[Product]] = {pk: [] for pk in customer_ids}
-    for product in ranked:
+    for product in _with_takes_add_ons(list(ranked)):
         found[product.customer_id].append(product)
     return found

@@ -143,7 +143,7 @@ class World:
             "offering_id": "fibre-500",
             "price_id": "fibre-500-monthly",
             "specification_id": "internet-access",
-            "product_id": "0" * 32,
+            "product_id": "00000000-0000-0000-0000-000000000000",
             "subscription_id": "0" * 32,
         }
         if "object_id" in url.params:
@@ -241,8 +241,10 @@ portal:lead_home                               in   403  403  200  403  403  403
 portal:lead_assign                             in   403  403  405  403  403  403  403  405
 portal:lead_retry                              in   403  403  405  403  403  403  403  405
 portal:billing_home                            in   403  403  403  200  403  403  403  200
-# sales pages (400: the serviceability check asked without a postcode)
+# sales pages (400: the serviceability check asked without a postcode; 404: the line asked for
+# add-ons is no product here)
 orders:new                                     in   200  403  403  403  403  403  403  200
+orders:line_add_ons                            in   404  403  403  403  403  403  403  404
 orders:serviceability                          in   400  403  403  403  403  403  403  400
 orders:customer_lookup                         in   200  403  403  403  403  403  403  200
 orders:detail                                  in   200  200  200  200  200  403  403  200

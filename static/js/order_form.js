@@ -1,5 +1,5 @@
-// Sales order form: address check and customer lookup before submit, live prices and totals,
-// and no double submit.
+// Sales order forms (the new order, add-ons for a live line): address check and customer
+// lookup before submit (where the form has them), live prices and totals, and no double submit.
 (function () {
   "use strict";
   var form = document.getElementById("order-form");
@@ -29,6 +29,7 @@
     });
   }
   function checkAddress() {
+    if (!postcode) { return; }
     var value = postcode.value.trim();
     if (!value) { result.textContent = "Enter a postcode to check the address."; return; }
     result.textContent = "Checking…";
@@ -41,8 +42,10 @@
       showPrices();
     }).catch(function () { result.textContent = "Could not check the address just now."; });
   }
-  byId("check-address").addEventListener("click", checkAddress);
-  postcode.addEventListener("change", checkAddress);
+  if (postcode) {
+    byId("check-address").addEventListener("click", checkAddress);
+    postcode.addEventListener("change", checkAddress);
+  }
 
   // Prices: each chosen item's prices and the totals, per month and due now (one-time
   // charges), as the rep ticks. Sums in pence, so that 0.10 + 0.20 is 0.30. The server renders
@@ -83,7 +86,7 @@
       empty.className = "empty";
       var td = document.createElement("td");
       td.colSpan = 3;
-      td.textContent = "Choose a plan to see the prices.";
+      td.textContent = lines.getAttribute("data-empty") || "Choose a plan to see the prices.";
       empty.appendChild(td);
       lines.appendChild(empty);
     }
@@ -101,49 +104,52 @@
   // and fills the form; a phone number may be a whole household's, so its customers are only
   // offered, and the rep chooses who is on the line (or types a new customer).
   var lookup = byId("customer-lookup");
-  var lookupResult = byId("customer-lookup-result");
-  var lookupChoices = byId("customer-lookup-choices");
-  var FIELDS = ["name", "email", "phone", "address_line1", "address_line2", "city", "postcode"];
-  function describe(c) {
-    return c.name + " (" + c.orders + " earlier order" + (c.orders === 1 ? "" : "s") + ")";
-  }
-  function fill(c) {
-    FIELDS.forEach(function (key) {
-      var input = byId("id_" + key);
-      if (input) { input.value = c[key] || ""; }
-    });
-    lookupChoices.textContent = "";
-    lookupResult.textContent = "Found " + describe(c) + ". Details filled in.";
-    checkAddress();
-    byId("id_name").focus();
-  }
-  function offer(customers) {
-    lookupChoices.textContent = "";
-    customers.forEach(function (c) {
-      var item = document.createElement("li");
-      var button = document.createElement("button");
-      button.type = "button";
-      button.textContent = "Use " + c.name + ", " + c.email + ", " + c.address_line1 + ", " + c.postcode;
-      button.addEventListener("click", function () { fill(c); });
-      item.appendChild(button);
-      lookupChoices.appendChild(item);
-    });
-    lookupResult.textContent = customers.length + " customer" + (customers.length === 1 ? " has" : "s have") +
-      " this phone number. Households share numbers: ask who is ordering, then choose, or type a new customer below.";
-    var first = lookupChoices.querySelector("button");
-    if (first) { first.focus(); }
-  }
-  function findCustomer() {
-    var q = lookup.value.trim();
-    if (!q) { return; }
-    getJSON(form.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(q)).then(function (data) {
+  if (lookup) { customerLookup(); }
+  function customerLookup() {
+    var lookupResult = byId("customer-lookup-result");
+    var lookupChoices = byId("customer-lookup-choices");
+    var FIELDS = ["name", "email", "phone", "address_line1", "address_line2", "city", "postcode"];
+    function describe(c) {
+      return c.name + " (" + c.orders + " earlier order" + (c.orders === 1 ? "" : "s") + ")";
+    }
+    function fill(c) {
+      FIELDS.forEach(function (key) {
+        var input = byId("id_" + key);
+        if (input) { input.value = c[key] || ""; }
+      });
       lookupChoices.textContent = "";
-      if (!data.found) { lookupResult.textContent = "No existing customer found: enter the details below."; return; }
-      if (data.match === "email") { fill(data.customers[0]); } else { offer(data.customers); }
-    }).catch(function () { lookupResult.textContent = "Could not look the customer up just now."; });
+      lookupResult.textContent = "Found " + describe(c) + ". Details filled in.";
+      checkAddress();
+      byId("id_name").focus();
+    }
+    function offer(customers) {
+      lookupChoices.textContent = "";
+      customers.forEach(function (c) {
+        var item = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = "Use " + c.name + ", " + c.email + ", " + c.address_line1 + ", " + c.postcode;
+        button.addEventListener("click", function () { fill(c); });
+        item.appendChild(button);
+        lookupChoices.appendChild(item);
+      });
+      lookupResult.textContent = customers.length + " customer" + (customers.length === 1 ? " has" : "s have") +
+        " this phone number. Households share numbers: ask who is ordering, then choose, or type a new customer below.";
+      var first = lookupChoices.querySelector("button");
+      if (first) { first.focus(); }
+    }
+    function findCustomer() {
+      var q = lookup.value.trim();
+      if (!q) { return; }
+      getJSON(form.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(q)).then(function (data) {
+        lookupChoices.textContent = "";
+        if (!data.found) { lookupResult.textContent = "No existing customer found: enter the details below."; return; }
+        if (data.match === "email") { fill(data.customers[0]); } else { offer(data.customers); }
+      }).catch(function () { lookupResult.textContent = "Could not look the customer up just now."; });
+    }
+    byId("customer-lookup-button").addEventListener("click", findCustomer);
+    lookup.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); findCustomer(); } });
   }
-  byId("customer-lookup-button").addEventListener("click", findCustomer);
-  lookup.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); findCustomer(); } });
 
   // One submission per form: the server also refuses a second order for the same token.
   form.addEventListener("submit", function (event) {

@@ -9,10 +9,12 @@ from itertools import count
 
 import pytest
 
+from inventory.models import Product
 from orders.catalogue import specification_for
 from orders.models import Order, Plan, ProductKind, ServiceArea
 from orders.services import CustomerDetails, customer_link_user, order_submit
-from orders.states import EventSource
+from orders.states import EventSource, OrderStatus
+from tests.factories import submit_order
 
 _seq = count(1)
 
@@ -102,3 +104,28 @@ def failed_order(place_order, plan, faulty_area, lead_user, django_user_model) -
 @pytest.fixture
 def completed_order(place_order, plan, serviceable_area) -> Order:
     return place_order(plan=plan, area=serviceable_area, email="done@example.com")
+
+
+# --- the installed base ---------------------------------------------------------------------
+@pytest.fixture
+def make_live_line(django_capture_on_commit_callbacks):
+    """``make_live_line(plan=, area=, email=...)``: a line ordered, activated, completed and
+    billed, so it is a live line (inventory.Product) in its customer's installed base."""
+
+    def make(
+        *, plan: Plan, area: ServiceArea, email: str = "jane@example.com", **customer: str
+    ) -> Product:
+        customer.setdefault("address_line1", "9 Elm Row")
+        with django_capture_on_commit_callbacks(execute=True):
+            order = submit_order(plan=plan, area=area, email=email, **customer).order
+        assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+        return Product.objects.get(order=order)
+
+    return make
+
+
+@pytest.fixture
+def live_line(make_live_line, plan, serviceable_area) -> Product:
+    """Jane's Fibre 500 at 9 Elm Row (SW1A 1AA), completed and billed: a line in her installed
+    base."""
+    return make_live_line(plan=plan, area=serviceable_area)

@@ -21,17 +21,6 @@ from tests.factories import RouterOfferingFactory, StaticIpOfferingFactory, subm
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def live_line(plan, serviceable_area, django_capture_on_commit_callbacks) -> Product:
-    """Jane's Fibre 500, completed and billed: a line in her installed base."""
-    with django_capture_on_commit_callbacks(execute=True):
-        order = submit_order(
-            plan=plan, area=serviceable_area, email="jane@example.com", address_line1="9 Elm Row"
-        ).order
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
-    return Product.objects.get(order=order)
-
-
 def add(line: Product, *add_ons, capture) -> Order:
     with capture(execute=True):
         submission = order_submit_add_ons(
