@@ -7,13 +7,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.add_ons import order_submit_add_ons
 from orders.models import Order
 from orders.services import customer_link_user
 from orders.states import EventSource, OrderStatus
 from orders.views_cancel import CUSTOMER_DEFAULT_REASON
 from provisioning.models import FulfilmentTask, TaskState
 from provisioning.services import fulfilment_start
-from tests.factories import submit_order
+from tests.factories import StaticIpOfferingFactory, submit_order
 from tests.provisioning.running import run_ready
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +190,32 @@ def test_a_customer_cancelling_an_order_in_flight_reads_that_it_is_being_cancell
         "This order can no longer be changed online. Your order is already being cancelled." in page
     )
     assert reverse("portal:order_cancel", kwargs={"order_id": in_flight.pk}) not in page
+
+
+def test_a_customer_cancels_add_ons_ordered_for_their_live_line_while_they_are_set_up(
+    customer_client, customer_user, live_line
+):
+    # Given a static IP ordered for the customer's live line, its address already allocated
+    customer_link_user(live_line.customer_id, customer_user)
+    submission = order_submit_add_ons(
+        live_line.pk,
+        (StaticIpOfferingFactory(),),
+        channel=EventSource.SALES_PORTAL,
+        submitted_by=None,
+    )
+    fulfilment_start(submission.order.pk)
+    assert run_ready(submission.order, until="2.bind_address") == ["2.allocate_address"]
+    order = Order.objects.get(pk=submission.order.pk)
+    assert order.status == OrderStatus.PROVISIONING
+    # When the customer opens its page, it offers to cancel it until the add-on is set up (the
+    # line is live already: no line is switched on)
+    page = detail(customer_client, order)
+    assert "You can cancel this order until your add-ons are set up." in page
+    # ... and they cancel it
+    response = cancel(customer_client, order, expected_status=OrderStatus.PROVISIONING)
+    # Then it is being cancelled while the address is given back; the line stays live
+    assert f"Your order {order.display_id} is being cancelled" in html.unescape(
+        response.content.decode()
+    )
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLING
+    assert Order.objects.get(pk=live_line.order_id).status == OrderStatus.COMPLETED
