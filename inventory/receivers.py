@@ -4,7 +4,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from inventory.services import products_record
+from inventory.services import products_change, products_record
 from orders.models import Order, OrderEvent
 from orders.signals import order_status_changed
 from orders.states import OrderStatus
@@ -14,3 +14,4 @@ from orders.states import OrderStatus
 def record_products(sender: type[Order], order: Order, event: OrderEvent, **kwargs: Any) -> None:
     if event.to_status in (OrderStatus.COMPLETED, OrderStatus.PARTIAL):
         products_record(order)
+        products_change(order)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 
 from inventory.models import Product, ProductStatus
-from orders.installed_base import LiveLine
+from orders.installed_base import LiveAddOn, LiveLine
 from orders.models import ProductKind
 
 
 def live_line(product_id: uuid.UUID) -> LiveLine | None:
     """The internet access product ``product_id`` as orders needs it, or None: one query for
-    the line with its order's address, one for the kinds of its add-ons still in service."""
+    the line with its order's address, one for its add-ons still in service."""
     product = (
         Product.objects.select_related("offering__specification", "order", "specification")
         .filter(pk=product_id, specification__kind=ProductKind.INTERNET_ACCESS)
@@ -20,10 +20,18 @@ def live_line(product_id: uuid.UUID) -> LiveLine | None:
     )
     if product is None:
         return None
-    add_on_kinds = frozenset(
-        product.add_ons.exclude(status=ProductStatus.TERMINATED).values_list(
-            "specification__kind", flat=True
+    add_ons = tuple(
+        LiveAddOn(
+            product_id=add_on.pk,
+            name=add_on.name,
+            offering=add_on.offering,
+            kind=add_on.specification.kind,
+            status=add_on.status,
+            network_identifiers=dict(add_on.network_identifiers or {}),
         )
+        for add_on in product.add_ons.exclude(status=ProductStatus.TERMINATED)
+        .select_related("offering__specification", "specification")
+        .order_by("created_at", "pk")
     )
     order = product.order
     return LiveLine(
@@ -38,5 +46,13 @@ def live_line(product_id: uuid.UUID) -> LiveLine | None:
         city=order.service_city,
         postcode=order.service_postcode,
         network_identifiers=dict(product.network_identifiers or {}),
-        add_on_kinds=add_on_kinds,
+        add_ons=add_ons,
     )
+
+
+def product_origin(product_id: uuid.UUID) -> tuple[str, str] | None:
+    """The order ID and item id that delivered the product."""
+    found = (
+        Product.objects.filter(pk=product_id).values_list("order_id", "order_item__item_id").first()
+    )
+    return (str(found[0]), str(found[1])) if found else None

@@ -8,9 +8,9 @@ import uuid
 from django.utils import timezone
 
 from inventory.models import Product, ProductStatus
-from inventory.signals import products_created
+from inventory.signals import product_changed, product_status_changed, products_created
 from orders.models import Order, OrderItem
-from orders.states import ItemAction, ItemState
+from orders.states import ItemAction, ItemChange, ItemState
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +91,66 @@ def products_record(order: Order) -> list[Product]:
         products_created.send(sender=Product, order=order, products=created)
         logger.info("order %s: %d product(s) in the installed base", order.pk, len(created))
     return created
+
+
+# What each completed change makes of its product's status.
+CHANGED_STATUS = {
+    ItemChange.SUSPEND: ProductStatus.SUSPENDED,
+    ItemChange.RESUME: ProductStatus.ACTIVE,
+}
+
+
+def products_change(order: Order) -> list[Product]:
+    """Each completed change of the order (a plan change, a suspension or resumption, a cease)
+    applied to its product in the installed base: a plan change moves it to the new offering
+    (its speeds and price), a cease terminates it (its history stays), a suspension suspends
+    it. Each status change is a ``product_status_changed``; a plan change a
+    ``product_changed``. Idempotent; call in the completion's transaction."""
+    items = list(
+        OrderItem.objects.filter(
+            order=order,
+            state=ItemState.COMPLETED,
+            action__in=[ItemAction.MODIFY, ItemAction.DELETE],
+        ).select_related("offering__specification", "order__service_area", "parent")
+    )
+    products = {
+        p.pk: p
+        for p in Product.objects.select_for_update().filter(
+            pk__in=[item.product_ref for item in items]
+        )
+    }
+    changed: list[Product] = []
+    for item in items:
+        product = products.get(item.product_ref) if item.product_ref else None
+        if product is None:
+            continue
+        before = product.status
+        if item.action == ItemAction.DELETE:
+            if product.status == ProductStatus.TERMINATED:
+                continue
+            product.status = ProductStatus.TERMINATED
+            product.termination_date = item.completed_at or timezone.now()
+        elif item.change == ItemChange.PLAN:
+            if product.offering_id == item.offering_id:
+                continue
+            product.offering = item.offering
+            product.name = item.offering.name
+            product.recurring_price = item.recurring_price
+            product.characteristics = {
+                **(product.characteristics or {}),
+                **_characteristics(item),
+            }
+        else:
+            status = CHANGED_STATUS[ItemChange(item.change)]
+            if product.status == status:
+                continue
+            product.status = status
+        product.save()
+        changed.append(product)
+        if product.status != before:
+            product_status_changed.send(sender=Product, product=product, from_status=before)
+        else:
+            product_changed.send(sender=Product, product=product, order=order)
+    if changed:
+        logger.info("order %s: %d product(s) changed in the installed base", order.pk, len(changed))
+    return changed

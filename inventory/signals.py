@@ -7,3 +7,5 @@ from django.dispatch import Signal
 products_created = Signal()
 # A product's status changed; kwargs: product, from_status.
 product_status_changed = Signal()
+# A product's offering changed (a plan change); kwargs: product, order.
+product_changed = Signal()

@@ -44,6 +44,20 @@ STANDARD_SPECIFICATIONS: dict[str, dict[str, Any]] = {
             {"task": "apply_speed_profile", "depends_on": ["create_subscriber"]},
             {"task": "activate_line", "depends_on": ["apply_speed_profile"], "ponr": True},
         ],
+        # Changes to a live line. A plan change applies the new speed profile (its point of no
+        # return); a suspension bars the subscriber, a resumption lifts the bar; a cease
+        # deactivates the line first (no way back from then), then takes the rest down.
+        "change_plans": {
+            "modify": [{"task": "apply_speed_profile", "ponr": True}],
+            "suspend": [{"task": "suspend_service"}],
+            "resume": [{"task": "resume_service"}],
+            "delete": [
+                {"task": "activate_line", "undo": True, "ponr": True},
+                {"task": "apply_speed_profile", "undo": True, "depends_on": ["activate_line"]},
+                {"task": "create_subscriber", "undo": True, "depends_on": ["apply_speed_profile"]},
+                {"task": "reserve_port", "undo": True, "depends_on": ["create_subscriber"]},
+            ],
+        },
     },
     STATIC_IP: {
         "name": "Static IPv4 address",
@@ -63,6 +77,19 @@ STANDARD_SPECIFICATIONS: dict[str, dict[str, Any]] = {
                 "before": ["parent.activate_line"],
             },
         ],
+        # Taken off a live line (or ceased with it, after the line is deactivated and before
+        # its subscriber is removed): unbind, then free the address.
+        "change_plans": {
+            "delete": [
+                {"task": "bind_address", "undo": True, "depends_on": ["parent.activate_line"]},
+                {
+                    "task": "allocate_address",
+                    "undo": True,
+                    "depends_on": ["bind_address"],
+                    "before": ["parent.create_subscriber"],
+                },
+            ],
+        },
     },
     MANAGED_ROUTER: {
         "name": "Managed router",
@@ -77,15 +104,25 @@ STANDARD_SPECIFICATIONS: dict[str, dict[str, Any]] = {
         "fulfilment_plan": [
             {"task": "register_cpe", "before": ["parent.activate_line"]},
         ],
+        "change_plans": {
+            "delete": [
+                {"task": "register_cpe", "undo": True, "depends_on": ["parent.activate_line"]}
+            ],
+        },
     },
 }
 
 
 def specifications_ensure() -> dict[str, ProductSpecification]:
-    """The standard specifications by code, written if missing (never overwritten)."""
+    """The standard specifications by code, written if missing (never overwritten; change
+    plans are given to one that has none)."""
     found: dict[str, ProductSpecification] = {}
     for code, fields in STANDARD_SPECIFICATIONS.items():
-        found[code], _ = ProductSpecification.objects.get_or_create(code=code, defaults=fields)
+        spec, _ = ProductSpecification.objects.get_or_create(code=code, defaults=fields)
+        if not spec.change_plans and fields.get("change_plans"):
+            spec.change_plans = fields["change_plans"]
+            spec.save(update_fields=["change_plans", "last_update"])
+        found[code] = spec
     return found
 
 

@@ -20,11 +20,18 @@ class NotServiceable(OrderError):
 
 
 class DuplicateOrder(OrderError):
-    def __init__(self, existing: Order) -> None:
-        super().__init__(
-            f"Order {existing.display_id} for this customer, address and plan is already open "
-            f"({existing.get_status_display().lower()})."
-        )
+    def __init__(self, existing: Order, *, line: str = "") -> None:
+        if line:  # an order about a live line: one at a time
+            message = (
+                f"Order {existing.display_id} for {line} is still open "
+                f"({existing.get_status_display().lower()}): a line takes one order at a time."
+            )
+        else:
+            message = (
+                f"Order {existing.display_id} for this customer, address and plan is already "
+                f"open ({existing.get_status_display().lower()})."
+            )
+        super().__init__(message)
         self.existing = existing
 
 

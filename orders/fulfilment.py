@@ -40,6 +40,8 @@ class TaskType(models.TextChoices):
     ALLOCATE_ADDRESS = "allocate_address", "Allocate static IPv4 address"
     BIND_ADDRESS = "bind_address", "Bind address to subscriber"
     REGISTER_CPE = "register_cpe", "Pre-register router (CPE)"
+    SUSPEND_SERVICE = "suspend_service", "Bar the service (suspend)"
+    RESUME_SERVICE = "resume_service", "Lift the bar (resume)"
 
 
 class TaskMode(models.TextChoices):
@@ -54,6 +56,15 @@ class PlanStep:
     before: tuple[str, ...] = ()
     mode: str = TaskMode.AUTOMATIC
     ponr: bool = False
+    # Take back what the task type does (a cease: release the port, remove the subscriber).
+    undo: bool = False
+
+
+# The plans a specification has besides its fulfilment plan, for orders that change a live
+# product (ProductSpecification.change_plans): a plan change, a suspension, its resumption, a
+# cease (TMF622 item actions modify and delete).
+CHANGE_PLAN, SUSPEND, RESUME, CEASE = "modify", "suspend", "resume", "delete"
+CHANGE_PLAN_NAMES = (CHANGE_PLAN, SUSPEND, RESUME, CEASE)
 
 
 def plan_steps(raw: Sequence[Mapping[str, Any]]) -> list[PlanStep]:
@@ -65,6 +76,7 @@ def plan_steps(raw: Sequence[Mapping[str, Any]]) -> list[PlanStep]:
             before=tuple(step.get("before", ())),
             mode=str(step.get("mode", TaskMode.AUTOMATIC)),
             ponr=bool(step.get("ponr", False)),
+            undo=bool(step.get("undo", False)),
         )
         for step in raw
     ]
@@ -82,7 +94,7 @@ def plan_validate(raw: Any, *, parent_plan: Sequence[Mapping[str, Any]] | None =
         if not isinstance(step, dict) or "task" not in step:
             problems.append(f"Step {position} must be an object with a 'task'.")
             continue
-        unknown = set(step) - {"task", "depends_on", "before", "mode", "ponr"}
+        unknown = set(step) - {"task", "depends_on", "before", "mode", "ponr", "undo"}
         if unknown:
             problems.append(f"Step {position} has unknown keys: {', '.join(sorted(unknown))}.")
         if step["task"] not in TaskType.values:
@@ -167,7 +179,11 @@ class TaskDraft:
     task_type: str
     mode: str
     is_ponr: bool
+    undo: bool = False
     depends_on: list[str] = field(default_factory=list)
+
+
+UNDO_SUFFIX = ".undo"
 
 
 def task_key(item_id: str, task: str) -> str:
@@ -180,37 +196,44 @@ def decompose(items: Sequence[PlannedItem], *, manual: bool = False) -> list[Tas
     item on a line in service has its ``parent.*`` dependencies met (the line was reserved,
     subscribed and activated by the order that delivered it)."""
     drafts: dict[str, TaskDraft] = {}
+    keys: dict[tuple[str, str], str] = {}  # (item id, task type) -> its task's key
     for item in items:
         for step in plan_steps(item.plan):
-            key = task_key(item.item_id, step.task)
+            key = task_key(item.item_id, step.task) + (UNDO_SUFFIX if step.undo else "")
+            keys[item.item_id, step.task] = key
             drafts[key] = TaskDraft(
                 item_id=item.item_id,
                 key=key,
                 task_type=step.task,
                 mode=TaskMode.MANUAL if manual else step.mode,
                 is_ponr=step.ponr,
+                undo=step.undo,
             )
     for item in items:
         for step in plan_steps(item.plan):
-            key = task_key(item.item_id, step.task)
+            key = keys[item.item_id, step.task]
             for ref in step.depends_on:
                 if not (ref.startswith(PARENT) and item.parent_in_service):
-                    drafts[key].depends_on.append(_resolve(ref, item))
+                    drafts[key].depends_on.append(_resolve(ref, item, keys))
             for ref in step.before:
                 if not (ref.startswith(PARENT) and item.parent_in_service):
-                    drafts[_resolve(ref, item)].depends_on.append(key)
+                    drafts[_resolve(ref, item, keys)].depends_on.append(key)
     graph = {key: draft.depends_on for key, draft in drafts.items()}
     if _cycle(graph) or any(up not in drafts for ups in graph.values() for up in ups):
         raise ValueError("the order's items do not form a valid task graph")
     return list(drafts.values())
 
 
-def _resolve(ref: str, item: PlannedItem) -> str:
+def _resolve(ref: str, item: PlannedItem, keys: Mapping[tuple[str, str], str]) -> str:
     if ref.startswith(PARENT):
         if item.parent_item_id is None:
             raise ValueError(f"item {item.item_id} refers to {ref} but relies on no item")
-        return task_key(item.parent_item_id, ref[len(PARENT) :])
-    return task_key(item.item_id, ref)
+        owner, task = item.parent_item_id, ref[len(PARENT) :]
+    else:
+        owner, task = item.item_id, ref
+    if (owner, task) not in keys:
+        raise ValueError(f"item {item.item_id} refers to {ref}, which its plans do not have")
+    return keys[owner, task]
 
 
 def ready_keys(states: Mapping[str, str], depends_on: Mapping[str, Sequence[str]]) -> list[str]:

@@ -14,9 +14,22 @@ from orders.models import Plan
 
 
 @dataclass(frozen=True)
+class LiveAddOn:
+    """An add-on in service on a line (not terminated)."""
+
+    product_id: uuid.UUID
+    name: str
+    offering: Plan
+    kind: str
+    status: str
+    network_identifiers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LiveLine:
-    """A line in a customer's installed base, as an order for its add-ons needs it: whose it
-    is, what it is, where, the identifiers the network knows it by, and the add-ons on it."""
+    """A line in a customer's installed base, as an order about it needs it: whose it is, what
+    it is, where, the identifiers the network knows it by, and the add-ons on it. ``status`` is
+    the product's (TMF637: active, suspended, terminated...)."""
 
     product_id: uuid.UUID
     customer_id: int
@@ -29,8 +42,23 @@ class LiveLine:
     city: str
     postcode: str
     network_identifiers: Mapping[str, str] = field(default_factory=dict)
-    # The kinds of the add-ons live on it (ProductKind values).
-    add_on_kinds: frozenset[str] = frozenset()
+    add_ons: tuple[LiveAddOn, ...] = ()
+
+    @property
+    def add_on_kinds(self) -> frozenset[str]:
+        """The kinds of the add-ons live on it (ProductKind values)."""
+        return frozenset(add_on.kind for add_on in self.add_ons)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == "suspended"
+
+    @property
+    def is_terminated(self) -> bool:
+        return self.status == "terminated"
+
+    def add_on(self, product_id: uuid.UUID | None) -> LiveAddOn | None:
+        return next((a for a in self.add_ons if a.product_id == product_id), None)
 
 
 LiveLineLookup = Callable[[uuid.UUID], "LiveLine | None"]
@@ -52,3 +80,24 @@ def live_line(product_id: uuid.UUID | str) -> LiveLine | None:
     except ValueError:
         return None
     return _lookup(key)
+
+
+# product id -> (order ID, item id) of the order item that delivered it: where the network
+# first heard of it (the simulator keys what it holds by them).
+OriginLookup = Callable[[uuid.UUID], "tuple[str, str] | None"]
+_origin: OriginLookup | None = None
+
+
+def product_origin_lookup_register(lookup: OriginLookup) -> None:
+    global _origin
+    _origin = lookup
+
+
+def product_origin(product_id: uuid.UUID | str) -> tuple[str, str] | None:
+    if _origin is None:
+        raise RuntimeError("no installed base registered its origin lookup")
+    try:
+        key = product_id if isinstance(product_id, uuid.UUID) else uuid.UUID(str(product_id))
+    except ValueError:
+        return None
+    return _origin(key)

@@ -319,18 +319,24 @@ def _order_take(
         raise ItemsInvalid({named.item_id: f"{live.name} is not this customer's line."})
     postcode = normalize_postcode(customer.postcode)
     line1 = customer.address_line1.strip()
-    open_duplicate = Order.objects.filter(
-        customer=cust,
-        plan=plan,
-        service_postcode=postcode,
-        service_address_line1=line1,
-        status__in=OPEN_STATES,
-    ).first()
+    if live is not None:  # one order in flight per live line
+        open_duplicate = Order.objects.filter(
+            product_ref=live.product_id, status__in=OPEN_STATES
+        ).first()
+    else:
+        open_duplicate = Order.objects.filter(
+            customer=cust,
+            plan=plan,
+            service_postcode=postcode,
+            service_address_line1=line1,
+            status__in=OPEN_STATES,
+            product_ref__isnull=True,
+        ).first()
     if open_duplicate is not None:
         if idempotency_key and open_duplicate.idempotency_key == idempotency_key:
             # Our own twin (same key) committed while we waited for the write lock.
             return OrderSubmission(order=open_duplicate, created=False, customer_created=False)
-        raise DuplicateOrder(open_duplicate)
+        raise DuplicateOrder(open_duplicate, line=live.name if live is not None else "")
     monthly, once = items_totals(items)
     order = Order.objects.create(
         customer=cust,
@@ -348,6 +354,7 @@ def _order_take(
         submitted_by=submitted_by if submitted_by and submitted_by.is_authenticated else None,
         idempotency_key=idempotency_key or None,
         external_id=external_id,
+        product_ref=live.product_id if live is not None else None,
     )
     items_create(order, items, live=live)
     event = events.status_changed(

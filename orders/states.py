@@ -24,6 +24,17 @@ class ItemAction(models.TextChoices):
 
     ADD = "add", "Add"
     NO_CHANGE = "noChange", "No change (live)"
+    MODIFY = "modify", "Modify"
+    DELETE = "delete", "Cease"
+
+
+class ItemChange(models.TextChoices):
+    """What a ``modify`` item changes on its live product; each has its plan in the product's
+    specification (ProductSpecification.change_plans)."""
+
+    PLAN = "modify", "Plan change"
+    SUSPEND = "suspend", "Suspension"
+    RESUME = "resume", "Resumption"
 
 
 class ItemState(models.TextChoices):

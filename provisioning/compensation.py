@@ -18,13 +18,13 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from orders.cancellation import PlanStanding
+from orders.fulfilment import UNDO_SUFFIX
 from orders.models import Order
 from provisioning import scheduler
 from provisioning.models import FulfilmentTask, TaskState
 
 logger = logging.getLogger(__name__)
 
-UNDO_SUFFIX = ".undo"
 # What a task in these states did on the network, or is doing now, must be undone.
 TO_UNDO = (TaskState.DONE, TaskState.RUNNING)
 NOT_STARTED = (TaskState.WAITING, TaskState.READY, TaskState.FAILED)
@@ -77,6 +77,7 @@ def plan_compensate(order: Order, *, actor: User | None) -> list[FulfilmentTask]
                 task_type=task.task_type,
                 mode=task.mode,
                 undoes=task,
+                undo=not task.undo,  # undoing a cease's step puts it back
                 # After the undos of what relied on it; a running task's undo waits for it.
                 depends_on=[
                     other.key + UNDO_SUFFIX

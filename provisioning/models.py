@@ -71,6 +71,9 @@ class FulfilmentTask(models.Model):
         help_text="The person who did a manual task.",
     )
     note = models.TextField(blank=True, help_text="A person's record of what they did.")
+    undo = models.BooleanField(
+        default=False, help_text="It takes back what its task type does (a cease, a cancel)."
+    )
     undoes = models.ForeignKey(
         "self",
         null=True,
@@ -107,12 +110,12 @@ class FulfilmentTask(models.Model):
 
     @property
     def is_undo(self) -> bool:
-        return self.undoes_id is not None
+        return self.undo
 
     @property
     def label(self) -> str:
         """What people read: the task type, or what undoing it means."""
-        if self.is_undo:
+        if self.undo:
             return UNDO_LABELS.get(self.task_type, f"Undo: {self.get_task_type_display()}")
         return self.get_task_type_display()
 
@@ -126,6 +129,8 @@ UNDO_LABELS: dict[str, str] = {
     TaskType.ALLOCATE_ADDRESS: "Free the address",
     TaskType.BIND_ADDRESS: "Unbind the address",
     TaskType.REGISTER_CPE: "De-register the router",
+    TaskType.SUSPEND_SERVICE: "Lift the bar",
+    TaskType.RESUME_SERVICE: "Bar the service again",
 }
 
 

@@ -68,7 +68,7 @@ class _Planned:
             item_id=item.item_id,
             parent_item_id=parent.item_id if parent is not None else None,
             parent_in_service=parent is not None and not parent.delivers,
-            plan=item.offering.specification.fulfilment_plan,
+            plan=item.plan,  # its fulfilment plan, or the plan of its change to a live product
         )
 
 
@@ -120,6 +120,7 @@ def plan_create(order: Order, *, manual: bool = False) -> list[FulfilmentTask]:
                 task_type=draft.task_type,
                 mode=draft.mode,
                 is_ponr=draft.is_ponr,
+                undo=draft.undo,
                 depends_on=draft.depends_on,
                 created_at=now,
                 state_changed_at=now,
@@ -263,10 +264,10 @@ def _request_for(task: FulfilmentTask, attempt: int) -> TaskRequest:
     order = task.order
     item = task.item
     offering = item.offering
-    # What the network knows the order's live line by, then what its done tasks recorded.
+    # What the network knows the order's live products by, then what its done tasks recorded.
     identifiers = {
         key: value
-        for identifiers in order.items.filter(action=ItemAction.NO_CHANGE).values_list(
+        for identifiers in order.items.filter(product_ref__isnull=False).values_list(
             "network_identifiers", flat=True
         )
         for key, value in (identifiers or {}).items()
@@ -281,7 +282,8 @@ def _request_for(task: FulfilmentTask, attempt: int) -> TaskRequest:
         item_id=item.item_id,
         task_type=task.task_type,
         attempt=attempt,
-        undo=task.undoes_id is not None,
+        undo=task.undo,
+        product_id=str(item.product_ref or ""),
         postcode=order.service_postcode,
         address=order.service_address,
         exchange=order.service_area.exchange,

@@ -11,7 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from orders.fulfilment import plan_validate
+from orders.fulfilment import CHANGE_PLAN_NAMES, plan_validate
 
 
 class Technology(models.TextChoices):
@@ -67,6 +67,13 @@ class ProductSpecification(models.Model):
     )
     characteristics = models.JSONField(default=list, blank=True)
     fulfilment_plan = models.JSONField()
+    change_plans = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Plans for orders that change a live product, by action: modify (a plan "
+        "change), suspend, resume, delete (a cease). Same steps as the fulfilment plan; a step "
+        'with "undo": true takes back what its task type does.',
+    )
     last_update = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -92,6 +99,24 @@ class ProductSpecification(models.Model):
             plan_validate(self.fulfilment_plan, parent_plan=parent_plan)
         except ValidationError as exc:
             raise ValidationError({"fulfilment_plan": exc.messages}) from exc
+        problems: list[str] = []
+        plans = self.change_plans if isinstance(self.change_plans, dict) else None
+        if plans is None:
+            problems.append("Change plans are an object of plans by action.")
+        for action, plan in (plans or {}).items():
+            if action not in CHANGE_PLAN_NAMES:
+                problems.append(f"'{action}' is not a change ({', '.join(CHANGE_PLAN_NAMES)}).")
+                continue
+            parent_change = None
+            if self.parent_kind and parent_plan is not None:
+                parent = ProductSpecification.objects.filter(kind=self.parent_kind).first()
+                parent_change = (parent.change_plans or {}).get(action) if parent else None
+            try:
+                plan_validate(plan, parent_plan=parent_change or parent_plan)
+            except ValidationError as exc:
+                problems += [f"{action}: {message}" for message in exc.messages]
+        if problems:
+            raise ValidationError({"change_plans": problems})
 
 
 class Plan(models.Model):

@@ -18,6 +18,7 @@ from orders.states import (
     OPEN_STATES,
     EventSource,
     ItemAction,
+    ItemChange,
     ItemState,
     OrderStatus,
 )
@@ -153,14 +154,24 @@ class Order(ConcurrentTransitionMixin, models.Model):
     # person's form carries the version they saw; a service refuses if it has moved since.
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    # The live product the order is about (add-ons for it, a plan change, a suspension, a cease),
+    # kept as a value (orders sits below the inventory); None for a new line.
+    product_ref = models.UUIDField(null=True, blank=True)
+
     class Meta:
         ordering = ["-submitted_at"]
         constraints = [
             # DESIGN invariant 4: the same customer, address and plan cannot be open twice.
             models.UniqueConstraint(
                 fields=["customer", "plan", "service_postcode", "service_address_line1"],
-                condition=models.Q(status__in=sorted(OPEN_STATES)),
+                condition=models.Q(status__in=sorted(OPEN_STATES), product_ref__isnull=True),
                 name="one_open_order_per_customer_address_plan",
+            ),
+            # One change in flight per live product: a second waits until the first is done.
+            models.UniqueConstraint(
+                fields=["product_ref"],
+                condition=models.Q(status__in=sorted(OPEN_STATES), product_ref__isnull=False),
+                name="one_open_order_per_product",
             ),
         ]
         indexes = [
@@ -345,6 +356,20 @@ class OrderItem(models.Model):
         blank=True,
         help_text="The live product this item is about (TMF622 productOrderItem.product.id).",
     )
+    change = models.CharField(
+        max_length=10,
+        choices=ItemChange.choices,
+        blank=True,
+        help_text="What a modify item changes on its product.",
+    )
+    from_offering = models.ForeignKey(
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A plan change: the offering the product had before.",
+    )
 
     class Meta:
         ordering = ["order", "position"]
@@ -371,6 +396,25 @@ class OrderItem(models.Model):
     def delivers(self) -> bool:
         """This order delivers the item (and bills it); False for the live line it names."""
         return self.action != ItemAction.NO_CHANGE
+
+    @property
+    def plan_name(self) -> str:
+        """Which of its specification's plans the item follows: '' for the fulfilment plan (a
+        new product), the change plan's name for a change to a live one, None-like for none."""
+        if self.action == ItemAction.MODIFY:
+            return self.change
+        if self.action == ItemAction.DELETE:
+            return ItemAction.DELETE
+        return ""
+
+    @property
+    def plan(self) -> list[dict[str, object]]:
+        spec = self.offering.specification
+        if self.action == ItemAction.NO_CHANGE:
+            return []
+        if self.plan_name:
+            return list((spec.change_plans or {}).get(self.plan_name, []))
+        return list(spec.fulfilment_plan)
 
 
 class OrderEvent(models.Model):

@@ -32,6 +32,9 @@ class TaskRequest:
     characteristics: dict[str, Any] = field(default_factory=dict)
     identifiers: dict[str, str] = field(default_factory=dict)
     undo: bool = False
+    # A change to a live product (a plan change, a suspension, a cease): its id in the installed
+    # base; the network knows it by ``identifiers``.
+    product_id: str = ""
 
     # The simulator's rules match on these names too (``step`` was a task's old name).
     @property

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from orders.fulfilment import TaskType
+from orders.installed_base import product_origin
 from provisioning.adapters.base import TaskRequest, TaskResult
 from provisioning.models import ReasonCode, SimulatedNetworkRecord
 
@@ -180,10 +181,16 @@ def _hold(request: TaskRequest, result: TaskResult) -> None:
 
 
 def _undone(request: TaskRequest) -> TaskResult:
-    """Take back what the task made; nothing held is nothing to take back (idempotent)."""
+    """Take back what the task made; nothing held is nothing to take back (idempotent). For a
+    live product (a cease) it is what the order that delivered it made."""
+    order_ref, item_ref = request.order_id, request.item_id
+    if request.product_id:
+        origin = product_origin(request.product_id)
+        if origin is not None:
+            order_ref, item_ref = origin
     SimulatedNetworkRecord.objects.filter(
-        order_ref=request.order_id,
-        item_ref=request.item_id,
+        order_ref=order_ref,
+        item_ref=item_ref,
         task_type=request.task_type,
         undone_at__isnull=True,
     ).update(undone_at=timezone.now())
