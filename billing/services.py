@@ -61,7 +61,8 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
             _complete_without_billing(order, waiver)
             return None
         all_items = list(order.items.select_related("offering").order_by("position"))
-        items = [item for item in all_items if item.delivers]
+        # What the order delivers, less what an amendment took off (not owed, not partial).
+        items = [i for i in all_items if i.delivers and i.state != ItemState.REMOVED]
         delivered = [item for item in items if item.state == ItemState.COMPLETED]
         start = order.activation_date
         charges = [_charge(item, default_start=start) for item in delivered]
@@ -170,7 +171,7 @@ def _charge(item: OrderItem, *, default_start: datetime.date) -> BillingCharge:
 
 def _complete_without_billing(order: Order, waiver: BillingWaiver) -> None:
     who = waiver.waived_by.get_username() if waiver.waived_by else "a person no longer here"
-    ordered = order.items.filter(action=ItemAction.ADD)
+    ordered = order.items.filter(action=ItemAction.ADD).exclude(state=ItemState.REMOVED)
     delivered = ordered.filter(state=ItemState.COMPLETED).count()
     order_services.order_complete(
         order,
