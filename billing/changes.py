@@ -118,7 +118,7 @@ class _BillChange:
     def plan(self, item: OrderItem, *, day: datetime.date) -> None:
         self.notes.append("plan change:")
         for charge in self._running(item.product_ref):
-            self._end(charge, last_day=day - datetime.timedelta(days=1), by=item)
+            self._end(charge, last_day=day - datetime.timedelta(days=1), on=day, by=item)
         started = self._start(
             BillingCharge(
                 item=item,
@@ -140,7 +140,7 @@ class _BillChange:
         ended = 0
         for product_id in self._line_and_add_ons(item.product_ref):
             for charge in self._running(product_id):
-                self._end(charge, last_day=day - datetime.timedelta(days=1), by=item)
+                self._end(charge, last_day=day - datetime.timedelta(days=1), on=day, by=item)
                 ended += 1
         if not ended:
             self.notes.append("nothing was being charged;")
@@ -189,7 +189,7 @@ class _BillChange:
         if "ceased:" not in self.notes:
             self.notes.append("ceased:")
         for charge in self._running(item.product_ref):
-            self._end(charge, last_day=day, by=item)
+            self._end(charge, last_day=day, on=day, by=item)
 
     def save(self, *, close: bool) -> str:
         account = self.account
@@ -251,12 +251,15 @@ class _BillChange:
             found.add(by_item.get(order_item_id) or by_ref.get(pk))
         return {pk for pk in found if pk is not None}
 
-    def _end(self, charge: BillingCharge, *, last_day: datetime.date, by: OrderItem) -> None:
+    def _end(
+        self, charge: BillingCharge, *, last_day: datetime.date, on: datetime.date, by: OrderItem
+    ) -> None:
         _, amount = last_period(last_day, charge.recurring_price, start=charge.start_date)
         charge.end_date = last_day
         charge.ended_by = by
         charge.last_period_amount = amount
-        charge.save(update_fields=["end_date", "ended_by", "last_period_amount"])
+        charge.changed_on = on
+        charge.save(update_fields=["end_date", "ended_by", "last_period_amount", "changed_on"])
         self.delta -= charge.recurring_price
         self.notes.append(
             f"{charge.offering.name} at {charge.recurring_price} {self.currency}/month ends "
@@ -270,6 +273,7 @@ class _BillChange:
         charge.first_period_end = end
         charge.first_period_amount = amount
         charge.started_by = by
+        charge.changed_on = day
         charge.save()
         self.delta += charge.recurring_price
         self.notes.append(

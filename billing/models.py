@@ -152,9 +152,23 @@ class BillingCharge(models.Model):
         blank=True,
         help_text="The recurring charge for the month it ends in, to its end date, prorated.",
     )
+    changed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The date of the change to the line that last started or ended this charge.",
+    )
 
     class Meta:
         ordering = ["account", "start_date", "item__position", "id"]
+        indexes = [
+            # The charges changes to live lines started or ended on a day (the billing
+            # worklist's "charges changed today"), newest first.
+            models.Index(
+                fields=["changed_on", "id"],
+                condition=models.Q(changed_on__isnull=False),
+                name="billing_charge_changed_idx",
+            ),
+        ]
         constraints = [
             # An item is billed once from its delivery, and once per change that restarts it.
             models.UniqueConstraint(

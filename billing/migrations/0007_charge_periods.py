@@ -1,7 +1,8 @@
 """Charges with an end: a change to a live line (billing.changes) ends a charge (``end_date``,
 ``ended_by``, its prorated ``last_period_amount``) and may start another for the same item
 (``started_by``: a resumption), so an item has one charge from its delivery and one per change
-that starts it again. Existing charges are running: nothing to fill in."""
+that starts it again; ``changed_on`` (the change's date) lists the charges changed on a day.
+Existing charges are running and unchanged: nothing to fill in."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -17,6 +18,15 @@ class Migration(migrations.Migration):
         migrations.AlterModelOptions(
             name="billingcharge",
             options={"ordering": ["account", "start_date", "item__position", "id"]},
+        ),
+        migrations.AddField(
+            model_name="billingcharge",
+            name="changed_on",
+            field=models.DateField(
+                blank=True,
+                help_text="The date of the change to the line that last started or ended this charge.",
+                null=True,
+            ),
         ),
         migrations.AddField(
             model_name="billingcharge",
@@ -70,6 +80,14 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="billing_charges",
                 to="orders.orderitem",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="billingcharge",
+            index=models.Index(
+                condition=models.Q(("changed_on__isnull", False)),
+                fields=["changed_on", "id"],
+                name="billing_charge_changed_idx",
             ),
         ),
         migrations.AddConstraint(
