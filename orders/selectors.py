@@ -20,7 +20,15 @@ from orders.events import CUSTOMER_EVENT_TEXT
 from orders.models import Customer, Order, OrderEvent, OrderItem
 from orders.paging import BadCursor, bounded_count, keyset_page
 from orders.services import normalize_phone
-from orders.states import CUSTOMER_ITEM_LABEL, CUSTOMER_LABEL, ItemState, OrderStatus
+from orders.states import (
+    CHANGE_ITEM_LABEL,
+    CUSTOMER_ITEM_LABEL,
+    CUSTOMER_LABEL,
+    ItemAction,
+    ItemChange,
+    ItemState,
+    OrderStatus,
+)
 
 T = TypeVar("T")
 
@@ -147,7 +155,7 @@ def order_items(order: Order) -> list[OrderItem]:
     one query however many items."""
     return list(
         OrderItem.objects.filter(order=order)
-        .select_related("offering__specification")
+        .select_related("offering__specification", "from_offering")
         .order_by("position", "pk")
     )
 
@@ -164,11 +172,18 @@ class CustomerItem:
     currency: str
     # False for the customer's live line the order's add-ons go on: no price, no progress.
     delivers: bool = True
+    # A change to a live product: "Speed change to Fibre 900", "Cease of your Fibre 500 line".
+    change_title: str = ""
+    # A plan change: the new plan's monthly price is what it costs (the others cost nothing).
+    priced: bool = True
 
 
 def _customer_item_text(item: OrderItem) -> str:
     if not item.delivers:
         return f"{item.offering.name} — your live line (no change)"
+    title = item.customer_change_title
+    if title:
+        return f"{title}: {CHANGE_ITEM_LABEL[ItemState(item.state)]}"
     return f"{item.customer_label}: {CUSTOMER_ITEM_LABEL[ItemState(item.state)]}"
 
 
@@ -183,6 +198,9 @@ def customer_items(order: Order) -> list[CustomerItem]:
             one_time_price=item.one_time_price,
             currency=item.currency,
             delivers=item.delivers,
+            change_title=item.customer_change_title,
+            priced=item.action == ItemAction.ADD
+            or (item.action == ItemAction.MODIFY and item.change == ItemChange.PLAN),
         )
         for item in order_items(order)
     ]
