@@ -17,6 +17,7 @@ from orders import order_id
 from orders.access import restrict_orders
 from orders.eligibility import EligibilityReason
 from orders.events import CUSTOMER_EVENT_TEXT
+from orders.installed_base import live_line, product_origin
 from orders.models import Customer, Order, OrderEvent, OrderItem
 from orders.paging import BadCursor, bounded_count, keyset_page
 from orders.services import normalize_phone
@@ -332,3 +333,27 @@ def sales_orders_needing_information(
         .order_by("status_changed_at", "pk")
     )
     return worklist(queryset, limit=limit, after=after)
+
+
+@dataclass(frozen=True)
+class ChangedProduct:
+    """The live product an order is about (Order.product_ref), as the order's page names it:
+    its name today and the order that delivered it."""
+
+    product_id: Any
+    name: str
+    origin_order_id: str | None
+
+
+def order_changed_product(order: Order) -> ChangedProduct | None:
+    """The product ``order`` changes (add-ons, a plan change, a suspension, a cease), or None
+    for an order of a new line. Two queries, each by primary key."""
+    if order.product_ref is None:
+        return None
+    line = live_line(order.product_ref)
+    origin = product_origin(order.product_ref)
+    return ChangedProduct(
+        product_id=order.product_ref,
+        name=line.name if line is not None else str(order.product_ref),
+        origin_order_id=origin[0] if origin else None,
+    )

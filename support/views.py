@@ -107,6 +107,7 @@ def _order_context(order: Order) -> dict:
         "events": selectors.order_recent_events(order, limit=30),
         "plan": order_plan(order),
         "products": order_products(order),
+        "changed_product": selectors.order_changed_product(order),
         "cases": order_exception_cases(order),
         "billing_account": billing_account_for(order),
         "tickets": order_tickets(order),

@@ -69,6 +69,9 @@ def test_a_rep_changes_the_plan_and_lands_on_the_change_order(
     # ... whose page reads as the change
     detail = text(client.get(response["Location"]))
     assert "Speed change to Fibre 900" in detail and "from Fibre 500" in detail
+    # ... linked to the product it changed, and the order that delivered it
+    assert f"Change to Fibre 900, ordered {order.submitted_at:%-d %b %Y}" in detail
+    assert reverse("orders:detail", kwargs={"order_id": live_line.order_id}) in detail
     live_line.refresh_from_db()
     assert live_line.offering == gigabit
 
@@ -239,3 +242,6 @@ def test_the_support_order_view_links_the_line_to_its_change_page_and_lists_its_
     assert page_url(live_line) in page
     assert f"{suspension.display_id}</a> Suspension of the Fibre 500 line (completed" in page
     assert suspension.events.filter(source=EventSource.SALES_PORTAL).exists()
+    # ... and the suspension's own page names the line it is about
+    page = text(client.get(reverse("support:order", kwargs={"order_id": suspension.pk})))
+    assert "Change to Fibre 500, ordered" in page
