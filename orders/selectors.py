@@ -94,16 +94,42 @@ class CustomerTimelineEntry:
     status: str
 
 
+# A change to a live line (not add-ons on it) is done, not "live" and "billing started".
+CHANGE_EVENT_TEXT = {
+    OrderStatus.ACTIVATED: "The change is made on your line.",
+    OrderStatus.COMPLETED: "All done: the change is in place on your account.",
+}
+CEASE_EVENT_TEXT = {
+    OrderStatus.ACTIVATED: "Your line is switched off.",
+    OrderStatus.COMPLETED: "All done: your service is ceased.",
+}
+
+
+def _change_event_texts(order: Order) -> dict[OrderStatus, str]:
+    if order.product_ref is None:
+        return {}
+    action = (
+        OrderItem.objects.filter(order=order, parent__isnull=True)
+        .values_list("action", flat=True)
+        .first()
+    )
+    if action == ItemAction.DELETE:
+        return CEASE_EVENT_TEXT
+    return CHANGE_EVENT_TEXT if action == ItemAction.MODIFY else {}
+
+
 def customer_timeline(order: Order) -> list[CustomerTimelineEntry]:
-    """Status changes in customer words, oldest first. No internal reasons or codes."""
+    """Status changes in customer words, oldest first. No internal reasons or codes. A change
+    to a live line (speed change, suspension, cease) reads as the change being made."""
     # values_list, not only(): the related manager would load each row's deferred order_id.
     rows = order.events.filter(kind=OrderEvent.Kind.STATUS_CHANGED).values_list(
         "created_at", "to_status"
     )
+    texts = {**CUSTOMER_EVENT_TEXT, **_change_event_texts(order)}
     return [
         CustomerTimelineEntry(
             at=at,
-            text=CUSTOMER_EVENT_TEXT[OrderStatus(to_status)],
+            text=texts[OrderStatus(to_status)],
             status=CUSTOMER_LABEL[OrderStatus(to_status)],
         )
         for at, to_status in rows

@@ -75,7 +75,9 @@ def test_a_customer_upgrades_their_speed_and_follows_the_change_order(
     assert submitted.source == EventSource.CUSTOMER_PORTAL
     page = text(client.get(response["Location"]))
     assert "Speed change to Fibre 900: done" in page
-    assert "45.00 GBP a month" in page
+    assert "New price 45.00 GBP a month from the day the change is made" in page
+    assert "All done: the change is in place on your account." in page
+    assert "billing has started" not in page
     # ... which "My orders" lists as the change
     assert "Speed change to Fibre 900" in text(client.get(reverse("portal:my_orders")))
     line.refresh_from_db()
@@ -100,7 +102,8 @@ def test_a_customer_ceases_their_service_from_a_date(
     assert cease.status == OrderStatus.SCHEDULED
     assert cease.items.get().action == ItemAction.DELETE
     page = text(client.get(response["Location"]))
-    assert "Cease of your Fibre 500 line" in page
+    assert "Cease of your Fibre 500 line: ordered" in page
+    assert "No charge for this change" in page
     assert line.status == ProductStatus.ACTIVE  # until the date
 
 
@@ -129,3 +132,29 @@ def test_an_order_that_is_not_complete_offers_no_change(
 def test_a_customer_cannot_suspend_their_own_line(client, customer_user, my_line_order):
     client.force_login(customer_user)
     assert post(client, my_line_order, "suspend", reason="Holiday").status_code == 404
+
+
+def test_a_cease_today_ends_the_service_and_the_line_offers_no_more_changes(
+    client, customer_user, my_line_order, django_capture_on_commit_callbacks
+):
+    # Given the customer ceasing their line today, confirmed
+    client.force_login(customer_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(
+            client,
+            my_line_order,
+            "cease",
+            requested_date=timezone.localdate().isoformat(),
+            confirm="on",
+        )
+
+    # Then the cease order reads as done, in cease words
+    page = text(client.get(response["Location"]))
+    assert "Cease of your Fibre 500 line: done" in page
+    assert "All done: your service is ceased." in page
+    line = Product.objects.get(order=my_line_order)
+    assert line.status == ProductStatus.TERMINATED
+    # ... and the order that delivered the line offers no change any more
+    page = text(client.get(reverse("portal:order_detail", kwargs={"order_id": my_line_order.pk})))
+    assert "Change my speed" not in page
+    assert client.get(change_url(my_line_order)).status_code == 404
