@@ -245,3 +245,9 @@ def test_the_support_order_view_links_the_line_to_its_change_page_and_lists_its_
     # ... and the suspension's own page names the line it is about
     page = text(client.get(reverse("support:order", kwargs={"order_id": suspension.pk})))
     assert "Change to Fibre 500, ordered" in page
+
+
+def test_support_search_results_link_each_line_to_its_change_page(client, support_user, live_line):
+    client.force_login(support_user)
+    page = text(client.get(reverse("support:search"), {"q": "jane@example.com"}))
+    assert f'href="{page_url(live_line)}" data-testid="change-line">Change this line' in page
