@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -251,3 +252,30 @@ def test_support_search_results_link_each_line_to_its_change_page(client, suppor
     client.force_login(support_user)
     page = text(client.get(reverse("support:search"), {"q": "jane@example.com"}))
     assert f'href="{page_url(live_line)}" data-testid="change-line">Change this line' in page
+
+
+def test_someone_who_may_order_but_not_see_the_customer_gets_404(client, live_line, gigabit):
+    # Given a user allowed to take orders but not to see other people's customers
+    user = UserFactory(username="partner")
+    user.user_permissions.add(Permission.objects.get(codename="add_order"))
+    client.force_login(user)
+
+    # Then Jane's line is not there for them, and nothing is taken
+    assert client.get(page_url(live_line)).status_code == 404
+    assert post(client, live_line, "plan", offering=gigabit.pk).status_code == 404
+    assert not orders_about(live_line).exists()
+
+
+def test_a_double_submission_takes_one_order(client, sales_user, live_line, gigabit):
+    client.force_login(sales_user)
+    data = {
+        "change": "plan",
+        "plan-submission_token": str(uuid.uuid4()),
+        "plan-offering": gigabit.pk,
+    }
+
+    first = client.post(page_url(live_line), data)
+    second = client.post(page_url(live_line), data)
+
+    assert first["Location"] == second["Location"]
+    assert orders_about(live_line).count() == 1
