@@ -228,7 +228,7 @@ def test_the_demo_holds_changes_to_live_lines_each_an_order_of_its_own() -> None
     ceased = Product.objects.filter(customer__email="wyn@example.com")
     assert {p.status for p in ceased} == {"terminated"} and ceased.count() == 2
     for email in ("sam@example.com", "uma@example.com", "wyn@example.com"):
-        first, change = Order.objects.filter(customer__email=email).order_by("submitted_at")
+        _first, change = Order.objects.filter(customer__email=email).order_by("submitted_at")
         assert change.product_ref == line_of(email).pk
         assert change.status == OrderStatus.COMPLETED
 
