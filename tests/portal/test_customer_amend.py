@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, OrderEvent
+from orders.roles import Role
+from orders.services import customer_link_user
 from orders.states import EventSource
 from provisioning.models import FulfilmentTask, TaskState
 from provisioning.services import fulfilment_start
-from orders.roles import Role
-from orders.services import customer_link_user
 from tests.factories import PlanFactory, RouterOfferingFactory, UserFactory, submit_order
 from tests.provisioning.running import run_ready
 
