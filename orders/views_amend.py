@@ -164,7 +164,7 @@ def order_amend_page(request: HttpRequest, order_id: str) -> HttpResponse:
         order,
         form=None if refusal is not None else form,
         refusal=refusal.message if refusal is not None else "",
-        error=error,
+        error="" if refusal is not None and error == refusal.message else error,
         back=back,
     )
 
@@ -193,13 +193,14 @@ def customer_amend_page(request: HttpRequest, order_id: str) -> HttpResponse:
             refusal = amendment_refusal(order) if error else None
         else:
             form = AmendOrderForm(order=order)
+    refusal_text = customer_amend_refusal_text(refusal) if refusal is not None else ""
     return _page(
         request,
         "orders/amend_customer.html",
         order,
         form=None if refusal is not None else form,
-        refusal=customer_amend_refusal_text(refusal) if refusal is not None else "",
-        error=error if error != (refusal and customer_amend_refusal_text(refusal)) else "",
+        refusal=refusal_text,
+        error="" if error == refusal_text else error,  # said once
         back=back,
     )
 

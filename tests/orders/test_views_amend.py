@@ -207,3 +207,26 @@ def test_a_removed_add_on_leaves_the_order(client, sales_user, plan, serviceable
     post(client, order, plan=plan, add_ons=[])
 
     assert order.items.get(item_id="2").state == ItemState.REMOVED
+
+
+def test_a_change_racing_a_running_task_says_to_try_again_and_changes_nothing(
+    client, sales_user, plan, serviceable_area
+):
+    # Given an order with a static IP whose binding is on the network at this moment
+    ip = StaticIpOfferingFactory()
+    order = submit_order(plan=plan, add_ons=(ip,), area=serviceable_area).order
+    fulfilment_start(order.pk)
+    run_ready(order, until="1.activate_line")
+    FulfilmentTask.objects.filter(order=order, key="2.bind_address").update(
+        state=TaskState.RUNNING, started_at=timezone.now()
+    )
+    order = Order.objects.get(pk=order.pk)
+    client.force_login(sales_user)
+
+    # When the rep takes the static IP off
+    page = text(post(client, order, plan=plan, add_ons=[]))
+
+    # Then the page says what is running, and the static IP stays on the order
+    assert 'data-testid="amend-error"' in page
+    assert "is running on the network" in page
+    assert order.items.get(item_id="2").state != ItemState.REMOVED

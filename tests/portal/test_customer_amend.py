@@ -91,3 +91,27 @@ def test_someone_elses_order_is_not_found(client, own_order):
     # Then the order is not found for them, to read or to change
     assert client.get(amend_url(own_order)).status_code == 404
     assert client.post(amend_url(own_order), {"plan": own_order.plan_id}).status_code == 404
+
+
+def test_a_customer_moves_their_activation_date_and_a_past_one_is_refused_next_to_it(
+    client, customer_user, own_order
+):
+    import datetime
+
+    client.force_login(customer_user)
+    later = timezone.localdate() + datetime.timedelta(days=14)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    data = {"plan": own_order.plan_id, "expected_version": own_order.version}
+
+    # When they ask for a day in the past, it is refused next to the date
+    page = text(client.post(amend_url(own_order), {**data, "requested_activation_date": yesterday}))
+    assert 'id="id_requested_activation_date_error"' in page
+    assert "cannot be in the past" in page
+
+    # When they ask for a later day, their order waits for it
+    response = client.post(
+        amend_url(own_order), {**data, "requested_activation_date": later}, follow=True
+    )
+    assert f"Your order {own_order.display_id} is changed." in text(response)
+    own_order.refresh_from_db()
+    assert own_order.requested_activation_date == later

@@ -176,3 +176,26 @@ def test_a_read_only_client_cannot_patch_items(api_reader, acknowledged, gigabit
     )
     assert response.status_code == 403
     assert Order.objects.get(pk=acknowledged["id"]).plan.code == "fibre-500"
+
+
+def test_patch_items_racing_a_running_task_is_409_conflict(api_all, plan, serviceable_area):
+    # Given an order with a static IP whose binding is on the network at this moment
+    ip = StaticIpOfferingFactory()
+    order = submit_order(plan=plan, add_ons=(ip,), area=serviceable_area).order
+    fulfilment_start(order.pk)
+    run_ready(order, until="1.activate_line")
+    FulfilmentTask.objects.filter(order=order, key="2.bind_address").update(
+        state=TaskState.RUNNING, started_at=timezone.now()
+    )
+    current = api_all.get(f"{ORDERS}/{order.pk}").json()
+
+    # When the CRM takes the static IP off
+    response = api_all.patch(
+        current["href"], {"productOrderItem": current["productOrderItem"][:1]}, format="json"
+    )
+
+    # Then it is a conflict to retry, and nothing changed
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "CONFLICT"
+    assert "is running on the network" in response.json()["message"]
+    assert Order.objects.get(pk=order.pk).monthly_price == plan.monthly_price + ip.monthly_price
