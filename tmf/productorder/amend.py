@@ -26,6 +26,7 @@ from tmf.errors import TmfError
 from tmf.hub.publish import publish_event
 from tmf.models import ApiClient, HubApi
 from tmf.productorder.representation import product_order_representation
+from tmf.productorder.serializers import _item_pairs
 from tmf.productorder.services import product_order_amend
 
 ITEMS = "productOrderItem"
@@ -48,8 +49,6 @@ class ItemsPatch:
 def items_in_patch(body: dict[str, Any], current: list[tuple[Any, Any]]) -> Any | None:
     """The patch's ``productOrderItem`` when it asks for other items than ``current`` (the
     order's (id, offering id) pairs, as the serializer compares them), else None."""
-    from tmf.productorder.serializers import _item_pairs
-
     value = body.get(ITEMS)
     if ITEMS not in body or _item_pairs(value) == current:
         return None
