@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views, views_add_ons, views_changes
+from orders import views, views_add_ons, views_amend, views_changes
 
 app_name = "orders"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("orders/<str:order_id>/", views.order_detail, name="detail"),
     path("orders/<str:order_id>/live/", views.order_live, name="live"),
     path("orders/<str:order_id>/cancel/", views.order_cancel, name="cancel"),
+    path("orders/<str:order_id>/amend/", views_amend.order_amend_page, name="amend"),
     path("serviceability/", views.serviceability, name="serviceability"),
     path("customers/lookup/", views.customer_lookup, name="customer_lookup"),
 ]

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from orders import views_amend
 from portal import changes, views, worklists
 
 app_name = "portal"
@@ -11,6 +12,11 @@ urlpatterns = [
     path("my/orders/<str:order_id>/contact/", views.order_contact, name="order_contact"),
     path("my/orders/<str:order_id>/cancel/", views.order_cancel, name="order_cancel"),
     path("my/orders/<str:order_id>/change/", changes.order_change, name="order_change"),
+    path(
+        "my/orders/<str:order_id>/amend/",
+        views_amend.customer_amend_page,
+        name="order_amend",
+    ),
     # The staff roles' worklists (portal/worklists.py).
     path("work/sales/", worklists.sales_home, name="sales_home"),
     path("work/provisioning/", worklists.provisioning_home, name="provisioning_home"),

@@ -234,6 +234,7 @@ portal:order_contact                           in   405  405  405  405  405  405
 portal:order_cancel                            in   405  405  405  405  405  405  405  405
 # the customer's own changes to their live line: the order here is not complete, so no line
 portal:order_change                            in   404  404  404  404  404  404  404  404
+portal:order_amend                             in   404  404  404  404  404  200  404  404
 # the staff worklists
 portal:sales_home                              in   200  403  403  403  403  403  403  200
 portal:provisioning_home                       in   403  200  200  403  403  403  403  200
@@ -258,6 +259,8 @@ orders:detail                                  in   200  200  200  200  200  403
 orders:live                                    in   200  200  200  200  200  403  403  200
 # cancelling on the customer's behalf: sales, support and the provisioning lead (POST only)
 orders:cancel                                  in   405  403  405  403  405  403  403  405
+# changing an order: sales (add_order) and who may cancel (cancel_order)
+orders:amend                                   in   200  403  200  403  200  403  403  200
 # support
 support:search                                 in   200  200  200  200  200  403  403  200
 support:order                                  in   200  200  200  200  200  403  403  200
@@ -345,6 +348,8 @@ portal:order_contact                           in   404  404  404  404  404  200
 # cancel with a mandatory reason, so an empty form comes back with its error
 portal:order_cancel                            in   404  404  404  404  404  go   404  404
 orders:cancel                                  in   200  403  200  403  200  403  403  200
+orders:amend                                   in   200  403  200  403  200  403  403  200
+portal:order_amend                             in   404  404  404  404  404  200  404  404
 support:order_cancel                           in   200  403  200  403  200  403  403  200
 portal:confirm_activation                      in   403  go   go   403  403  403  403  go
 portal:task_done                               in   403  200  200  403  403  403  403  200

@@ -162,17 +162,23 @@ def test_patch_state_is_refused_pointing_to_cancel_product_order(api_all, pendin
     assert Order.objects.get(pk=pending["id"]).status == OrderStatus.SCHEDULED
 
 
-def test_patch_another_offering_is_refused(api_all, pending):
+def test_patch_another_offering_changes_the_plan_and_one_not_sold_is_refused(api_all, pending):
+    # Given a pending order (before its point of no return), another plan on sale and one
+    # no longer sold
     PlanFactory(code="fibre-100", download_mbps=100)
-    items = [
-        {**item(pending), "productOffering": {"id": "fibre-100"}},
-    ]
+    PlanFactory(code="fibre-old", download_mbps=50, is_active=False)
+    old = [{**item(pending), "productOffering": {"id": "fibre-old"}}]
+    items = [{**item(pending), "productOffering": {"id": "fibre-100"}}]
 
+    # When the items name the one no longer sold, the patch is refused naming it
+    refused = api_all.patch(pending["href"], {"productOrderItem": old}, format="json")
+    assert refused.status_code == 400
+    assert "productOrderItem[0].productOffering.id" in refused.json()["fieldErrors"]
+
+    # When they name the other plan, the order has it (tmf.productorder.amend)
     response = api_all.patch(pending["href"], {"productOrderItem": items}, format="json")
-
-    assert response.status_code == 400
-    assert "productOrderItem" in response.json()["fieldErrors"]
-    assert Order.objects.get(pk=pending["id"]).plan.code == "fibre-500"
+    assert response.status_code == 200, response.json()
+    assert Order.objects.get(pk=pending["id"]).plan.code == "fibre-100"
 
 
 def test_patch_lists_every_refused_attribute_and_changes_nothing(api_all, pending):

@@ -39,7 +39,7 @@ from tmf.common import (
 )
 from tmf.errors import TmfError, bad_request, not_found, validation_error
 from tmf.models import CancelProductOrder, DeletedProductOrder, IdempotencyRecord
-from tmf.productorder import docs
+from tmf.productorder import amend, docs
 from tmf.productorder import serializers as resources
 from tmf.productorder.parties import customer_pk_of
 from tmf.productorder.representation import (
@@ -53,7 +53,6 @@ from tmf.productorder.serializers import OrderDraft, item_pairs
 from tmf.productorder.services import (
     IdempotencyKeyReused,
     OrderStillOpen,
-    product_order_amend,
     product_order_cancel,
     product_order_delete,
     product_order_place,
@@ -309,17 +308,24 @@ class ProductOrderDetail(TmfView):
         items = item_pairs(
             [(item["id"], item["productOffering"]["id"]) for item in current["productOrderItem"]]
         )
+        wanted = amend.items_in_patch(body, items)  # other items: tmf.productorder.amend
+        if wanted is not None:
+            body = {key: value for key, value in body.items() if key != amend.ITEMS}
         changes = _valid(
             resources.ProductOrderUpdate(data=body, context={"current": current, "items": items}),
             "Invalid update",
         )
-        if changes:
+        patch = amend.items_patch_read(wanted, order) if wanted is not None else None
+        if changes or patch is not None:
             try:
-                order, _ = product_order_amend(client=client, order=order, changes=changes)
-            except OrderConflict as exc:
-                raise TmfError(409, "CONFLICT", "Conflict", exc.message) from exc
+                order = amend.product_order_patch(
+                    client=client, order=order, items=patch, changes=changes
+                )
             except OrderError as exc:
-                raise _order_error(exc) from exc
+                mapped = amend.patch_error(exc, patch)
+                if mapped is None:
+                    raise _order_error(exc) from exc
+                raise mapped from exc
             order = product_order_get(request, order.pk)
         return Response(product_order_representation(order, request))
 
