@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views, views_add_ons
+from orders import views, views_add_ons, views_moves
 
 app_name = "orders"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
         views_add_ons.line_add_ons,
         name="line_add_ons",
     ),
+    path("orders/lines/<uuid:product_id>/move/", views_moves.line_move, name="line_move"),
     path("orders/<str:order_id>/", views.order_detail, name="detail"),
     path("orders/<str:order_id>/live/", views.order_live, name="live"),
     path("orders/<str:order_id>/cancel/", views.order_cancel, name="cancel"),
