@@ -24,7 +24,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 
+from orders import events
 from orders.add_ons import live_line_or_refuse
+from orders.cancellation import cancellation_refusal
 from orders.changes import change_items
 from orders.eligibility import serviceability_check
 from orders.errors import OrderConflict, OrderError
@@ -172,8 +174,9 @@ def _move_for_key(key: str) -> MoveSubmission | None:
 def move_follow(order: Order, event: OrderEvent) -> None:
     """A move's order changed status (inside its transaction): the new line live releases the
     cease waiting for it; the new line rejected or cancelled cancels the cease, and the cease
-    cancelled cancels the new line, if they can still be (order_cancel refuses the pair
-    otherwise, so by that road this never finds one it cannot cancel)."""
+    cancelled cancels the new line, if they can still be: order_cancel refuses the pair
+    otherwise, so only a privileged override (a forced cancel of one order) finds the other
+    past cancelling; that one goes on, with a note on its history saying why."""
     if event.to_status == OrderStatus.ACTIVATED:
         for waiting in Order.objects.filter(waits_for=order, status=OrderStatus.SCHEDULED):
             order_release(
@@ -191,6 +194,16 @@ def move_follow(order: Order, event: OrderEvent) -> None:
     what = "rejected" if event.to_status == OrderStatus.REJECTED else "cancelled"
     for partner in group_partners(order):
         if partner.status not in CANCELLABLE_STATES:
+            continue
+        refusal = cancellation_refusal(partner)
+        if refusal is not None:  # only a privileged override gets here (a forced cancel)
+            events.note(
+                order=partner,
+                actor=event.actor,
+                source=EventSource(event.source),
+                text=f"Order {order.display_id} of this move was {what}; this order goes on: "
+                f"{refusal.message}",
+            )
             continue
         order_cancel(
             partner,

@@ -13,8 +13,9 @@ from django.utils import timezone
 from inventory.models import Product, ProductStatus
 from orders.changes import order_submit_change
 from orders.errors import CancellationRefused, DuplicateOrder, NotServiceable
-from orders.models import Order, OrderGroup, ServiceArea
+from orders.models import Order, OrderEvent, OrderGroup, ServiceArea
 from orders.moves import MoveSubmission, NewAddress, order_submit_move
+from orders.overrides import order_force_status
 from orders.selectors import customer_status_label
 from orders.services import (
     order_amend,
@@ -218,6 +219,35 @@ def test_past_the_new_lines_point_of_no_return_the_move_cannot_be_cancelled(
     # ... and neither order changed
     assert fresh(submission.provide).status == OrderStatus.PROVISIONING
     assert fresh(submission.cease).status == OrderStatus.SCHEDULED
+
+
+def test_a_forced_cancel_of_the_cease_past_that_point_leaves_the_new_line_going_on(
+    live_line, new_area, lead_user
+):
+    # Given the new line's activation has started on the network
+    submission = move(live_line)
+    fulfilment_start(submission.provide.pk)
+    run_ready(submission.provide, until="1.activate_line")
+    FulfilmentTask.objects.filter(order=submission.provide, key="1.activate_line").update(
+        state=TaskState.RUNNING, started_at=timezone.now()
+    )
+
+    # When a lead forces the cease cancelled (the customer keeps the old line too)
+    order_force_status(
+        submission.cease.pk,
+        to_status=OrderStatus.CANCELLED,
+        actor=lead_user,
+        reason="Customer keeps both lines.",
+        expected_version=None,
+    )
+
+    # Then the cease is cancelled, the new line goes on, and its history says why
+    assert fresh(submission.cease).status == OrderStatus.CANCELLED
+    provide = fresh(submission.provide)
+    assert provide.status == OrderStatus.PROVISIONING
+    note = provide.events.get(kind=OrderEvent.Kind.NOTE)
+    assert note.reason.startswith(f"Order {submission.cease.display_id} of this move was cancelled")
+    assert "point of no return" in note.reason
 
 
 def test_a_rejected_new_line_cancels_the_cease(live_line, new_area):
