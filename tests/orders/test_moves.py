@@ -15,6 +15,7 @@ from orders.changes import order_submit_change
 from orders.errors import CancellationRefused, DuplicateOrder, NotServiceable
 from orders.models import Order, OrderEvent, OrderGroup, ServiceArea
 from orders.moves import MoveSubmission, NewAddress, order_submit_move
+from orders.outbox import dispatch
 from orders.overrides import order_force_status
 from orders.selectors import customer_status_label
 from orders.services import (
@@ -25,6 +26,7 @@ from orders.services import (
 )
 from orders.states import EventSource, ItemAction, ItemChange, ItemState, OrderStatus
 from provisioning.models import FulfilmentTask, TaskState
+from provisioning.scheduler import task_run
 from provisioning.services import fulfilment_start
 from tests.factories import ServiceAreaFactory, StaticIpOfferingFactory, submit_order
 from tests.provisioning.running import held_by_network, run_ready
@@ -322,3 +324,43 @@ def test_add_ons_move_with_the_line_and_the_same_request_is_taken_once(
         (static_ip, ItemState.PENDING),
     ]
     assert [i.action for i in first.cease.items.all()] == [ItemAction.DELETE] * 2
+
+
+@pytest.mark.postgresql  # about PostgreSQL's row locks; SQLite has one writer at a time
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_of_the_move_and_the_new_line_going_live_at_once_end_in_one_valid_outcome(
+    monkeypatch, run_in_threads, live_line, new_area, sales_user
+):
+    # Given the new line's activation is ready to run (the workers' messages kept back)
+    monkeypatch.setattr(dispatch, "outbox_dispatch", lambda message_id: False)
+    monkeypatch.setattr(dispatch, "outbox_dispatch_many", lambda message_ids: 0)
+    submission = move(live_line)
+    fulfilment_start(submission.provide.pk)
+    run_ready(submission.provide, until="1.activate_line")
+    activation = FulfilmentTask.objects.get(order=submission.provide, key="1.activate_line")
+
+    def cancelling() -> str:
+        try:
+            order_cancel(
+                submission.cease.pk,
+                actor=sales_user,
+                reason="Customer is not moving after all.",
+                source=EventSource.SALES_PORTAL,
+            )
+        except CancellationRefused as refused:
+            return refused.reason_code
+        return "cancelled"
+
+    # When the rep cancels the move while a worker activates the new line
+    outcome, _ = run_in_threads(cancelling, lambda: task_run(activation.pk))
+
+    # Then one of them won, and the pair agrees: both called off, or the new line live and the
+    # old line's cease on its way
+    provide, cease = fresh(submission.provide), fresh(submission.cease)
+    if outcome == "cancelled":
+        assert provide.status in (OrderStatus.CANCELLING, OrderStatus.CANCELLED)
+        assert cease.status == OrderStatus.CANCELLED
+    else:
+        assert outcome in ("PONR", "CLOSED")
+        assert provide.status == OrderStatus.ACTIVATED
+        assert cease.status == OrderStatus.SUBMITTED
