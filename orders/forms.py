@@ -424,3 +424,53 @@ class LiveLineAddOnsForm(forms.Form):
             once=once.quantize(CENT),
             currency=add_ons[0].currency if add_ons else self.line.offering.currency,
         )
+
+
+class MoveHomeForm(forms.Form):
+    """A move of a customer's live line (the staff page "Move home"): the new address and the
+    moving day. The line's plan and the add-ons that suit the new address go with it; the
+    rules are order_submit_move's, and ``refused`` puts each refusal next to its field."""
+
+    address_line1 = forms.CharField(label="New address", max_length=120, help_text=up_to(120))
+    address_line2 = forms.CharField(
+        label="Address line 2", max_length=120, required=False, help_text=up_to(120)
+    )
+    city = forms.CharField(label="Town or city", max_length=60, help_text=up_to(60))
+    postcode = forms.CharField(label="Postcode", max_length=10)
+    requested_date = forms.DateField(
+        label="Moving day",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The new line is set up for this day (empty: as soon as possible). The old "
+        "line is ceased when the new one is live, never before.",
+    )
+    submission_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    # order_submit_move's names for the fields it refuses.
+    FIELDS = {"requested_activation_date": "requested_date"}
+
+    def clean_postcode(self) -> str:
+        postcode = " ".join(self.cleaned_data["postcode"].upper().split())
+        if not postcode_looks_valid(postcode):
+            raise forms.ValidationError("Enter a full postcode, for example SW1A 1AA.")
+        return postcode
+
+    def clean_requested_date(self) -> datetime.date | None:
+        value = self.cleaned_data.get("requested_date")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError("The moving day cannot be in the past.")
+        return value
+
+    def refused(self, message: str, field_errors: dict[str, str]) -> None:
+        """A refusal of the move: next to the field it names, else above the form."""
+        placed = False
+        for name, text in field_errors.items():
+            field = self.FIELDS.get(name, name)
+            if field in self.fields and not self.has_error(field):
+                self.add_error(field, text)
+                placed = True
+            else:
+                self.add_error(None, text)
+                placed = True
+        if not placed:
+            self.add_error(None, message)

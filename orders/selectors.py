@@ -82,6 +82,8 @@ def estimated_activation_date(order: Order) -> datetime.date | None:
 
 def customer_status_label(order: Order) -> str:
     label = CUSTOMER_LABEL[OrderStatus(order.status)]
+    if order.status == OrderStatus.SCHEDULED and order.waits_for_id is not None:
+        return f"{label}: when your new line is live"  # the old line's cease, in a move
     if order.status == OrderStatus.SCHEDULED and order.requested_activation_date:
         return f"{label} for {order.requested_activation_date:%-d %B %Y}"
     return label

@@ -4,7 +4,6 @@ Side effects leave only through the outbox, after commit."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import enum
 import logging
@@ -22,31 +21,28 @@ from django_fsm import can_proceed
 
 from orders import events
 from orders.cancellation import cancellation_refusal, plan_standing
-from orders.eligibility import serviceability_check
 from orders.errors import (
     CancellationRefused,
     DuplicateOrder,
-    NotServiceable,
+    NotServiceable,  # noqa: F401  (re-exported: order_submit raises it)
     OrderConflict,
     OrderError,
 )
-from orders.installed_base import LiveLine
+from orders.groups import group_cancellation_refusal, group_waited_pk
+from orders.intake import CustomerDetails, OrderIntake, order_intake
 from orders.items import (
     ItemRequest,
     ItemsInvalid,
-    items_check,
     items_create,
     items_for,
     items_totals,
-    live_line_for,
 )
 from orders.models import (
     Customer,
     Order,
     OrderEvent,
+    OrderGroup,
     Plan,
-    ProductKind,
-    ServiceArea,
     normalize_postcode,
 )
 from orders.roles import Role
@@ -80,17 +76,6 @@ def normalize_phone(phone: str) -> str:
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
-
-
-@dataclass(frozen=True)
-class CustomerDetails:
-    name: str
-    email: str
-    phone: str
-    address_line1: str
-    city: str
-    postcode: str
-    address_line2: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,51 +215,20 @@ def order_submit(
         prior = Order.objects.filter(idempotency_key=idempotency_key).first()
         if prior is not None:
             return OrderSubmission(order=prior, created=False, customer_created=False)
-
-    live = live_line_for(items)
-    if live is not None:  # add-ons go where the line is
-        customer = dataclasses.replace(
-            customer,
-            address_line1=live.address_line1,
-            address_line2=live.address_line2,
-            city=live.city,
-            postcode=live.postcode,
-        )
-    check = serviceability_check(customer.postcode)
-    if not check.serviceable:
-        raise NotServiceable(check.message, field_errors={"postcode": check.message})
-    line = next((item.offering for item in items if item.relies_on is None), None)
-    if (
-        live is None
-        and line is not None
-        and line.kind == ProductKind.INTERNET_ACCESS
-        and not check.allows(line)
-    ):
-        message = f"{line.name} ({line.speed_tier}) is not available at this address."
-        raise NotServiceable(message, field_errors={"plan": message})
-    plan = items_check(items, check.area, live=live).offering
-    today = timezone.localdate()
-    if requested_activation_date and requested_activation_date < today:
-        message = "The requested activation date is in the past."
-        raise OrderError(message, field_errors={"requested_activation_date": message})
-
+    intake = order_intake(
+        customer=customer, items=items, requested_activation_date=requested_activation_date
+    )
     for _attempt in range(SUBMIT_ATTEMPTS):
         try:
             with transaction.atomic():
-                submission = _order_take(
-                    customer=customer,
-                    plan=plan,
-                    items=items,
-                    live=live,
-                    area=check.area,
-                    requested_activation_date=requested_activation_date,
+                submission = order_take(
+                    intake,
                     channel=channel,
                     submitted_by=submitted_by,
                     idempotency_key=idempotency_key,
                     external_id=external_id,
                     phone_match=phone_match,
                     same_customer=same_customer,
-                    today=today,
                 )
         except IntegrityError:
             # A concurrent twin won a unique constraint (the key, the customer's e-mail, the
@@ -294,23 +248,25 @@ def order_submit(
     )
 
 
-def _order_take(
+def order_take(
+    intake: OrderIntake,
     *,
-    customer: CustomerDetails,
-    plan: Plan,
-    items: Sequence[ItemRequest],
-    live: LiveLine | None,
-    area: ServiceArea | None,
-    requested_activation_date: datetime.date | None,
     channel: EventSource,
     submitted_by: User | None,
-    idempotency_key: str | None,
-    external_id: str,
-    phone_match: PhoneMatch,
-    same_customer: int | None,
-    today: datetime.date,
+    idempotency_key: str | None = None,
+    external_id: str = "",
+    phone_match: PhoneMatch = PhoneMatch.NEW_CUSTOMER,
+    same_customer: int | None = None,
+    group: OrderGroup | None = None,
+    waits_for: Order | None = None,
+    hold: str = "",
 ) -> OrderSubmission:
-    """One attempt of order_submit, inside the caller's transaction."""
+    """One attempt of order_submit, inside the caller's transaction (which retries on an
+    IntegrityError). The order joins ``group``; with ``hold`` (the reason) it is held
+    (scheduled) whatever its date, until something releases it: orders.moves holds the old
+    line's cease until the new line, ``waits_for``, is live."""
+    customer, plan, items, live = intake.customer, intake.plan, intake.items, intake.live
+    area, requested_activation_date = intake.area, intake.requested_activation_date
     cust, customer_created = _customer_for(
         customer, phone_match=phone_match, same_customer=same_customer
     )
@@ -355,6 +311,8 @@ def _order_take(
         idempotency_key=idempotency_key or None,
         external_id=external_id,
         product_ref=live.product_id if live is not None else None,
+        group=group,
+        waits_for=waits_for,
     )
     items_create(order, items, live=live)
     event = events.status_changed(
@@ -368,7 +326,9 @@ def _order_take(
     order_status_changed.send(sender=Order, order=order, event=event)
     if customer_created:
         customer_registered.send(sender=Customer, customer=cust, order=order)
-    if requested_activation_date and requested_activation_date > today:
+    if hold:
+        order = _apply(order, "schedule", actor=submitted_by, source=channel, reason=hold)
+    elif requested_activation_date and requested_activation_date > intake.today:
         order = _apply(
             order,
             "schedule",
@@ -509,8 +469,14 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
-def order_release(order: Order | str, *, source: EventSource = EventSource.SCHEDULER) -> Order:
-    """A scheduled order's date has come: back to 'submitted', activation queued."""
+def order_release(
+    order: Order | str,
+    *,
+    source: EventSource = EventSource.SCHEDULER,
+    reason: str = "Requested activation date reached.",
+) -> Order:
+    """A scheduled order's date has come (or what it waits for is done): back to 'submitted',
+    activation queued."""
     with transaction.atomic():
         locked = order_lock(_order_pk(order))
         released = _apply(
@@ -518,18 +484,21 @@ def order_release(order: Order | str, *, source: EventSource = EventSource.SCHED
             "release",
             actor=None,
             source=source,
-            reason="Requested activation date reached.",
+            reason=reason,
         )
         order_due_for_activation.send(sender=Order, order=released)
         return released
 
 
 def orders_release_due(*, today: datetime.date | None = None) -> int:
-    """Release every scheduled order whose requested date has come. Returns how many."""
+    """Release every scheduled order whose requested date has come, but for one that waits
+    for another order's line to go live (orders.moves releases it then). Returns how many."""
     today = today or timezone.localdate()
-    due = Order.objects.filter(
-        status=OrderStatus.SCHEDULED, requested_activation_date__lte=today
-    ).values_list("pk", flat=True)
+    due = (
+        Order.objects.filter(status=OrderStatus.SCHEDULED, requested_activation_date__lte=today)
+        .filter(waits_for__isnull=True)
+        .values_list("pk", flat=True)
+    )
     released = 0
     for pk in list(due):
         try:
@@ -643,9 +612,13 @@ def order_cancel(
     then finishes the cancellation). Raises CancellationRefused past the point of no return
     or when the order is live or closed (orders.cancellation), OrderConflict when it is no
     longer in ``expected_status``. The plan's tasks are held while deciding, so a task that
-    would pass the point of no return meanwhile waits, and then finds it cancelled."""
+    would pass the point of no return meanwhile waits, and then finds it cancelled. An order
+    of a move is cancelled with the other one (orders.moves), or not at all (orders.groups)."""
     reason = _require_reason(reason)
     with transaction.atomic():
+        waited = group_waited_pk(_order_pk(order))
+        if waited is not None:  # a move's new line first, as its activation locks them
+            order_lock(waited)
         locked = order_lock(_order_pk(order))
         if expected_status is not None and locked.status != expected_status:
             raise OrderConflict(
@@ -653,7 +626,7 @@ def order_cancel(
                 f"{locked.get_status_display().lower()}. Reload and try again."
             )
         standing = plan_standing(locked, lock=True)
-        refusal = cancellation_refusal(locked, standing)
+        refusal = cancellation_refusal(locked, standing) or group_cancellation_refusal(locked)
         if refusal is not None:
             raise refusal
         name = "cancel_start" if standing.has_work_to_undo else "cancel"
@@ -679,6 +652,8 @@ def order_follow_requested_date(
     come (or was cleared) is released for activation now; a submitted order given a later
     date is held until then. Other states only record the date."""
     requested = order.requested_activation_date
+    if order.waits_for_id is not None:
+        return  # held for another order's line, not for a date (orders.moves)
     if order.status == OrderStatus.SCHEDULED and (requested is None or requested <= today):
         _apply(order, "release", actor=actor, source=source, reason="Requested date edited.")
         order_due_for_activation.send(sender=Order, order=order)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views, views_add_ons, views_amend, views_changes
+from orders import views, views_add_ons, views_amend, views_changes, views_moves
 
 app_name = "orders"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
         views_changes.line_change,
         name="line_change",
     ),
+    path("orders/lines/<uuid:product_id>/move/", views_moves.line_move, name="line_move"),
     path("orders/<str:order_id>/", views.order_detail, name="detail"),
     path("orders/<str:order_id>/live/", views.order_live, name="live"),
     path("orders/<str:order_id>/cancel/", views.order_cancel, name="cancel"),

@@ -17,6 +17,7 @@ from orders.models.order import (
     Customer,
     Order,
     OrderEvent,
+    OrderGroup,
     OrderItem,
 )
 from orders.models.outbox import OutboxMessage
@@ -28,6 +29,7 @@ __all__ = [
     "LifecycleStatus",
     "Order",
     "OrderEvent",
+    "OrderGroup",
     "OrderItem",
     "OutboxMessage",
     "Plan",

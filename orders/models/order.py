@@ -93,6 +93,33 @@ class Customer(models.Model):
         return f"{self.name} <{self.email}>"
 
 
+class OrderGroup(models.Model):
+    """Orders taken together for one customer request, whose actions are carried out together
+    (TM Forum application 5.3.5: "grouping of order actions so they can be executed
+    synchronously"). A move home (orders.moves): a new line at the new address, and the cease
+    of the old line, which waits for the new one to go live (``Order.waits_for``)."""
+
+    class Kind(models.TextChoices):
+        MOVE = "move", "Move home"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="order_groups")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.TextField(blank=True, help_text="The customer's request, in words.")
+    # The same request again (a double click, a client's retry) finds this group.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk}"
+
+
 class Order(ConcurrentTransitionMixin, models.Model):
     """One residential internet order under its shared order ID, from intake to a started bill.
 
@@ -158,6 +185,19 @@ class Order(ConcurrentTransitionMixin, models.Model):
     # The live product the order is about (add-ons for it, a plan change, a suspension, a cease),
     # kept as a value (orders sits below the inventory); None for a new line.
     product_ref = models.UUIDField(null=True, blank=True)
+    # One customer request taken as several orders (a move home: orders.moves), and the order
+    # of the group this one is held for: it starts only when that one's line is live.
+    group = models.ForeignKey(
+        OrderGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    waits_for = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="waited_by",
+        help_text="Held (scheduled) until this order's line is live.",
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
