@@ -36,6 +36,7 @@ class ItemRequest:
     change: str = ""
 
 
+NO_CHANGE_ONLY_LINE = "Only the live line an order's add-ons go on can be named with 'noChange'."
 # Actions on a product in the installed base (the order names it by product.id).
 LIVE_ACTIONS = (ItemAction.NO_CHANGE, ItemAction.MODIFY, ItemAction.DELETE)
 
@@ -68,6 +69,11 @@ def live_line_for(items: Sequence[ItemRequest]) -> LiveLine | None:
     """The live line the items are about (their top item: ``noChange`` for add-ons to add or
     take off, ``modify`` or ``delete`` for a change to the line), or None for a new line.
     Raises ItemsInvalid, naming the item, when the product is not a line that can take it."""
+    misplaced = next(
+        (i for i in items if i.relies_on is not None and i.action == ItemAction.NO_CHANGE), None
+    )
+    if misplaced is not None:  # said before the address is checked: it has none of its own
+        raise ItemsInvalid({misplaced.item_id: NO_CHANGE_ONLY_LINE})
     root = next(
         (item for item in items if item.relies_on is None and item.action in LIVE_ACTIONS), None
     )
@@ -214,7 +220,7 @@ def _item_problem(
     offering = item.offering
     if item.action == ItemAction.NO_CHANGE:
         if offering.kind != ProductKind.INTERNET_ACCESS or item.relies_on is not None:
-            return "Only the live line an order's add-ons go on can be named with 'noChange'."
+            return NO_CHANGE_ONLY_LINE
         return ""  # live already: not sold again, not checked against today's network
     if item.action in (ItemAction.MODIFY, ItemAction.DELETE):
         if live is None:

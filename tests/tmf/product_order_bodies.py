@@ -143,3 +143,25 @@ def multi_item_body(*, postcode: str, add_ons: tuple[str, ...], **body: Any) -> 
 
 def items_by_id(representation: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {entry["id"]: entry for entry in representation["productOrderItem"]}
+
+
+def live_line_body(
+    product_id: str, customer: Customer, add_ons: tuple[str, ...], **body: Any
+) -> dict[str, Any]:
+    """A ProductOrder_Create for add-ons on ``customer``'s live line ``product_id`` (a TMF637
+    product): the line as item "1" (action noChange, the product by reference), an add-on per
+    offering code, items "2", "3"..., each relying on it; no place (the line has its own)."""
+    return {
+        "@type": "ProductOrder",
+        "relatedParty": [existing_customer_party(customer)],
+        "productOrderItem": [
+            {
+                "id": "1",
+                "action": "noChange",
+                "product": {"id": product_id, "@type": "Product", "@referredType": "Product"},
+                "@type": "ProductOrderItem",
+            },
+            *(add_on_item(str(n), code) for n, code in enumerate(add_ons, 2)),
+        ],
+        **body,
+    }

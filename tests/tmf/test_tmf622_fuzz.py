@@ -32,7 +32,8 @@ PATCH answer; TMF622 v5 lists it).
 
 How the positive paths are reached, not only the validation ones: the database holds a plan,
 a serviceable and a manual area, and orders that are completed, awaiting the team, received,
-scheduled and cancelled (with its cancellation request). Schema-local hooks turn part of the
+scheduled and cancelled (with its cancellation request), and one received for a static IP
+on the completed one's live line (its line a noChange item). Schema-local hooks turn part of the
 generated cases into meaningful ones: a create body keeps its generated attributes but gets one
 ``add`` item for the real offering at the serviceable address and a new customer; a path ``id``
 becomes a seeded order, cancellation or listener id; a cancellation names a seeded open order;
@@ -75,9 +76,17 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
+from inventory.models import Product
+from tests.factories import StaticIpOfferingFactory
 from tests.tmf import specs
 from tests.tmf.conftest import TMF622, ApiCaller
-from tests.tmf.product_order_bodies import CANCELS, ORDERS, new_customer_party, order_body
+from tests.tmf.product_order_bodies import (
+    CANCELS,
+    ORDERS,
+    live_line_body,
+    new_customer_party,
+    order_body,
+)
 from tests.tmf.schema import assert_valid
 
 SPEC = "TMF622"
@@ -179,6 +188,16 @@ def world(
     with django_capture_on_commit_callbacks(execute=True):
         completed = place(postcode=SERVICEABLE, street="1 Seed Street")
         waiting = place(postcode=manual_area.postcode, street="2 Seed Street")
+    # A static IP for the completed order's line, now live (an order with a noChange item),
+    # left received: carrying it further would cost every test a provisioning run.
+    line = Product.objects.get(order_id=completed)
+    add_on = api_all.post(
+        ORDERS,
+        live_line_body(str(line.pk), line.customer, (StaticIpOfferingFactory().code,)),
+        format="json",
+    )
+    assert add_on.status_code == 201, add_on.content
+    for_live_line = add_on.json()["id"]
     received = place(postcode=SERVICEABLE, street="3 Seed Street")
     later = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
     scheduled = place(postcode=SERVICEABLE, street="4 Seed Street", requestedStartDate=later)
@@ -192,8 +211,8 @@ def world(
     _seeded["world"] = World(
         token=api_all.token,
         offering=plan.code,
-        orders=(completed, waiting, received, scheduled, cancelled),
-        cancellable=(waiting, received, scheduled),
+        orders=(completed, waiting, received, scheduled, cancelled, for_live_line),
+        cancellable=(waiting, received, scheduled, for_live_line),
         cancels=(cancel.json()["id"],),
         listeners=(listener.json()["id"],),
     )

@@ -10,7 +10,9 @@ hub events alike.
   monthly recurring charge, and the one-time charge where there was one.
 - An add-on ``reliesOn`` the line it is on (``productRelationship``, the relationship type the
   TMF637 ProductRelationship definition documents for "an option on an already owned access
-  product"); the customer is the ``relatedParty`` with role Customer and the id TMF622 gives
+  product"), whether it was ordered with the line or later, for the live line (a TMF622 order
+  whose noChange item names the line: its ``productOrderItem`` is that later order's); the
+  customer is the ``relatedParty`` with role Customer and the id TMF622 gives
   customers; the order item it came from is ``productOrderItem`` (the shared order ID as
   ``productOrderId``); the service address is the ``place``, as TMF622 shows an item's
   product place.

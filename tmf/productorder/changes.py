@@ -46,11 +46,19 @@ STATUS_CHANGES = {"suspended": ItemChange.SUSPEND, "active": ItemChange.RESUME}
 
 
 def is_change_order(body: Mapping[str, Any]) -> bool:
-    """Whether a create's body is a change to live products (an item "modify" or "delete")."""
+    """Whether a create's body is a change to live products: an item "modify" or "delete"
+    naming its product (``product.id``). Without one it is read as a new order, whose
+    serializer says what those actions need."""
     items = body.get("productOrderItem")
     if not isinstance(items, list):
         return False
-    return any(isinstance(item, Mapping) and item.get("action") in CHANGE_ACTIONS for item in items)
+    return any(
+        isinstance(item, Mapping)
+        and item.get("action") in CHANGE_ACTIONS
+        and isinstance(item.get("product"), Mapping)
+        and isinstance(item["product"].get("id"), str)
+        for item in items
+    )
 
 
 class LiveProductRef(TmfObject):

@@ -79,6 +79,25 @@ is at most 120 characters, the street line (streetNr, streetName and streetType)
 `requestedStartDate` on a later day holds the order (state `pending`) until then. The address is
 checked with the same eligibility rules as the sales form. The answer's `id` is the shared order
 ID; `Location` equals `href`. Send `Idempotency-Key` to make retries safe.
+
+Add-ons for a customer's live line (a static IP or a router for a line already in service): name
+the line as an item with action `noChange` and its installed-base product by reference,
+`product.id` (the TMF637 product id; `productOffering`, optional there, must be the line's), and
+the add-ons as `add` items relying on it; `relatedParty` is the line's customer, and no place is
+needed (the order goes at the line's address):
+
+    {"relatedParty": [{"id": "42", "role": "Customer"}],
+     "productOrderItem": [
+       {"id": "1", "action": "noChange", "product": {"id": "<TMF637 product id>"}},
+       {"id": "2", "action": "add", "productOffering": {"id": "static-ip"},
+        "productOrderItemRelationship": [{"id": "1", "relationshipType": "reliesOn"}]}]}
+
+The answer shows item 1 `completed`, at no price, its `product` with the line's `id` and
+`href`; only the add-ons are priced (`orderTotalPrice`), delivered and billed (on the line's
+bill), and each add-on's TMF637 product `reliesOn` the line. Refused with a 400 naming the item:
+no `product.id`, a product that is not a line of the installed base, another offering than the
+line's, a `place` on the line, a line not active or not this customer's, an add-on the line has
+already, an order that adds nothing.
 """
 PATCH_DESCRIPTION = """
 Merge patch. Changeable: `externalId`; `requestedStartDate` while the order has not started

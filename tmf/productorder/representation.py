@@ -5,8 +5,10 @@ The shared order ID is the ``id``; each order item is a ``productOrderItem`` wit
 state and price as ordered, its ``productOffering`` (the TMF620 id is the offering's code) and,
 for an add-on, ``productOrderItemRelationship`` reliesOn the line. The line's product carries
 the service address as its ``place`` (a GeographicAddress value in the TMF673 vocabulary); a
-delivered item's product names the installed-base product (TMF637). The customer is the
-``relatedParty`` with role Customer.
+delivered item's product names the installed-base product (TMF637), and so does the item with
+action ``noChange`` of an order for add-ons on a live line: the line's product, by ``id`` and
+``href``, completed from the start, at no price (the order's totals are its add-ons'). The
+customer is the ``relatedParty`` with role Customer.
 """
 
 from __future__ import annotations
@@ -229,9 +231,11 @@ def _product(order: Order, item: OrderItem, request: Request | None) -> dict[str
     spec = offering.specification
     product: dict[str, Any] = {}
     installed = _installed(item)
-    if installed is not None:
-        product["id"] = str(installed.pk)
-        product["href"] = absolute(request, inventory_product_path(str(installed.pk)))
+    # The product the item delivered or, on a noChange item, the live line it names.
+    product_id = installed.pk if installed is not None else item.product_ref
+    if product_id is not None:
+        product["id"] = str(product_id)
+        product["href"] = absolute(request, inventory_product_path(str(product_id)))
     product.update(
         {
             "isBundle": False,
@@ -299,14 +303,21 @@ def _cancellation(order: Order) -> tuple[str | None, str | None]:
     return iso(order.closed_at), (event.reason if event else None)
 
 
+def _description(order: Order, add_ons: list[str], *, live: bool) -> str:
+    if live:  # add-ons for the customer's live line
+        return f"{', '.join(add_ons)} for the live {order.plan.name} at {order.service_address}"
+    with_add_ons = f" with {', '.join(add_ons)}" if add_ons else ""
+    return f"{order.plan.name}{with_add_ons} at {order.service_address}"
+
+
 def product_order_representation(order: Order, request: Request | None = None) -> dict[str, Any]:
     state = TMF_STATE[OrderStatus(order.status)]
-    plan = order.plan
     cancellation_date, cancellation_reason = _cancellation(order)
     expected = estimated_activation_date(order) if state not in ("completed", "partial") else None
     items = order_items(order)
     item_ids = {item.pk: item.item_id for item in items}
     add_ons = [item.offering.name for item in items if item.parent_id is not None]
+    live = any(not item.delivers for item in items)
     try:
         channel_name = EventSource(order.channel).label
     except ValueError:
@@ -316,9 +327,7 @@ def product_order_representation(order: Order, request: Request | None = None) -
         "href": absolute(request, product_order_path(order.pk)),
         "externalId": order.external_id or None,
         "category": ORDER_CATEGORY,
-        "description": _change_description(order, items)
-        or f"{plan.name}{' with ' + ', '.join(add_ons) if add_ons else ''} at "
-        f"{order.service_address}",
+        "description": _change_description(order, items) or _description(order, add_ons, live=live),
         "orderDate": iso(order.submitted_at),
         "state": state,
         "requestedStartDate": iso(order.requested_activation_date),

@@ -11,6 +11,10 @@ takes:
   ``productOrderItemRelationship`` [{id, relationshipType "reliesOn"}] naming the line. The item
   that relies on no other carries the service address as its ``product.place`` (a
   GeographicAddress value). Which combinations may be ordered is ``orders.items``' rule.
+- Add-ons for the customer's live line instead name that line as an item with ``action``
+  "noChange" and its ``product.id`` (the TMF637 product, a ProductRefOrValue by reference; its
+  ``productOffering``, if given, must be the line's): the order goes at the line's address, so
+  no place is needed, and the line must be the named customer's (orders.services).
 - ``relatedParty``: the entry with role Customer (or the only entry): ``id`` of one of our
   customers, or a new customer's ``name`` and ``contactMedium`` (e-mail and phone, TMF632).
 - ``requestedStartDate``: a later day makes a future-dated order. ``externalId``: kept.
@@ -37,10 +41,17 @@ from orders.states import TMF_ITEM_STATE, TMF_STATE, ItemAction
 from tmf.common import parse_when
 from tmf.errors import TmfError
 from tmf.models import TaskState
+from tmf.productorder.live_line import (
+    MAX_PRODUCT_ID,
+    LineOfferingRef,
+    live_line_problems,
+    live_line_request,
+)
 from tmf.productorder.parties import (
     GeographicAddress,
     Party,
     RelatedParty,
+    ServiceAddress,
 )
 from tmf.serializing import REQUIRED, Ref, Text, TmfList, TmfObject, Whole, refuse_server_set
 
@@ -54,6 +65,9 @@ MAX_ITEM_ID = 40  # orders.OrderItem.item_id
 MAX_NOTE = 2000
 MAX_NOTES = 20
 RELIES_ON = "reliesOn"
+# What an item may do (TMF622 OrderItemActionType): add a product, or name the live line the
+# order's add-ons go on.
+ITEM_ACTIONS = [ItemAction.ADD.value, ItemAction.NO_CHANGE.value]
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -149,12 +163,17 @@ class Characteristic(serializers.Serializer):
 
 
 class ProductValue(TmfObject):
-    """The product the item makes. The line's carries the service address (``place``); answers
-    add, once the item is delivered, the installed-base product's id and href (TMF637)."""
+    """The product the item makes, or (action noChange) the live line it names by ``id``. A new
+    line's carries the service address (``place``); answers add, once the item is delivered,
+    the installed-base product's id and href (TMF637)."""
 
     meta = ("@type", "@baseType", "@schemaLocation", "@referredType")
-    id = Text(read_only=True, help_text="The installed-base product (TMF637), once delivered.")
-    href = Text(read_only=True)
+    id = Text(
+        max_length=MAX_PRODUCT_ID,
+        help_text="On a 'noChange' item: the live line's product (TMF637 product id). In "
+        "answers: the installed-base product, once delivered.",
+    )
+    href = Text(max_length=500, help_text="The TMF637 product (set in answers).")
     name = Text(read_only=True)
     isBundle = serializers.BooleanField(read_only=True)
     place = GeographicAddress(
@@ -168,7 +187,7 @@ class ProductValue(TmfObject):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         places = attrs.get("place") or []
-        return {"address": places[0] if places else None}
+        return {"address": places[0] if places else None, "product_id": attrs.get("id") or None}
 
 
 class ItemRelationship(TmfObject):
@@ -226,19 +245,25 @@ class ItemList(TmfList):
 
 
 class ProductOrderItem(TmfObject):
-    """An item of the order: the internet access line, or an add-on relying on it."""
+    """An item of the order: the internet access line, an add-on relying on it, or the
+    customer's live line (action noChange) the add-ons go on."""
 
     id = Text(required=True, max_length=MAX_ITEM_ID, help_text="The item's id in this order.")
     action = serializers.ChoiceField(
-        choices=[ItemAction.ADD.value],
+        choices=ITEM_ACTIONS,
         error_messages={
-            "invalid_choice": "Only 'add' (a new connection or add-on) is supported.",
-            "required": "Required ('add').",
-            "null": "Required ('add').",
+            "invalid_choice": "Only 'add' (a new connection or add-on) or 'noChange' (the "
+            "customer's live line the add-ons go on) is supported here; 'modify' and 'delete' "
+            "name the live product they change (product.id).",
+            "required": "Required ('add', or 'noChange' for a live line).",
+            "null": "Required ('add', or 'noChange' for a live line).",
         },
     )
     quantity = Whole(required=False, allow_null=True, min_value=1, help_text="1 (the default).")
-    productOffering = ProductOfferingRef()
+    productOffering = ProductOfferingRef(
+        required=False,
+        help_text="Required on an 'add' item. On the 'noChange' item, if given, the live line's.",
+    )
     productOrderItemRelationship = ItemRelationship(
         many=True,
         required=False,
@@ -247,7 +272,9 @@ class ProductOrderItem(TmfObject):
         help_text="An add-on: reliesOn its internet access item.",
     )
     product = ProductValue(
-        required=False, help_text="Required on the internet access item: its place."
+        required=False,
+        help_text="Required on a new internet access item: its place; on the 'noChange' item: "
+        "the live line's id.",
     )
     state = serializers.ChoiceField(choices=PRODUCT_ORDER_ITEM_STATES, read_only=True)
     itemPrice = OrderPrice(many=True, read_only=True)
@@ -256,6 +283,14 @@ class ProductOrderItem(TmfObject):
         list_serializer_class = ItemList
 
     def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
+        if data.get("action") == ItemAction.NO_CHANGE:
+            return live_line_problems(data, errors)
+        problems: dict[str, Any] = {}
+        if data.get("productOffering") is None and "productOffering" not in errors:
+            problems["productOffering"] = REQUIRED
+        return {**self._place_problems(data, errors), **problems}
+
+    def _place_problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
         # The item that relies on no other is the line: it carries the service address.
         if data.get("productOrderItemRelationship") or "product" in errors:
             return {}
@@ -271,6 +306,8 @@ class ProductOrderItem(TmfObject):
 
     def to_internal_value(self, data: Any) -> Any:
         try:
+            if isinstance(data, Mapping) and data.get("action") == ItemAction.NO_CHANGE:
+                return self._live_line_item(data)
             return super().to_internal_value(data)
         except ValidationError as exc:
             item_id = data.get("id") if isinstance(data, Mapping) else None
@@ -278,8 +315,24 @@ class ProductOrderItem(TmfObject):
                 raise ValidationError(_naming(exc.detail, f"Item {item_id.strip()}: ")) from None
             raise
 
+    def _live_line_item(self, data: Mapping[str, Any]) -> Any:
+        """The 'noChange' item: its offering is read as a reference only (the live line's
+        offering may be one no longer sold), for ``validate`` to compare with the line's."""
+        named = data.get("productOffering")
+        attrs = super().to_internal_value(
+            {key: value for key, value in data.items() if key != "productOffering"}
+        )
+        if named is not None:
+            ref = LineOfferingRef(data=named)
+            if not ref.is_valid():
+                raise ValidationError({"productOffering": ref.errors})
+            attrs["productOffering"] = ref.validated_data["id"]
+        return attrs
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         relationships = attrs.get("productOrderItemRelationship") or []
+        if attrs["action"] == ItemAction.NO_CHANGE:
+            return {"request": live_line_request(attrs, relationships), "address": None}
         return {
             "request": ItemRequest(
                 item_id=attrs["id"],
@@ -309,6 +362,9 @@ def _naming(detail: Any, prefix: str) -> Any:
 
 
 # --- the order --------------------------------------------------------------------------------
+NO_ADDRESS = ServiceAddress(line1="", line2="", city="", postcode="")
+
+
 @dataclass(frozen=True)
 class OrderDraft:
     customer: CustomerDetails
@@ -383,7 +439,10 @@ class ProductOrder(TmfObject):
         address = next(
             (item["address"] for item in items if item["request"].relies_on is None), None
         ) or next((item["address"] for item in items if item["address"]), None)
-        if address is None:  # every item relies on another
+        if any(item["request"].action == ItemAction.NO_CHANGE for item in items):
+            # Add-ons for a live line: the order goes at the line's address (order_submit).
+            address = NO_ADDRESS
+        elif address is None:  # every item relies on another
             raise ValidationError(
                 {
                     "productOrderItem": "An order needs an internet access item, relying on no "
