@@ -76,8 +76,9 @@ def product_now(caller: ApiCaller, product: Product) -> dict[str, Any]:
     return response.json()
 
 
-def register(caller: ApiCaller, listener: Listener) -> None:
-    response = caller.post(f"{TMF637}/hub", {"callback": listener.url}, format="json")
+def register(caller: ApiCaller, listener: Listener, query: str = "") -> None:
+    body = {"callback": listener.url, **({"query": query} if query else {})}
+    response = caller.post(f"{TMF637}/hub", body, format="json")
     assert response.status_code == 201, response.content
 
 
@@ -94,8 +95,9 @@ def test_a_plan_change_is_placed_completes_and_tmf637_shows_the_new_offering_wit
     listener: Listener,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    # Given a listener on the TMF637 hub and a faster plan on sale at the line's address
-    register(api_all, listener)
+    # Given a listener on the TMF637 hub for attribute changes, and a faster plan on sale at
+    # the line's address
+    register(api_all, listener, query="eventType=ProductAttributeValueChangeEvent")
     PlanFactory(code="fibre-900", name="Fibre 900", download_mbps=900)
 
     # When the CRM posts a modify item naming the line and the new offering

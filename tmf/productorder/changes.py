@@ -37,7 +37,7 @@ from tmf.productorder.serializers import (
     StartDate,
     _naming,
 )
-from tmf.serializing import Text, TmfObject, refuse_server_set
+from tmf.serializing import Text, TmfObject, Whole, refuse_server_set
 
 CHANGE_ACTIONS = (ItemAction.MODIFY.value, ItemAction.DELETE.value)
 ITEM_ACTIONS = (*CHANGE_ACTIONS, ItemAction.NO_CHANGE.value)
@@ -100,7 +100,7 @@ class ChangeOrderItem(TmfObject):
             "add-on is taken off).",
         },
     )
-    quantity = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1)
+    quantity = Whole(required=False, allow_null=True, min_value=1, max_value=1, help_text="1.")
     product = LiveProductRef()
     productOffering = OfferingId(required=False, allow_null=True)
     productOrderItemRelationship = ItemRelationship(
@@ -158,7 +158,10 @@ class ChangeOrderItem(TmfObject):
 
 
 class ChangeOrder(TmfObject):
-    """A ProductOrder_Create changing live products (see the module's docstring)."""
+    """A ProductOrder_Create changing a live line: a plan change or a suspension/resumption
+    (one modify item), a cease (a delete item for the line and one per add-on on it, relying on
+    it), an add-on taken off (the line noChange, the add-on's delete relying on it). The
+    customer is named by id; the order goes at the line's address."""
 
     externalId = Text(max_length=MAX_EXTERNAL_ID)
     requestedStartDate = StartDate(help_text="A later day holds the change until then.")

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -206,7 +206,13 @@ class ProductOrderList(TmfView):
                 description="Same key and body: the first order again. Same key, other body: 409.",
             )
         ],
-        request=resources.ProductOrder,
+        # A new line (with its add-ons, or add-ons for a live line) or a change to live
+        # products: each described by the serializer that reads it.
+        request=PolymorphicProxySerializer(
+            component_name="ProductOrderCreate",
+            serializers=[resources.ProductOrder, ChangeOrder],
+            resource_type_field_name=None,
+        ),
         responses={201: resources.ProductOrder, **docs.ERRORS},
         tags=["productOrder"],
     )
