@@ -19,6 +19,7 @@ from tests.tmf.conftest import TMF637, ApiCaller
 from tests.tmf.hub_listener import Listener, running_listener
 from tests.tmf.product_order_bodies import ORDERS, existing_customer_party
 from tests.tmf.schema import assert_valid
+from tmf.models import EventDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +150,10 @@ def test_a_suspension_then_a_resumption_each_show_on_tmf637_with_a_state_change_
     assert answer["productOrderItem"][0]["product"]["status"] == "suspended"
     assert Order.objects.get(pk=answer["id"]).status == OrderStatus.COMPLETED
     assert product_now(api_all, live_line)["status"] == "suspended"
+    # and the hub's delivery is logged under the suspension's own order ID
+    delivery = EventDelivery.objects.get(event_type="ProductStateChangeEvent")
+    assert delivery.order_id == answer["id"]
+    assert answer["id"] in listener.delivered[-1].event["description"]
 
     # When it resumes the line
     resume = change_body(live_line, item("1", "modify", live_line, status="active"))

@@ -61,19 +61,23 @@ def publish_product_create_events(
 
 @receiver(product_status_changed, dispatch_uid="tmf.publish_product_state_change_event")
 def publish_product_state_change_event(
-    sender: Any, *, product: Product, from_status: str, **kwargs: Any
+    sender: Any, *, product: Product, from_status: str, order: Order | None = None, **kwargs: Any
 ) -> None:
     if from_status == product.status or not hub_has_listeners(HubApi.INVENTORY):
         return
     current = products_base().get(pk=product.pk)
+    # The delivery is logged under the order that changed the product (a suspension, a cease),
+    # else the one that delivered it.
+    cause = order or current.order
     with transaction.atomic():
         publish_event(
             api=HubApi.INVENTORY,
             event_type=STATE_CHANGE,
             resource_name="product",
             resource=product_representation(current),
-            order=current.order,
-            description=f"{current.name} moved from {from_status} to {current.status}.",
+            order=cause,
+            description=f"{current.name} moved from {from_status} to {current.status}"
+            + (f" (order {cause.pk})." if cause.pk != current.order_id else "."),
         )
 
 
