@@ -74,22 +74,25 @@ class BillingChargeInline(ReadOnlyTabularInline):
         "first_period_end",
         "first_period_amount",
         "first_bill",
+        "end_date",
+        "last_period_amount",
     )
     readonly_fields = fields
     verbose_name = "charge"
-    verbose_name_plural = "charges per delivered item"
+    verbose_name_plural = "charges per delivered item and per change to the line"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BillingCharge]:
         return (
             super()
             .get_queryset(request)
-            .select_related("item", "offering")
-            .order_by("item__position")
+            .select_related("item__order", "offering")
+            .order_by("start_date", "item__position", "pk")
         )
 
     @admin.display(description="item")
     def item_display(self, charge: BillingCharge) -> str:
-        return f"Item {charge.item.item_id}"
+        # Charges come from the line's order and from the changes to it: say which.
+        return f"Item {charge.item.item_id} of {charge.item.order.display_id}"
 
     @admin.display(description="first bill")
     def first_bill(self, charge: BillingCharge) -> Decimal:

@@ -99,12 +99,24 @@ class BillingWaiver(models.Model):
 
 
 class BillingCharge(models.Model):
-    """One delivered order item on its account: its recurring charge from the item's
-    activation date (the first period prorated) and its one-time charge on the first bill,
-    offering and prices as ordered."""
+    """One period of an item's recurring charge on its account, offering and prices as ordered:
+    from ``start_date`` (the first period prorated) until ``end_date`` (null while it runs),
+    the last period prorated (``last_period_amount``), and its one-time charge on the first bill.
+
+    A delivered item has its charge from its activation date. A change to the live line ends
+    and starts charges (billing.changes): a plan change ends the old plan's charge the day
+    before and starts one for the plan change's item; a cease or an add-on taken off ends the
+    product's charge on the day; a suspension, where suspended lines are not charged
+    (``BILLING_SUSPENDED_LINES = "pause"``), ends the line's charges and the resumption starts
+    them again (``started_by`` the resumption's item, the item billed the same)."""
 
     account = models.ForeignKey(BillingAccount, on_delete=models.CASCADE, related_name="charges")
-    item = models.OneToOneField(OrderItem, on_delete=models.PROTECT, related_name="billing_charge")
+    item = models.ForeignKey(
+        OrderItem,
+        on_delete=models.PROTECT,
+        related_name="billing_charges",
+        help_text="The order item billed: the one that delivered the product, or a plan change.",
+    )
     offering = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
     recurring_price = models.DecimalField(max_digits=8, decimal_places=2)
     one_time_price = models.DecimalField(max_digits=8, decimal_places=2)
@@ -114,9 +126,62 @@ class BillingCharge(models.Model):
     first_period_amount = models.DecimalField(
         max_digits=8, decimal_places=2, help_text="The recurring charge, prorated."
     )
+    started_by = models.ForeignKey(
+        OrderItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The change that started this charge (a plan change, a resumption).",
+    )
+    end_date = models.DateField(
+        null=True, blank=True, help_text="The last day charged; empty while the charge runs."
+    )
+    ended_by = models.ForeignKey(
+        OrderItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The change that ended this charge (a plan change, suspension, cease).",
+    )
+    last_period_amount = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The recurring charge for the month it ends in, to its end date, prorated.",
+    )
+    changed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The date of the change to the line that last started or ended this charge.",
+    )
 
     class Meta:
-        ordering = ["account", "item__position"]
+        ordering = ["account", "start_date", "item__position", "id"]
+        indexes = [
+            # The charges changes to live lines started or ended on a day (the billing
+            # worklist's "charges changed today"), newest first.
+            models.Index(
+                fields=["changed_on", "id"],
+                condition=models.Q(changed_on__isnull=False),
+                name="billing_charge_changed_idx",
+            ),
+        ]
+        constraints = [
+            # An item is billed once from its delivery, and once per change that restarts it.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(started_by__isnull=True),
+                name="billing_charge_one_per_item",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "started_by"],
+                condition=models.Q(started_by__isnull=False),
+                name="billing_charge_one_per_item_and_start",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} {self.offering.name}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
-from billing.models import MISMATCH, BillingAccount
+from billing.models import MISMATCH, BillingAccount, BillingCharge
 from orders.access import restrict_by_order, restrict_orders
 from orders.models import Order
 from orders.selectors import WORKLIST_PAGE, Worklist, worklist
@@ -38,6 +38,54 @@ def billing_accounts_started_on(
         .order_by("-created_at", "-pk"),
         limit=limit,
         after=after,
+    )
+
+
+@dataclass(frozen=True)
+class ChargeChange:
+    """A charge a change to a live line started or ended on the day, and that change's order."""
+
+    charge: BillingCharge
+    order: Order
+    started: bool
+    ended: bool
+
+
+def billing_charges_changed_on(
+    user: User | AnonymousUser,
+    *,
+    day: datetime.date,
+    limit: int = WORKLIST_PAGE,
+    after: str | None = None,
+) -> Worklist[ChargeChange]:
+    """Charges that a change to a live line (a plan change, suspension, resumption, cease, an
+    add-on taken off) started or ended on ``day``, newest first, on accounts ``user`` may see:
+    the bill changes that ``billing_accounts_started_on`` does not list."""
+    found = worklist(
+        restrict_by_order(BillingCharge.objects.filter(changed_on=day), user, via="account__order")
+        .select_related("account__customer", "offering", "started_by__order", "ended_by__order")
+        .order_by("-changed_on", "-pk"),
+        limit=limit,
+        after=after,
+    )
+    rows = []
+    for charge in found.items:
+        ended = charge.ended_by is not None  # an ended charge changes no more
+        change = charge.ended_by if ended else charge.started_by
+        assert change is not None  # changed_on is set only by a change
+        rows.append(
+            ChargeChange(
+                charge=charge,
+                order=change.order,
+                started=charge.started_by is not None and charge.start_date == day,
+                ended=ended,
+            )
+        )
+    return Worklist(
+        items=rows,
+        total=found.total,
+        next_cursor=found.next_cursor,
+        total_exact=found.total_exact,
     )
 
 

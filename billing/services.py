@@ -1,18 +1,20 @@
 """Starting the bill. Idempotent: an order gets exactly one billing account, or, for add-ons on
-a live line, its charges on that line's account."""
+a live line, its charges on that line's account; a change to a live line changes that line's
+charges once (billing.changes)."""
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import logging
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from billing import changes
 from billing.models import BillingAccount, BillingCharge, BillingWaiver
+from billing.periods import first_period as first_period  # callers import it from here
 from inventory.models import Product
 from orders import events as order_events
 from orders import overrides
@@ -22,18 +24,7 @@ from orders.states import FINAL_STATES, EventSource, ItemAction, ItemState, Orde
 from orders.system_actors import audit_actor
 
 logger = logging.getLogger(__name__)
-CENT = Decimal("0.01")
 START_BILLING_TASK = "billing.start_billing"
-
-
-def first_period(start: datetime.date, monthly_price: Decimal) -> tuple[datetime.date, Decimal]:
-    """The first period runs from the start date to the end of that calendar month, charged
-    for the days it covers (start day included)."""
-    days_in_month = calendar.monthrange(start.year, start.month)[1]
-    end = start.replace(day=days_in_month)
-    days = days_in_month - start.day + 1
-    amount = (monthly_price * days / days_in_month).quantize(CENT, rounding=ROUND_HALF_UP)
-    return end, amount
 
 
 def billing_account_start(order_id: str) -> BillingAccount | None:
@@ -44,12 +35,17 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
     prices as ordered (BillingCharge). Items not delivered (cancelled) are not billed and the
     order completes as partial. The account keeps the line's plan, the start date (the line's
     activation) and the monthly total of what is billed. Does nothing for an order that is not
-    activated; returns the existing account if billing already started."""
+    activated; returns the existing account if billing already started. An order changing a
+    live line changes that line's account instead (billing.changes.billing_change_apply)."""
     with transaction.atomic():
         order = order_services.order_lock(order_id)
         existing = BillingAccount.objects.filter(order_id=order.pk).first()
         if existing is not None:
             return existing
+        change = changes.is_change(order)
+        if change and order.status == OrderStatus.COMPLETED:  # the line's bill changed already
+            assert order.product_ref is not None
+            return changes.line_account(order.product_ref)
         charged = BillingCharge.objects.filter(item__order_id=order.pk).first()
         if charged is not None:  # add-ons billed on their line's account already
             return charged.account
@@ -61,7 +57,10 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
             _complete_without_billing(order, waiver)
             return None
         all_items = list(order.items.select_related("offering").order_by("position"))
-        items = [item for item in all_items if item.delivers]
+        if change:
+            return changes.billing_change_apply(order, all_items)
+        # What the order delivers, less what an amendment took off (not owed, not partial).
+        items = [i for i in all_items if i.delivers and i.state != ItemState.REMOVED]
         delivered = [item for item in items if item.state == ItemState.COMPLETED]
         start = order.activation_date
         charges = [_charge(item, default_start=start) for item in delivered]
@@ -136,7 +135,9 @@ def _add_to_account(
     added = sum((charge.recurring_price for charge in charges), Decimal("0.00"))
     once = sum((charge.one_time_price for charge in charges), Decimal("0.00"))
     account.monthly_price += added
-    account.save(update_fields=["monthly_price"])
+    # The add-ons are ordered terms too: an account that bills them is no mismatch.
+    account.ordered_monthly_price += added
+    account.save(update_fields=["monthly_price", "ordered_monthly_price"])
     start = order.activation_date
     assert start is not None
     order_events.billing_started(order=order, account_id=account.pk, start_date=start.isoformat())
@@ -170,7 +171,7 @@ def _charge(item: OrderItem, *, default_start: datetime.date) -> BillingCharge:
 
 def _complete_without_billing(order: Order, waiver: BillingWaiver) -> None:
     who = waiver.waived_by.get_username() if waiver.waived_by else "a person no longer here"
-    ordered = order.items.filter(action=ItemAction.ADD)
+    ordered = order.items.filter(action=ItemAction.ADD).exclude(state=ItemState.REMOVED)
     delivered = ordered.filter(state=ItemState.COMPLETED).count()
     order_services.order_complete(
         order,

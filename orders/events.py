@@ -174,12 +174,16 @@ def exception_case_event(
     )
 
 
-def billing_started(*, order: Order, account_id: int, start_date: str) -> OrderEvent:
+def billing_started(
+    *, order: Order, account_id: int, start_date: str, reason: str = ""
+) -> OrderEvent:
+    """The order's bill starts (or, for a change to a live line, changes) on ``start_date``;
+    ``reason`` says how when it is not a new account."""
     return OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.BILLING_STARTED,
         source=EventSource.BILLING,
-        reason=f"Billing account {account_id} started on {start_date}.",
+        reason=reason or f"Billing account {account_id} started on {start_date}.",
         data={"billing_account": account_id, "start_date": start_date},
     )
 

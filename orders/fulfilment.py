@@ -195,8 +195,22 @@ def decompose(items: Sequence[PlannedItem], *, manual: bool = False) -> list[Tas
     per order. ``manual``: the network here is not automated, so every step is a person's. An
     item on a line in service has its ``parent.*`` dependencies met (the line was reserved,
     subscribed and activated by the order that delivered it)."""
+    drafts, _ = decompose_into(items, existing={}, manual=manual)
+    return drafts
+
+
+def decompose_into(
+    items: Sequence[PlannedItem],
+    *,
+    existing: Mapping[tuple[str, str], str],
+    manual: bool = False,
+) -> tuple[list[TaskDraft], dict[str, list[str]]]:
+    """``decompose`` for items added to a plan that has tasks already (an amended order):
+    ``existing`` maps (item id, task type) to the key of each task there, which the new items'
+    references may name. Returns the new tasks and, for existing tasks that must now wait for
+    new ones (a ``before``), the keys they gain."""
     drafts: dict[str, TaskDraft] = {}
-    keys: dict[tuple[str, str], str] = {}  # (item id, task type) -> its task's key
+    keys: dict[tuple[str, str], str] = dict(existing)
     for item in items:
         for step in plan_steps(item.plan):
             key = task_key(item.item_id, step.task) + (UNDO_SUFFIX if step.undo else "")
@@ -209,6 +223,7 @@ def decompose(items: Sequence[PlannedItem], *, manual: bool = False) -> list[Tas
                 is_ponr=step.ponr,
                 undo=step.undo,
             )
+    gained: dict[str, list[str]] = {}
     for item in items:
         for step in plan_steps(item.plan):
             key = keys[item.item_id, step.task]
@@ -217,11 +232,16 @@ def decompose(items: Sequence[PlannedItem], *, manual: bool = False) -> list[Tas
                     drafts[key].depends_on.append(_resolve(ref, item, keys))
             for ref in step.before:
                 if not (ref.startswith(PARENT) and item.parent_in_service):
-                    drafts[_resolve(ref, item, keys)].depends_on.append(key)
+                    later = _resolve(ref, item, keys)
+                    if later in drafts:
+                        drafts[later].depends_on.append(key)
+                    else:
+                        gained.setdefault(later, []).append(key)
+    known = set(drafts) | set(existing.values())
     graph = {key: draft.depends_on for key, draft in drafts.items()}
-    if _cycle(graph) or any(up not in drafts for ups in graph.values() for up in ups):
+    if _cycle(graph) or any(up not in known for ups in graph.values() for up in ups):
         raise ValueError("the order's items do not form a valid task graph")
-    return list(drafts.values())
+    return list(drafts.values()), gained
 
 
 def _resolve(ref: str, item: PlannedItem, keys: Mapping[tuple[str, str], str]) -> str:

@@ -69,12 +69,7 @@ def live_line_for(items: Sequence[ItemRequest]) -> LiveLine | None:
     """The live line the items are about (their top item: ``noChange`` for add-ons to add or
     take off, ``modify`` or ``delete`` for a change to the line), or None for a new line.
     Raises ItemsInvalid, naming the item, when the product is not a line that can take it."""
-    misplaced = next(
-        (i for i in items if i.relies_on is not None and i.action == ItemAction.NO_CHANGE), None
-    )
-    if misplaced is not None:  # said before the address is checked: it has none of its own
-        raise ItemsInvalid({misplaced.item_id: NO_CHANGE_ONLY_LINE})
-    root = next(
+    root = next((item for item in items if item.action == ItemAction.NO_CHANGE), None) or next(
         (item for item in items if item.relies_on is None and item.action in LIVE_ACTIONS), None
     )
     if root is None:
@@ -159,8 +154,12 @@ def items_check(
 
 def _live_order_problems(items: Sequence[ItemRequest], live: LiveLine) -> dict[str, str]:
     """The rules of an order about a live line, beyond each item's own."""
-    root = next(item for item in items if item.relies_on is None)
-    children = [item for item in items if item.relies_on is not None]
+    root = next((item for item in items if item.action == ItemAction.NO_CHANGE), None) or next(
+        (item for item in items if item.relies_on is None), None
+    )
+    if root is None:
+        return {}  # each item's own rule says what is wrong
+    children = [item for item in items if item is not root]
     if root.action == ItemAction.NO_CHANGE and not children:
         return {
             "order": f"An order for {live.name}, which is live, needs an add-on to add or take off."

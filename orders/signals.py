@@ -20,3 +20,7 @@ customer_registered = Signal()
 # order moved into 'provisioning' and closes the exception case of an order moved out of
 # 'exception'.
 order_overridden = Signal()
+# An order's items were amended before its point of no return (orders.amendments); kwargs:
+# order, added (new items), removed (items taken off), plan_changed (the line's plan), actor.
+# Provisioning re-plans in the same transaction; a receiver raising refuses the amendment.
+order_items_amended = Signal()

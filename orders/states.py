@@ -46,6 +46,8 @@ class ItemState(models.TextChoices):
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
     REJECTED = "rejected", "Rejected"
+    # Taken off the order by an amendment: neither delivered nor owed (not a partial order).
+    REMOVED = "removed", "Removed (order amended)"
 
 
 # TMF622 ProductOrderItemStateType for each item state.
@@ -56,6 +58,7 @@ TMF_ITEM_STATE = {
     ItemState.COMPLETED: "completed",
     ItemState.CANCELLED: "cancelled",
     ItemState.REJECTED: "rejected",
+    ItemState.REMOVED: "cancelled",
 }
 
 # What the customer reads about an item, after its label ("Static IP: being set up").
@@ -66,8 +69,11 @@ CUSTOMER_ITEM_LABEL = {
     ItemState.COMPLETED: "ready",
     ItemState.CANCELLED: "cancelled",
     ItemState.REJECTED: "not available",
+    ItemState.REMOVED: "taken off the order",
 }
-ITEM_CLOSED_STATES = frozenset({ItemState.COMPLETED, ItemState.CANCELLED, ItemState.REJECTED})
+ITEM_CLOSED_STATES = frozenset(
+    {ItemState.COMPLETED, ItemState.CANCELLED, ItemState.REJECTED, ItemState.REMOVED}
+)
 
 
 # TMF622 ProductOrderStateType for each internal state.

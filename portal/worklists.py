@@ -28,6 +28,7 @@ from django_fsm import ConcurrentTransition
 from billing.selectors import (
     activated_orders_without_billing,
     billing_accounts_started_on,
+    billing_charges_changed_on,
     billing_mismatches,
 )
 from orders import selectors as order_selectors
@@ -501,6 +502,11 @@ def billing_home(request: HttpRequest) -> HttpResponse:
                 request,
                 billing_accounts_started_on(user, day=today, after=_after(request, "today_after")),
                 "today_after",
+            ),
+            "changed_today": _linked(
+                request,
+                billing_charges_changed_on(user, day=today, after=_after(request, "changed_after")),
+                "changed_after",
             ),
             "not_started": _linked(
                 request,

@@ -54,6 +54,35 @@ def plan_standing(order: Order, lock: bool) -> PlanStanding:
     )
 
 
+def undo_tasks_create(order: Order, to_undo: list[FulfilmentTask]) -> list[FulfilmentTask]:
+    """An undo task for each of ``to_undo`` (done or running), each after the undos of those of
+    them that relied on it; a running task's undo waits for it to finish."""
+    keys = {task.key for task in to_undo}
+    now = timezone.now()
+    return FulfilmentTask.objects.bulk_create(
+        [
+            FulfilmentTask(
+                order=order,
+                item_id=task.item_id,
+                key=task.key + UNDO_SUFFIX,
+                task_type=task.task_type,
+                mode=task.mode,
+                undoes=task,
+                undo=not task.undo,  # undoing a cease's step puts it back
+                depends_on=[
+                    other.key + UNDO_SUFFIX
+                    for other in to_undo
+                    if other.key in keys and task.key in other.depends_on
+                ]
+                + ([task.key] if task.state == TaskState.RUNNING else []),
+                created_at=now,
+                state_changed_at=now,
+            )
+            for task in to_undo
+        ]
+    )
+
+
 def plan_compensate(order: Order, *, actor: User | None) -> list[FulfilmentTask]:
     """Turn the plan of a ``cancelling`` order around (in the transaction that cancelled it,
     the order locked): cancel what has not started, add an undo for each task done or running,
@@ -68,30 +97,7 @@ def plan_compensate(order: Order, *, actor: User | None) -> list[FulfilmentTask]
     )
     for task in stopped:
         task.state = TaskState.CANCELLED
-    undos = FulfilmentTask.objects.bulk_create(
-        [
-            FulfilmentTask(
-                order=order,
-                item_id=task.item_id,
-                key=task.key + UNDO_SUFFIX,
-                task_type=task.task_type,
-                mode=task.mode,
-                undoes=task,
-                undo=not task.undo,  # undoing a cease's step puts it back
-                # After the undos of what relied on it; a running task's undo waits for it.
-                depends_on=[
-                    other.key + UNDO_SUFFIX
-                    for other in originals
-                    if other.key in undone and task.key in other.depends_on
-                ]
-                + ([task.key] if task.state == TaskState.RUNNING else []),
-                created_at=now,
-                state_changed_at=now,
-            )
-            for task in originals
-            if task.key in undone
-        ]
-    )
+    undos = undo_tasks_create(order, [t for t in originals if t.key in undone])
     logger.info(
         "order %s cancelled in flight: %d task(s) to undo, %d stopped",
         order.pk,

@@ -5,10 +5,16 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, OrderItem
 from orders.outbox import outbox_enqueue
-from orders.signals import order_due_for_activation, order_overridden, order_status_changed
+from orders.signals import (
+    order_due_for_activation,
+    order_items_amended,
+    order_overridden,
+    order_status_changed,
+)
 from orders.states import ItemState, OrderStatus
+from provisioning.amendments import plan_amend
 from provisioning.compensation import plan_compensate
 from provisioning.scheduler import plan_close
 from provisioning.services import (
@@ -21,6 +27,19 @@ from provisioning.services import (
 @receiver(order_due_for_activation, dispatch_uid="provisioning.queue_fulfilment")
 def queue_fulfilment(sender: type[Order], order: Order, **kwargs: Any) -> None:
     outbox_enqueue(FULFIL_TASK, order=order)
+
+
+@receiver(order_items_amended, dispatch_uid="provisioning.follow_amendment")
+def follow_amendment(
+    sender: type[Order],
+    order: Order,
+    added: list[OrderItem],
+    removed: list[OrderItem],
+    plan_changed: bool,
+    actor: Any = None,
+    **kwargs: Any,
+) -> None:
+    plan_amend(order, added=added, removed=removed, plan_changed=plan_changed, actor=actor)
 
 
 @receiver(order_overridden, dispatch_uid="provisioning.follow_override")

@@ -72,6 +72,15 @@ class _Planned:
         )
 
 
+def planned_item(item: OrderItem, by_pk: dict[int, OrderItem]) -> _Planned:
+    """What decomposition needs of ``item`` (``by_pk``: the order's items)."""
+    return _Planned.of(item, by_pk)
+
+
+def plan_items(order: Order) -> list[OrderItem]:
+    return _items(order)
+
+
 def _items(order: Order) -> list[OrderItem]:
     return list(
         OrderItem.objects.filter(order=order)
@@ -172,6 +181,11 @@ def _cancellation_follow(order: Order, tasks: Sequence[FulfilmentTask]) -> None:
         )
 
 
+def send(order: Order, tasks: Sequence[FulfilmentTask]) -> None:
+    """Hand ready automatic tasks to the workers (after commit, through the outbox)."""
+    _send(order, [task for task in tasks if task.mode == TaskMode.AUTOMATIC])
+
+
 def _send(
     order: Order,
     tasks: Sequence[FulfilmentTask],
@@ -232,7 +246,7 @@ def _items_follow(
             ["state", "state_changed_at", "completed_at", "network_identifiers"],
         )
         order_events.item_states_changed(order=order, changes=changes, actor=actor)
-    _order_follow(order, items, actor=actor)
+    _order_follow(order, items, tasks, actor=actor)
 
 
 def _identifiers(tasks: Iterable[FulfilmentTask]) -> dict[str, str]:
@@ -242,9 +256,18 @@ def _identifiers(tasks: Iterable[FulfilmentTask]) -> dict[str, str]:
     return found
 
 
-def _order_follow(order: Order, items: Sequence[OrderItem], *, actor: User | None) -> None:
-    """Every item delivered or cancelled (and at least one delivered): the order is live."""
+def _order_follow(
+    order: Order,
+    items: Sequence[OrderItem],
+    tasks: Sequence[FulfilmentTask],
+    *,
+    actor: User | None,
+) -> None:
+    """Every item delivered or cancelled (and at least one delivered), and nothing left to
+    undo (an add-on an amendment took off): the order is live."""
     if not all(item.state in ITEM_CLOSED_STATES for item in items):
+        return
+    if any(task.undoes_id is not None and task.state in OPEN_TASK_STATES for task in tasks):
         return
     if not any(item.state == ItemState.COMPLETED and item.delivers for item in items):
         return
@@ -576,7 +599,9 @@ def item_cancel(
     if item.state in ITEM_CLOSED_STATES:
         raise TaskError(f"Item {item.item_id} is {item.get_state_display().lower()} already.")
     others = order.items.exclude(pk=item.pk).filter(action=ItemAction.ADD)
-    if not others.exclude(state__in=[ItemState.CANCELLED, ItemState.REJECTED]).exists():
+    if not others.exclude(
+        state__in=[ItemState.CANCELLED, ItemState.REJECTED, ItemState.REMOVED]
+    ).exists():
         raise TaskError(
             f"Item {item.item_id} is all the order delivers: cancel the order instead.",
             field_errors={"item": "The order would deliver nothing."},

@@ -12,7 +12,7 @@ the bench's own reads of which messages are open. The figure to watch: intake an
 cost the same number of statements for 3 items (7 tasks) as for 1 item (4 tasks), because
 items and tasks are inserted in bulk; only running the tasks grows with them, by a constant
 per task. The third figure is an add-on ordered for a live line (2 tasks): its intake adds the
-line's lookup in the installed base.
+line's lookup in the installed base; the fourth a plan change of a live line (1 task).
 """
 
 from __future__ import annotations
@@ -128,8 +128,9 @@ def bench_items(catalog: Catalog, *, count: int, unread_queue: Any) -> Result:
 
     from inventory.models import Product
     from orders.add_ons import order_submit_add_ons
-    from orders.models import Order
-    from orders.states import EventSource, OrderStatus
+    from orders.changes import order_submit_change
+    from orders.models import Order, Plan
+    from orders.states import EventSource, ItemChange, OrderStatus
     from provisioning.models import FulfilmentTask
 
     static_ip, router = add_on_offerings()
@@ -141,10 +142,34 @@ def bench_items(catalog: Catalog, *, count: int, unread_queue: Any) -> Result:
             lines.pop(), [static_ip], channel=EventSource.SALES_PORTAL, submitted_by=catalog.sales
         ).order
 
+    gigabit = Plan.objects.create(
+        code="bench-1000",
+        name="Gigabit",
+        specification=catalog.plan.specification,
+        download_mbps=1000,
+        upload_mbps=115,
+        monthly_price=Decimal("55.00"),
+    )
+    upgradable: list[Any] = []
+
+    def upgrade_a_live_line() -> Any:
+        if not upgradable:
+            upgradable.extend(
+                Product.objects.filter(offering=catalog.plan).values_list("pk", flat=True)[:count]
+            )
+        return order_submit_change(
+            upgradable.pop(),
+            ItemChange.PLAN,
+            offering=gigabit,
+            channel=EventSource.SALES_PORTAL,
+            submitted_by=catalog.sales,
+        ).order
+
     for label, submit in (
         ("1 item ", lambda: _submit(catalog, ())),
         ("3 items", lambda: _submit(catalog, (static_ip, router))),
         ("IP on a live line", on_a_live_line),
+        ("upgrade of a live line", upgrade_a_live_line),
     ):
         intake = Counter()
         with unread_queue():
@@ -186,7 +211,7 @@ def bench_items(catalog: Catalog, *, count: int, unread_queue: Any) -> Result:
             ),
         ]
     return Result(
-        f"(e) items: {count} orders of 1 item, of 3 items, and of a static IP for a live line "
-        "(one of the 1-item orders' lines), statements counted",
+        f"(e) items: {count} orders of 1 item, of 3 items, of a static IP for a live line (one "
+        "of the 1-item orders' lines), and of a plan change of such a line, statements counted",
         figures,
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -334,6 +335,14 @@ NETWORK_SIMULATOR_RULES = env.json("NETWORK_SIMULATOR_RULES", default=None)
 # Automatic attempts (with exponential backoff) before a transient failure becomes an exception.
 PROVISIONING_MAX_AUTO_ATTEMPTS = env.int("PROVISIONING_MAX_AUTO_ATTEMPTS", default=3)
 PROVISIONING_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_RETRY_BACKOFF_SECONDS", default=30)
+# A suspended line's bill (billing.changes): "charge" keeps charging while it is suspended;
+# "pause" ends its recurring charges (and its add-ons') at the suspension and starts them again
+# at the resumption, both periods prorated by day.
+BILLING_SUSPENDED_LINES = env.str("BILLING_SUSPENDED_LINES", default="charge")
+if BILLING_SUSPENDED_LINES not in ("charge", "pause"):
+    raise ImproperlyConfigured(
+        f'BILLING_SUSPENDED_LINES is "charge" or "pause", not "{BILLING_SUSPENDED_LINES}".'
+    )
 # Phone numbers of this country are stored in national form (see orders.services.normalize_phone).
 PHONE_COUNTRY_CODE = env.str("PHONE_COUNTRY_CODE", default="44")
 # Working days quoted to the customer when an order needs the provisioning team by hand.

@@ -215,3 +215,29 @@ def test_a_router_ordered_later_for_a_live_line_is_on_the_lines_bill_and_product
     charge = BillingCharge.objects.get(item__order=later)
     assert charge.account.order == first
     assert charge.account.monthly_price == Decimal("51.00")  # 42 + 5 + the router's 4
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_demo_holds_changes_to_live_lines_each_an_order_of_its_own() -> None:
+    def line_of(email: str) -> Product:
+        return Product.objects.get(customer__email=email, parent__isnull=True)
+
+    upgraded = line_of("sam@example.com")
+    assert upgraded.offering.code == "fibre-1000" and upgraded.status == "active"
+    assert line_of("uma@example.com").status == "suspended"
+    ceased = Product.objects.filter(customer__email="wyn@example.com")
+    assert {p.status for p in ceased} == {"terminated"} and ceased.count() == 2
+    for email in ("sam@example.com", "uma@example.com", "wyn@example.com"):
+        _first, change = Order.objects.filter(customer__email=email).order_by("submitted_at")
+        assert change.product_ref == line_of(email).pk
+        assert change.status == OrderStatus.COMPLETED
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_demo_holds_an_order_cancelled_in_flight_with_its_work_undone() -> None:
+    withdrawn = _order("vic@example.com")
+
+    assert withdrawn.status == OrderStatus.CANCELLED
+    undone = FulfilmentTask.objects.filter(order=withdrawn, undoes__isnull=False)
+    assert undone.count() >= 3
+    assert {t.state for t in undone} == {TaskState.DONE}

@@ -15,13 +15,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import BillingAccount
+from billing.models import BillingAccount, BillingCharge
+from orders.changes import order_submit_change
 from orders.eligibility import EligibilityReason
 from orders.fulfilment import TaskMode, TaskType
 from orders.models import Order, OrderEvent
 from orders.roles import Role
 from orders.services import order_confirm_manual_activation
-from orders.states import EventSource, OrderStatus
+from orders.states import EventSource, ItemAction, ItemChange, OrderStatus
 from provisioning.models import ExceptionCase, ReasonCode, TaskAttempt, TaskState
 from provisioning.services import exception_case_resolve_override
 from tests.factories import (
@@ -706,6 +707,47 @@ def test_billing_finds_accounts_that_disagree_with_their_order(
     assert right.pk not in differences
 
 
+def test_billing_sees_the_charges_changes_to_live_lines_started_or_ended_today(
+    client: Client,
+    billing_user: User,
+    make_live_line,
+    plan,
+    serviceable_area,
+    django_capture_on_commit_callbacks,
+) -> None:
+    # given Jane's line upgraded today, and Tom's line ceased yesterday
+    jane = make_live_line(plan=plan, area=serviceable_area)
+    tom = make_live_line(plan=plan, area=serviceable_area, email="tom@example.com")
+    gigabit = PlanFactory(
+        code="fibre-900", name="Fibre 900", download_mbps=900, monthly_price=Decimal("55.00")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        upgrade = order_submit_change(
+            jane.pk, ItemChange.PLAN, offering=gigabit, channel=EventSource.API, submitted_by=None
+        ).order
+        order_submit_change(tom.pk, ItemAction.DELETE, channel=EventSource.API, submitted_by=None)
+    today = timezone.localdate()
+    BillingCharge.objects.filter(account__order=tom.order).update(
+        changed_on=today - datetime.timedelta(days=1)
+    )
+
+    # when billing opens their landing page
+    response = signed_in(client, billing_user).get(BILLING_URL)
+
+    # then today's change is listed, charge by charge (the new account list does not show
+    # it), and yesterday's is not
+    changed = response.context["changed_today"]
+    assert [(r.order.pk, r.charge.offering.name, r.started, r.ended) for r in changed.items] == [
+        (upgrade.pk, "Fibre 900", True, False),
+        (upgrade.pk, "Fibre 500", False, True),
+    ]
+    assert response.context["started_today"].total == 2  # the two new lines, not the change
+    html = response.content.decode()
+    assert "Charges changed today" in html
+    assert f"Ends {today - datetime.timedelta(days=1):%-d %b}, last period" in html
+    assert tom.order.display_id not in html.split('data-testid="changed-today"')[1]
+
+
 # --- queries -------------------------------------------------------------------------------
 def _sales_data(user: User, n: int) -> None:
     for _ in range(n):
@@ -745,6 +787,21 @@ def _billing_data(user: User, n: int) -> None:
         )
         BillingAccount.objects.filter(pk=mismatch.pk).update(monthly_price=Decimal("1.00"))
         OrderFactory(status=OrderStatus.ACTIVATED, activated_at=timezone.now())
+        change = OrderFactory(status=OrderStatus.COMPLETED, activated_at=timezone.now())
+        item = change.items.get()
+        BillingCharge.objects.create(
+            account=BillingAccountFactory(),
+            item=item,
+            offering=item.offering,
+            recurring_price=item.recurring_price,
+            one_time_price=Decimal("0.00"),
+            currency=item.currency,
+            start_date=timezone.localdate(),
+            first_period_end=timezone.localdate(),
+            first_period_amount=Decimal("1.00"),
+            started_by=item,
+            changed_on=timezone.localdate(),
+        )
 
 
 @pytest.mark.parametrize(
@@ -753,7 +810,7 @@ def _billing_data(user: User, n: int) -> None:
         (SALES_URL, "sales_user", _sales_data, 8),
         (PROVISIONING_URL, "provisioning_user", _provisioning_data, 12),
         (LEAD_URL, "lead_user", _lead_data, 11),
-        (BILLING_URL, "billing_user", _billing_data, 11),
+        (BILLING_URL, "billing_user", _billing_data, 13),
     ],
 )
 def test_worklist_query_count_does_not_grow_with_the_rows(

@@ -26,6 +26,7 @@ from billing.services import billing_account_start
 from inventory.models import Product
 from orders.add_ons import order_submit_add_ons
 from orders.catalogue import INTERNET_ACCESS, MANAGED_ROUTER, STATIC_IP, specifications_ensure
+from orders.changes import order_submit_change
 from orders.fulfilment import TaskMode
 from orders.models import Order, OrderItem, Plan, ServiceArea
 from orders.roles import Role
@@ -215,6 +216,19 @@ class Command(BaseCommand):
                 done_rounds += 1
             return Order.objects.get(pk=order.pk)
 
+        def run_undos(order: Order) -> None:
+            """Run a cancelled order's undo tasks as a worker would."""
+            while True:
+                ready = list(
+                    FulfilmentTask.objects.filter(
+                        order=order, state=TaskState.READY, undoes__isnull=False
+                    ).values_list("pk", flat=True)
+                )
+                if not ready:
+                    return
+                for task_id in ready:
+                    scheduler.task_run(task_id, worker="demo-loader")
+
         def run_and_bill(order: Order) -> Order:
             run(order)
             billing_account_start(order.pk)
@@ -398,6 +412,66 @@ class Command(BaseCommand):
             requested=today + datetime.timedelta(days=21),
             via_api="CRM-20032",
         )
+        # Changes to live lines, each an order of its own: Sam upgraded from Fibre 150 to
+        # Gigabit; Uma's line suspended for non-payment; Wyn ceased her line and its router.
+        for name, email, line1, plan_code, add_ons, change, to in (
+            (
+                "Sam Upgraded",
+                "sam@example.com",
+                "3 Birdcage Walk",
+                "fibre-150",
+                (),
+                "modify",
+                "fibre-1000",
+            ),
+            (
+                "Uma Suspended",
+                "uma@example.com",
+                "5 Storey's Gate",
+                "fibre-500",
+                ("static-ip",),
+                "suspend",
+                "",
+            ),
+            (
+                "Wyn Ceased",
+                "wyn@example.com",
+                "7 Great George Street",
+                "fibre-150",
+                ("router-5590-fiber",),
+                "delete",
+                "",
+            ),
+        ):
+            provided = run_and_bill(
+                submit(name, email, "SW1A 1AA", plan_code, *add_ons, line1=line1)
+            )
+            line = Product.objects.get(order=provided, parent__isnull=True)
+            changed = order_submit_change(
+                line.pk,
+                change,
+                offering=plans[to] if to else None,
+                channel=EventSource.SUPPORT_PORTAL,
+                submitted_by=users["support"],
+            ).order
+            run_and_bill(changed)
+        # Vic cancelled while her line was being set up: what was done is undone.
+        withdrawn = submit(
+            "Vic Withdrawn",
+            "vic@example.com",
+            "SW1A 1AA",
+            "fibre-500",
+            "router-5590-fiber",
+            line1="9 Horse Guards Avenue",
+        )
+        run(withdrawn, rounds=2)  # port, router, subscriber done
+        order_cancel(
+            withdrawn,
+            actor=sales,
+            reason="Customer found a cheaper offer.",
+            source=EventSource.SALES_PORTAL,
+        )
+        run_undos(withdrawn)
         # Rejected: the exchange lost its coverage between order and activation.
         with transaction.atomic():
             rejected = submit(
