@@ -17,7 +17,7 @@ from orders.states import ItemAction, ItemChange, OrderStatus
 from tests.factories import PlanFactory
 from tests.tmf.conftest import TMF637, ApiCaller
 from tests.tmf.hub_listener import Listener, running_listener
-from tests.tmf.product_order_bodies import ORDERS, existing_customer_party
+from tests.tmf.product_order_bodies import CANCELS, ORDERS, existing_customer_party
 from tests.tmf.schema import assert_valid
 from tmf.models import EventDelivery
 
@@ -390,3 +390,28 @@ def test_a_client_that_may_only_read_cannot_change_a_line(
     assert response.status_code == 403, response.content
     assert_valid("TMF622", "Error", response.json())
     assert not Order.objects.filter(product_ref=live_line.pk).exists()
+
+
+def test_a_change_not_yet_started_can_be_cancelled_and_frees_the_line(
+    live_line: Product, api_all: ApiCaller, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given a suspension taken but not yet carried out
+    suspend = change_body(live_line, item("1", "modify", live_line, status="suspended"))
+    taken = api_all.post(ORDERS, suspend, format="json").json()
+
+    # When the CRM cancels it through cancelProductOrder
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_all.post(CANCELS, {"productOrder": {"id": taken["id"]}}, format="json")
+
+    # Then the cancellation is done, the order cancelled, and the line still active
+    assert response.status_code == 201, response.content
+    assert_valid("TMF622", "CancelProductOrder", response.json())
+    assert response.json()["state"] == "done"
+    shown = api_all.get(f"{ORDERS}/{taken['id']}").json()
+    assert_valid("TMF622", "ProductOrder", shown)
+    assert shown["state"] == "cancelled"
+    assert product_now(api_all, live_line)["status"] == "active"
+    # and the line takes another order again
+    again = placed(api_all, suspend, django_capture_on_commit_callbacks)
+    assert api_all.get(f"{ORDERS}/{again['id']}").json()["state"] == "completed"
+    assert product_now(api_all, live_line)["status"] == "suspended"
