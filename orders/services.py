@@ -316,7 +316,7 @@ def _order_take(
     )
     if live is not None and live.customer_id != cust.pk:
         # The item naming the line: noChange (add-ons), modify or delete (a change to it).
-        named = next(item for item in items if item.relies_on is None)
+        named = next((item for item in items if item.product_id == live.product_id), items[0])
         raise ItemsInvalid({named.item_id: f"{live.name} is not this customer's line."})
     postcode = normalize_postcode(customer.postcode)
     line1 = customer.address_line1.strip()
