@@ -10,7 +10,9 @@ import datetime
 import uuid
 
 from django.contrib.auth.models import User
+from django.db import transaction
 
+from orders import events
 from orders.add_ons import live_line_or_refuse
 from orders.installed_base import LiveLine
 from orders.items import ItemRequest, ItemsInvalid
@@ -75,10 +77,12 @@ def order_submit_change(
     channel: EventSource,
     submitted_by: User | None,
     idempotency_key: str | None = None,
+    note: str = "",
 ) -> OrderSubmission:
     """Take an order changing the live line ``product_id`` for its customer: ``change`` as in
     ``change_items``, or ``"remove"`` with ``add_on_id`` to take an add-on off. A requested
-    date holds it until then (scheduled), as any order."""
+    date holds it until then (scheduled), as any order. ``note`` (why: a suspension's reason)
+    goes on the new order's history as a note, in the same transaction."""
     line = live_line_or_refuse(product_id)
     if change == "remove":
         if add_on_id is None:
@@ -87,6 +91,24 @@ def order_submit_change(
     else:
         items = change_items(line, change, offering=offering)
     customer = Customer.objects.get(pk=line.customer_id)
+    with transaction.atomic():
+        submission = _submit(
+            line, customer, items, requested_date, channel, submitted_by, idempotency_key
+        )
+        if submission.created and note:
+            events.note(order=submission.order, actor=submitted_by, source=channel, text=note)
+    return submission
+
+
+def _submit(
+    line: LiveLine,
+    customer: Customer,
+    items: list[ItemRequest],
+    requested_date: datetime.date | None,
+    channel: EventSource,
+    submitted_by: User | None,
+    idempotency_key: str | None,
+) -> OrderSubmission:
     return order_submit(
         customer=CustomerDetails(
             name=customer.name,

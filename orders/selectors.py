@@ -17,10 +17,19 @@ from orders import order_id
 from orders.access import restrict_orders
 from orders.eligibility import EligibilityReason
 from orders.events import CUSTOMER_EVENT_TEXT
+from orders.installed_base import live_line, product_origin
 from orders.models import Customer, Order, OrderEvent, OrderItem
 from orders.paging import BadCursor, bounded_count, keyset_page
 from orders.services import normalize_phone
-from orders.states import CUSTOMER_ITEM_LABEL, CUSTOMER_LABEL, ItemState, OrderStatus
+from orders.states import (
+    CHANGE_ITEM_LABEL,
+    CUSTOMER_ITEM_LABEL,
+    CUSTOMER_LABEL,
+    ItemAction,
+    ItemChange,
+    ItemState,
+    OrderStatus,
+)
 
 T = TypeVar("T")
 
@@ -85,16 +94,42 @@ class CustomerTimelineEntry:
     status: str
 
 
+# A change to a live line (not add-ons on it) is done, not "live" and "billing started".
+CHANGE_EVENT_TEXT = {
+    OrderStatus.ACTIVATED: "The change is made on your line.",
+    OrderStatus.COMPLETED: "All done: the change is in place on your account.",
+}
+CEASE_EVENT_TEXT = {
+    OrderStatus.ACTIVATED: "Your line is switched off.",
+    OrderStatus.COMPLETED: "All done: your service is ceased.",
+}
+
+
+def _change_event_texts(order: Order) -> dict[OrderStatus, str]:
+    if order.product_ref is None:
+        return {}
+    action = (
+        OrderItem.objects.filter(order=order, parent__isnull=True)
+        .values_list("action", flat=True)
+        .first()
+    )
+    if action == ItemAction.DELETE:
+        return CEASE_EVENT_TEXT
+    return CHANGE_EVENT_TEXT if action == ItemAction.MODIFY else {}
+
+
 def customer_timeline(order: Order) -> list[CustomerTimelineEntry]:
-    """Status changes in customer words, oldest first. No internal reasons or codes."""
+    """Status changes in customer words, oldest first. No internal reasons or codes. A change
+    to a live line (speed change, suspension, cease) reads as the change being made."""
     # values_list, not only(): the related manager would load each row's deferred order_id.
     rows = order.events.filter(kind=OrderEvent.Kind.STATUS_CHANGED).values_list(
         "created_at", "to_status"
     )
+    texts = {**CUSTOMER_EVENT_TEXT, **_change_event_texts(order)}
     return [
         CustomerTimelineEntry(
             at=at,
-            text=CUSTOMER_EVENT_TEXT[OrderStatus(to_status)],
+            text=texts[OrderStatus(to_status)],
             status=CUSTOMER_LABEL[OrderStatus(to_status)],
         )
         for at, to_status in rows
@@ -147,7 +182,7 @@ def order_items(order: Order) -> list[OrderItem]:
     one query however many items."""
     return list(
         OrderItem.objects.filter(order=order)
-        .select_related("offering__specification")
+        .select_related("offering__specification", "from_offering")
         .order_by("position", "pk")
     )
 
@@ -164,11 +199,18 @@ class CustomerItem:
     currency: str
     # False for the customer's live line the order's add-ons go on: no price, no progress.
     delivers: bool = True
+    # A change to a live product: "Speed change to Fibre 900", "Cease of your Fibre 500 line".
+    change_title: str = ""
+    # A plan change: the new plan's monthly price is what it costs (the others cost nothing).
+    priced: bool = True
 
 
 def _customer_item_text(item: OrderItem) -> str:
     if not item.delivers:
         return f"{item.offering.name} — your live line (no change)"
+    title = item.customer_change_title
+    if title:
+        return f"{title}: {CHANGE_ITEM_LABEL[ItemState(item.state)]}"
     return f"{item.customer_label}: {CUSTOMER_ITEM_LABEL[ItemState(item.state)]}"
 
 
@@ -183,6 +225,9 @@ def customer_items(order: Order) -> list[CustomerItem]:
             one_time_price=item.one_time_price,
             currency=item.currency,
             delivers=item.delivers,
+            change_title=item.customer_change_title,
+            priced=item.action == ItemAction.ADD
+            or (item.action == ItemAction.MODIFY and item.change == ItemChange.PLAN),
         )
         for item in order_items(order)
     ]
@@ -314,3 +359,27 @@ def sales_orders_needing_information(
         .order_by("status_changed_at", "pk")
     )
     return worklist(queryset, limit=limit, after=after)
+
+
+@dataclass(frozen=True)
+class ChangedProduct:
+    """The live product an order is about (Order.product_ref), as the order's page names it:
+    its name today and the order that delivered it."""
+
+    product_id: Any
+    name: str
+    origin_order_id: str | None
+
+
+def order_changed_product(order: Order) -> ChangedProduct | None:
+    """The product ``order`` changes (add-ons, a plan change, a suspension, a cease), or None
+    for an order of a new line. Two queries, each by primary key."""
+    if order.product_ref is None:
+        return None
+    line = live_line(order.product_ref)
+    origin = product_origin(order.product_ref)
+    return ChangedProduct(
+        product_id=order.product_ref,
+        name=line.name if line is not None else str(order.product_ref),
+        origin_order_id=origin[0] if origin else None,
+    )

@@ -144,3 +144,35 @@ class EventSource(models.TextChoices):
     PROVISIONING = "provisioning", "Provisioning worker"
     BILLING = "billing", "Billing"
     SCHEDULER = "scheduler", "Scheduler"
+
+
+# An item that changes a live product, in customer words, by its state.
+CHANGE_ITEM_LABEL = {
+    ItemState.PENDING: "ordered",
+    ItemState.IN_PROGRESS: "under way",
+    ItemState.HELD: "delayed, our team is on it",
+    ItemState.COMPLETED: "done",
+    ItemState.CANCELLED: "cancelled",
+    ItemState.REJECTED: "not possible",
+}
+
+
+def change_title(
+    action: str, change: str, offering_name: str, *, add_on: bool = False, customer: bool = True
+) -> str:
+    """What an order item about a live product does, as a title: "Speed change to Fibre
+    900", "Cease of your Fibre 500 line" (staff: "Cease of the Fibre 500 line"); '' for an
+    item that adds a product or names the line unchanged."""
+    whose = "your" if customer else "the"
+    if action == ItemAction.MODIFY:
+        if change == ItemChange.PLAN:
+            return f"Speed change to {offering_name}"
+        if change == ItemChange.SUSPEND:
+            return f"Suspension of {whose} {offering_name} line"
+        if change == ItemChange.RESUME:
+            return f"Resumption of {whose} {offering_name} line"
+    if action == ItemAction.DELETE:
+        if add_on:
+            return f"Removal of {whose} {offering_name}"
+        return f"Cease of {whose} {offering_name} line"
+    return ""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views, views_add_ons
+from orders import views, views_add_ons, views_changes
 
 app_name = "orders"
 urlpatterns = [
@@ -9,6 +9,11 @@ urlpatterns = [
         "orders/lines/<uuid:product_id>/add-ons/",
         views_add_ons.line_add_ons,
         name="line_add_ons",
+    ),
+    path(
+        "orders/lines/<uuid:product_id>/change/",
+        views_changes.line_change,
+        name="line_change",
     ),
     path("orders/<str:order_id>/", views.order_detail, name="detail"),
     path("orders/<str:order_id>/live/", views.order_live, name="live"),

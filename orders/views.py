@@ -175,6 +175,7 @@ def _detail_page(
         {
             "order": order,
             "items": selectors.order_items(order),
+            "changed_product": selectors.order_changed_product(order),
             "events": selectors.order_recent_events(order),
             "estimated_activation": selectors.estimated_activation_date(order),
             "live_url": reverse("orders:live", kwargs={"order_id": order.pk}),

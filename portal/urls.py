@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import views, worklists
+from portal import changes, views, worklists
 
 app_name = "portal"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("my/orders/<str:order_id>/live/", views.order_live, name="order_live"),
     path("my/orders/<str:order_id>/contact/", views.order_contact, name="order_contact"),
     path("my/orders/<str:order_id>/cancel/", views.order_cancel, name="order_cancel"),
+    path("my/orders/<str:order_id>/change/", changes.order_change, name="order_change"),
     # The staff roles' worklists (portal/worklists.py).
     path("work/sales/", worklists.sales_home, name="sales_home"),
     path("work/provisioning/", worklists.provisioning_home, name="provisioning_home"),

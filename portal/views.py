@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +15,7 @@ from orders.access import VIEW_ORDER, order_get_for_user, own_orders
 from orders.live import live_fragment_response
 from orders.models import Order, OrderItem
 from orders.roles import Role, primary_role
-from orders.states import EventSource, ItemAction
+from orders.states import EventSource, ItemAction, change_title
 from orders.views_cancel import (
     CUSTOMER_DEFAULT_REASON,
     CancelCard,
@@ -26,6 +26,7 @@ from orders.views_cancel import (
     customer_refusal_text,
 )
 from portal.accounts import tracking_context
+from portal.changes import order_line
 from support import selectors as support_selectors
 from support.forms import ContactForm
 from support.services import TicketRefused, ticket_open
@@ -64,17 +65,26 @@ def _customer_orders(request: HttpRequest):  # type: ignore[no-untyped-def]
 @login_required
 @require_GET
 def my_orders(request: HttpRequest) -> HttpResponse:
+    line_item = OrderItem.objects.filter(order=OuterRef("pk"), parent__isnull=True).order_by(
+        "position"
+    )
     orders = [
         {
             "order": order,
             "label": selectors.customer_status_label(order),
             "estimated_activation": selectors.estimated_activation_date(order),
+            "change_title": change_title(
+                order.line_action or "", order.line_change or "", order.plan.name
+            ),
         }
         for order in _customer_orders(request).annotate(
+            # A change to a live line reads as the change ("Speed change to Fibre 900").
+            line_action=Subquery(line_item.values("action")[:1]),
+            line_change=Subquery(line_item.values("change")[:1]),
             # Add-ons for a live line read as such, not as the line ordered again.
             for_live_line=Exists(
                 OrderItem.objects.filter(order=OuterRef("pk"), action=ItemAction.NO_CHANGE)
-            )
+            ),
         )
     ]
     return render(request, "portal/my_orders.html", {"orders": orders})
@@ -104,6 +114,7 @@ def _order_page(
     context["cancel_refusal_text"] = (
         customer_refusal_text(card.refusal, cannot=True) if card.refusal is not None else ""
     )
+    context["line_changes"] = order_line(order) is not None
     return render(request, "portal/order_detail.html", context, status=status)
 
 

@@ -4,6 +4,7 @@ its customer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, Prefetch, Window
@@ -11,7 +12,7 @@ from django.db.models.functions import RowNumber
 
 from inventory.models import Product, ProductStatus
 from orders.access import restrict_by_order
-from orders.models import Customer, Order, ProductKind
+from orders.models import Customer, Order, OrderItem, ProductKind
 from orders.paging import BadCursor, keyset_page
 from support.models import SupportTicket, TicketAnswer
 
@@ -71,9 +72,13 @@ def _with_takes_add_ons(products: list[Product]) -> list[Product]:
     """Each product with ``takes_add_ons``: it is an active line, so a static IP or a router
     can be ordered for it (orders.views_add_ons). Reads the specification: select it."""
     for product in products:
+        line = product.specification.kind == ProductKind.INTERNET_ACCESS
         product.takes_add_ons = (  # type: ignore[attr-defined]
-            product.status == ProductStatus.ACTIVE
-            and product.specification.kind == ProductKind.INTERNET_ACCESS
+            line and product.status == ProductStatus.ACTIVE
+        )
+        # A line not ceased can be changed (orders.views_changes): plan, suspend, cease...
+        product.takes_changes = (  # type: ignore[attr-defined]
+            line and product.status != ProductStatus.TERMINATED
         )
     return products
 
@@ -146,3 +151,38 @@ def products_by_customer(
     for product in _with_takes_add_ons(list(ranked)):
         found[product.customer_id].append(product)
     return found
+
+
+CHANGES_PER_PRODUCT = 5
+
+
+def with_change_orders(products: list[Product], *, per_product: int = CHANGES_PER_PRODUCT) -> None:
+    """Each product with ``change_orders``: the newest ``per_product`` orders about it (add-ons,
+    plan changes, suspensions, ceases), each with ``title``. One query for all the products: a
+    window per product over the order items' product_ref index (the item naming the product
+    at the top of its order)."""
+    for product in products:
+        product.change_orders = []  # type: ignore[attr-defined]
+    if not products:
+        return
+    by_id: dict[Any, list[Product]] = {}
+    for product in products:  # the same product may be listed twice (order's, customer's)
+        by_id.setdefault(product.pk, []).append(product)
+    items = (
+        OrderItem.objects.filter(product_ref__in=list(by_id), parent__isnull=True)
+        .select_related("order", "offering")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("product_ref")],
+                order_by=[F("order__submitted_at").desc(), F("order_id").desc()],
+            )
+        )
+        .filter(rank__lte=per_product)
+        .order_by("product_ref", "rank")
+    )
+    for item in items:
+        order = item.order
+        order.title = item.change_title or "Add-ons"  # type: ignore[attr-defined]
+        for product in by_id[item.product_ref]:
+            product.change_orders.append(order)  # type: ignore[attr-defined]

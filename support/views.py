@@ -27,6 +27,7 @@ from orders.views_cancel import (
     staff_cancel_card,
     staff_cancelled_message,
 )
+from orders.views_changes import may_change_lines
 from provisioning.selectors import order_exception_cases, order_plan
 from support.forms import TicketAnswerForm
 from support.models import SupportTicket
@@ -38,6 +39,7 @@ from support.selectors import (
     order_products,
     order_tickets,
     products_by_customer,
+    with_change_orders,
 )
 from support.services import ticket_answer as ticket_answer_record
 from support.services import ticket_set_status
@@ -84,6 +86,7 @@ def search(request: HttpRequest) -> HttpResponse:
             if unknown_id and not context["results"]:
                 context["error"] = unknown_id
             _with_products(context["results"])
+            context["may_change_lines"] = may_change_lines(request.user)
     return render(request, "support/search.html", context)
 
 
@@ -104,6 +107,7 @@ def _order_context(order: Order) -> dict:
         "events": selectors.order_recent_events(order, limit=30),
         "plan": order_plan(order),
         "products": order_products(order),
+        "changed_product": selectors.order_changed_product(order),
         "cases": order_exception_cases(order),
         "billing_account": billing_account_for(order),
         "tickets": order_tickets(order),
@@ -127,6 +131,8 @@ def _order_page(
     context["live_version"] = selectors.order_last_event_id(order)
     context["customer_products"] = customer_products(order.customer_id)
     context["customer_products_limit"] = CUSTOMER_PRODUCTS_LIMIT
+    with_change_orders([*context["products"], *context["customer_products"]])
+    context["may_change_lines"] = may_change_lines(request.user)
     context["cancel"] = cancel or staff_cancel_card(request.user, order)
     context["cancel_url"] = reverse("support:order_cancel", kwargs={"order_id": order.pk})
     return render(request, "support/order.html", context)

@@ -232,6 +232,8 @@ portal:order_detail                            in   404  404  404  404  404  200
 portal:order_live                              in   404  404  404  404  404  200  404  404
 portal:order_contact                           in   405  405  405  405  405  405  405  405
 portal:order_cancel                            in   405  405  405  405  405  405  405  405
+# the customer's own changes to their live line: the order here is not complete, so no line
+portal:order_change                            in   404  404  404  404  404  404  404  404
 # the staff worklists
 portal:sales_home                              in   200  403  403  403  403  403  403  200
 portal:provisioning_home                       in   403  200  200  403  403  403  403  200
@@ -244,7 +246,12 @@ portal:billing_home                            in   403  403  403  200  403  403
 # sales pages (400: the serviceability check asked without a postcode; 404: the line asked for
 # add-ons is no product here)
 orders:new                                     in   200  403  403  403  403  403  403  200
+orders:line_change                             in   404  403  404  403  404  403  403  404
+portal:order_change                            in   404  404  404  404  404  404  404  404
 orders:line_add_ons                            in   404  403  403  403  403  403  403  404
+# changing a live line: who may take or cancel orders (the plan change and add-on removal
+# need the first, suspend/resume/cease the second); the product here is none, so 404
+orders:line_change                             in   404  403  404  403  404  403  403  404
 orders:serviceability                          in   400  403  403  403  403  403  403  400
 orders:customer_lookup                         in   200  403  403  403  403  403  403  200
 orders:detail                                  in   200  200  200  200  200  403  403  200

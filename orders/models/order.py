@@ -21,6 +21,7 @@ from orders.states import (
     ItemChange,
     ItemState,
     OrderStatus,
+    change_title,
 )
 
 # The moves a privileged person may force (orders.overrides.order_force_status), by source state.
@@ -391,6 +392,24 @@ class OrderItem(models.Model):
     @property
     def customer_label(self) -> str:
         return self.offering.specification.customer_label
+
+    @property
+    def change_title(self) -> str:
+        """Staff words for a change to a live product ("Speed change to Fibre 900", "Cease
+        of the Fibre 500 line"); '' for an item that adds a product or names the line."""
+        return change_title(
+            self.action,
+            self.change,
+            self.offering.name,
+            add_on=self.parent_id is not None,
+            customer=False,
+        )
+
+    @property
+    def customer_change_title(self) -> str:
+        return change_title(
+            self.action, self.change, self.offering.name, add_on=self.parent_id is not None
+        )
 
     @property
     def delivers(self) -> bool:
