@@ -7,7 +7,11 @@ for an add-on, ``productOrderItemRelationship`` reliesOn the line. The line's pr
 the service address as its ``place`` (a GeographicAddress value in the TMF673 vocabulary); a
 delivered item's product names the installed-base product (TMF637), and so does the item with
 action ``noChange`` of an order for add-ons on a live line: the line's product, by ``id`` and
-``href``, completed from the start, at no price (the order's totals are its add-ons'). The
+``href``, completed from the start, at no price (the order's totals are its add-ons'). A
+change to a live line (tmf.productorder.changes) keeps its items' actions (``modify``,
+``delete``); each item's ``product`` names the live product it changes (``id``, ``href``, and
+on a suspension or resumption the ``status`` asked for), a plan change's ``productOffering`` is
+the new offering, and the ``description`` says what the order does. The
 customer is the ``relatedParty`` with role Customer.
 """
 
