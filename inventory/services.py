@@ -148,7 +148,9 @@ def products_change(order: Order) -> list[Product]:
         product.save()
         changed.append(product)
         if product.status != before:
-            product_status_changed.send(sender=Product, product=product, from_status=before)
+            product_status_changed.send(
+                sender=Product, product=product, from_status=before, order=order
+            )
         else:
             product_changed.send(sender=Product, product=product, order=order)
     if changed:

@@ -36,6 +36,7 @@ class ItemRequest:
     change: str = ""
 
 
+NO_CHANGE_ONLY_LINE = "Only the live line an order's add-ons go on can be named with 'noChange'."
 # Actions on a product in the installed base (the order names it by product.id).
 LIVE_ACTIONS = (ItemAction.NO_CHANGE, ItemAction.MODIFY, ItemAction.DELETE)
 
@@ -218,7 +219,7 @@ def _item_problem(
     offering = item.offering
     if item.action == ItemAction.NO_CHANGE:
         if offering.kind != ProductKind.INTERNET_ACCESS or item.relies_on is not None:
-            return "Only the live line an order's add-ons go on can be named with 'noChange'."
+            return NO_CHANGE_ONLY_LINE
         return ""  # live already: not sold again, not checked against today's network
     if item.action in (ItemAction.MODIFY, ItemAction.DELETE):
         if live is None:

@@ -52,7 +52,7 @@ from orders.signals import (
     order_due_for_activation,
     order_status_changed,
 )
-from orders.states import OPEN_STATES, EventSource, ItemAction, OrderStatus
+from orders.states import OPEN_STATES, EventSource, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +271,8 @@ def order_take(
         customer, phone_match=phone_match, same_customer=same_customer
     )
     if live is not None and live.customer_id != cust.pk:
-        named = next(item for item in items if item.action == ItemAction.NO_CHANGE)
+        # The item naming the line: noChange (add-ons), modify or delete (a change to it).
+        named = next((item for item in items if item.product_id == live.product_id), items[0])
         raise ItemsInvalid({named.item_id: f"{live.name} is not this customer's line."})
     postcode = normalize_postcode(customer.postcode)
     line1 = customer.address_line1.strip()

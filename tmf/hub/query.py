@@ -59,6 +59,15 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "ProductOfferingQualificationInformationRequiredEvent",
         }
     ),
+    HubApi.INVENTORY: frozenset(
+        {
+            "ProductCreateEvent",
+            "ProductAttributeValueChangeEvent",
+            "ProductStateChangeEvent",
+            "ProductBatchEvent",
+            "ProductDeleteEvent",
+        }
+    ),
     HubApi.CATALOG: frozenset(
         {
             "CatalogCreateEvent",

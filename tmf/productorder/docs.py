@@ -98,6 +98,34 @@ bill), and each add-on's TMF637 product `reliesOn` the line. Refused with a 400 
 no `product.id`, a product that is not a line of the installed base, another offering than the
 line's, a `place` on the line, a line not active or not this customer's, an add-on the line has
 already, an order that adds nothing.
+
+Changes to a live line are orders too, each with its own ID, naming the installed-base products
+by `product.id` (TMF637), with `relatedParty` the line's customer by `id` and no place:
+
+- a plan change (upgrade or downgrade): one item `{"id": "1", "action": "modify", "product":
+  {"id": "<line>"}, "productOffering": {"id": "<new offering>"}}`; the new plan must be on sale
+  at the line's address;
+- a suspension / resumption: `{"id": "1", "action": "modify", "product": {"id": "<line>",
+  "status": "suspended"}}` / `... "status": "active"` (TMF622 ProductStatusType values);
+- a cease: `{"id": "1", "action": "delete", "product": {"id": "<line>"}}` and one
+  `{"action": "delete", "product": {"id": "<add-on>"}}` item per add-on in service on the line,
+  each `productOrderItemRelationship` `[{"id": "1", "relationshipType": "reliesOn"}]`;
+- one add-on taken off: item 1 the line with action `noChange`, item 2 the add-on's `delete`
+  relying on it.
+
+The answer's items keep their action; each `product` names the live product (`id`, `href` to
+TMF637, and on a suspension or resumption the `status` asked for); a plan change's
+`productOffering` is the new offering and its `itemPrice` the new monthly price, every other
+change is at no price. Once the order completes, TMF637 shows the product on its new offering,
+`suspended`, `active` again, or `terminated` with its `terminationDate`, and its hub publishes
+`ProductAttributeValueChangeEvent` (a plan change) or `ProductStateChangeEvent`. Refused with a
+400 naming the item: a product that is not a line (or an add-on) in service, a line of another
+customer, a modify that names neither a new plan nor a status (or both), a change the line's
+state does not allow (only a suspended line resumes, only an active one changes or is
+suspended, a ceased one is not ceased again), a cease that leaves out one of the line's add-ons
+(the message names them), a plan the line is on already or not sold at its address. A line takes
+one order at a time: while one is open, another is a 409 (naming the open order to a client
+with `read`).
 """
 PATCH_DESCRIPTION = """
 Merge patch. Changeable: `externalId`; `requestedStartDate` while the order has not started

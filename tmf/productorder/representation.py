@@ -7,7 +7,11 @@ for an add-on, ``productOrderItemRelationship`` reliesOn the line. The line's pr
 the service address as its ``place`` (a GeographicAddress value in the TMF673 vocabulary); a
 delivered item's product names the installed-base product (TMF637), and so does the item with
 action ``noChange`` of an order for add-ons on a live line: the line's product, by ``id`` and
-``href``, completed from the start, at no price (the order's totals are its add-ons'). The
+``href``, completed from the start, at no price (the order's totals are its add-ons'). A
+change to a live line (tmf.productorder.changes) keeps its items' actions (``modify``,
+``delete``); each item's ``product`` names the live product it changes (``id``, ``href``, and
+on a suspension or resumption the ``status`` asked for), a plan change's ``productOffering`` is
+the new offering, and the ``description`` says what the order does. The
 customer is the ``relatedParty`` with role Customer.
 """
 
@@ -23,7 +27,15 @@ from rest_framework.request import Request
 
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import estimated_activation_date
-from orders.states import TMF_ITEM_STATE, TMF_STATE, EventSource, ItemState, OrderStatus
+from orders.states import (
+    TMF_ITEM_STATE,
+    TMF_STATE,
+    EventSource,
+    ItemAction,
+    ItemChange,
+    ItemState,
+    OrderStatus,
+)
 from tmf.catalog.representation import offering_ref
 from tmf.common import absolute, drop_empty, iso
 from tmf.models import CancelProductOrder
@@ -126,9 +138,9 @@ def order_total_prices(order: Order) -> list[dict[str, Any]]:
 
 
 def _items() -> QuerySet[OrderItem]:
-    return OrderItem.objects.select_related("offering__specification", "product").order_by(
-        "position"
-    )
+    return OrderItem.objects.select_related(
+        "offering__specification", "product", "from_offering"
+    ).order_by("position")
 
 
 def order_items(order: Order) -> list[OrderItem]:
@@ -170,7 +182,55 @@ def _characteristics(item: OrderItem) -> list[dict[str, Any]]:
     ]
 
 
+# --- changes to live products (modify, delete) -------------------------------------------------
+# What a modify item asks of its product's status (TMF622 ProductStatusType).
+STATUS_ASKED = {ItemChange.SUSPEND: "suspended", ItemChange.RESUME: "active"}
+CHANGE_WORDS = {
+    ItemChange.PLAN: "Plan change to {offering}",
+    ItemChange.SUSPEND: "Suspension of {line}",
+    ItemChange.RESUME: "Resumption of {line}",
+}
+
+
+def _is_change(item: OrderItem) -> bool:
+    return item.product_ref is not None and item.action in (ItemAction.MODIFY, ItemAction.DELETE)
+
+
+def _changed_product(item: OrderItem, request: Request | None) -> dict[str, Any]:
+    """The live product a modify or delete item is about: its TMF637 id and href, and on a
+    suspension or resumption the status asked for."""
+    product_id = str(item.product_ref)
+    return drop_empty(
+        {
+            "id": product_id,
+            "href": absolute(request, inventory_product_path(product_id)),
+            "name": (item.from_offering or item.offering).name,
+            "status": STATUS_ASKED.get(ItemChange(item.change)) if item.change else None,
+            "@type": "Product",
+            "@referredType": "Product",
+        }
+    )
+
+
+def _change_description(order: Order, items: list[OrderItem]) -> str | None:
+    """What a change order does, in words (None for an order of new products)."""
+    root = next((item for item in items if item.parent_id is None), None)
+    if root is None or not any(_is_change(item) for item in items):
+        return None
+    line = (root.from_offering or root.offering).name
+    if root.action == ItemAction.MODIFY:
+        what = CHANGE_WORDS[ItemChange(root.change)].format(offering=root.offering.name, line=line)
+    elif root.action == ItemAction.DELETE:
+        what = f"Cease of {line}"
+    else:
+        removed = [item.offering.name for item in items if item.parent_id is not None]
+        what = f"{', '.join(removed)} taken off {line}"
+    return f"{what} at {order.service_address}"
+
+
 def _product(order: Order, item: OrderItem, request: Request | None) -> dict[str, Any]:
+    if _is_change(item):
+        return _changed_product(item, request)
     offering = item.offering
     spec = offering.specification
     product: dict[str, Any] = {}
@@ -271,7 +331,7 @@ def product_order_representation(order: Order, request: Request | None = None) -
         "href": absolute(request, product_order_path(order.pk)),
         "externalId": order.external_id or None,
         "category": ORDER_CATEGORY,
-        "description": _description(order, add_ons, live=live),
+        "description": _change_description(order, items) or _description(order, add_ons, live=live),
         "orderDate": iso(order.submitted_at),
         "state": state,
         "requestedStartDate": iso(order.requested_activation_date),

@@ -253,7 +253,8 @@ class ProductOrderItem(TmfObject):
         choices=ITEM_ACTIONS,
         error_messages={
             "invalid_choice": "Only 'add' (a new connection or add-on) or 'noChange' (the "
-            "customer's live line the add-ons go on) is supported.",
+            "customer's live line the add-ons go on) is supported here; 'modify' and 'delete' "
+            "name the live product they change (product.id).",
             "required": "Required ('add', or 'noChange' for a live line).",
             "null": "Required ('add', or 'noChange' for a live line).",
         },

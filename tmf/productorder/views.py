@@ -15,7 +15,7 @@ from typing import Any
 from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,6 +41,7 @@ from tmf.errors import TmfError, bad_request, not_found, validation_error
 from tmf.models import CancelProductOrder, DeletedProductOrder, IdempotencyRecord
 from tmf.productorder import amend, docs
 from tmf.productorder import serializers as resources
+from tmf.productorder.changes import ChangeOrder, is_change_order
 from tmf.productorder.parties import customer_pk_of
 from tmf.productorder.representation import (
     ALWAYS,
@@ -204,7 +205,13 @@ class ProductOrderList(TmfView):
                 description="Same key and body: the first order again. Same key, other body: 409.",
             )
         ],
-        request=resources.ProductOrder,
+        # A new line (with its add-ons, or add-ons for a live line) or a change to live
+        # products: each described by the serializer that reads it.
+        request=PolymorphicProxySerializer(
+            component_name="ProductOrderCreate",
+            serializers=[resources.ProductOrder, ChangeOrder],
+            resource_type_field_name=None,
+        ),
         responses={201: resources.ProductOrder, **docs.ERRORS},
         tags=["productOrder"],
     )
@@ -222,7 +229,7 @@ class ProductOrderList(TmfView):
             replay = self._replay(request, client, key, fingerprint)
             if replay is not None:
                 return replay
-        draft: OrderDraft = _valid(resources.ProductOrder(data=body), "Invalid product order")
+        draft = _draft_of(body)
         try:
             placement = product_order_place(
                 client=client, draft=draft, key=key, fingerprint=fingerprint
@@ -230,6 +237,8 @@ class ProductOrderList(TmfView):
         except IdempotencyKeyReused as exc:
             raise _key_reused(exc.key) from exc
         except DuplicateOrder as exc:
+            if exc.existing.product_ref is not None:
+                raise _line_busy(exc, draft, client.has_scope("read")) from exc
             # The existing order's ID only for a client that may read orders.
             which = f"open order {exc.existing.pk}" if client.has_scope("read") else "an open order"
             raise TmfError(
@@ -262,6 +271,28 @@ class ProductOrderList(TmfView):
         if record.request_hash != fingerprint:
             raise _key_reused(key)
         return _created(request, record.order, **{REPLAYED_HEADER: "true"})
+
+
+def _draft_of(body: dict[str, Any]) -> OrderDraft:
+    """The create's body read: a change to live products (tmf.productorder.changes) or a new
+    line with its add-ons."""
+    if is_change_order(body):
+        return _valid(ChangeOrder(data=body), "Invalid product order")
+    return _valid(resources.ProductOrder(data=body), "Invalid product order")
+
+
+def _line_busy(exc: DuplicateOrder, draft: OrderDraft, may_read: bool) -> TmfError:
+    """A change to a line that has an order open: 409, naming the item that names the line
+    (the open order's ID only for a client that may read orders)."""
+    which = f"order {exc.existing.pk}" if may_read else "an order"
+    message = f"The line already has {which} open: a line takes one order at a time."
+    return TmfError(
+        409,
+        "DUPLICATE_ORDER",
+        "Duplicate order",
+        message,
+        field_errors={f"{draft.line_path}.product.id": message},
+    )
 
 
 def _key_reused(key: str) -> TmfError:
