@@ -247,9 +247,8 @@ portal:billing_home                            in   403  403  403  200  403  403
 # sales pages (400: the serviceability check asked without a postcode; 404: the line asked for
 # add-ons is no product here)
 orders:new                                     in   200  403  403  403  403  403  403  200
-orders:line_change                             in   404  403  404  403  404  403  403  404
-portal:order_change                            in   404  404  404  404  404  404  404  404
 orders:line_add_ons                            in   404  403  403  403  403  403  403  404
+orders:line_move                               in   404  403  403  403  403  403  403  404
 # changing a live line: who may take or cancel orders (the plan change and add-on removal
 # need the first, suspend/resume/cease the second); the product here is none, so 404
 orders:line_change                             in   404  403  404  403  404  403  403  404
