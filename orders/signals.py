@@ -24,3 +24,7 @@ order_overridden = Signal()
 # order, added (new items), removed (items taken off), plan_changed (the line's plan), actor.
 # Provisioning re-plans in the same transaction; a receiver raising refuses the amendment.
 order_items_amended = Signal()
+# A worker started under a node name a previous, now dead, worker had (it was killed); kwargs:
+# worker (the node name), booted_at. Sent before the outbox sends again what that worker had
+# started: work recorded as running under that name before booted_at has no worker left on it.
+worker_restarted = Signal()

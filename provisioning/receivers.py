@@ -12,11 +12,12 @@ from orders.signals import (
     order_items_amended,
     order_overridden,
     order_status_changed,
+    worker_restarted,
 )
 from orders.states import ItemState, OrderStatus
 from provisioning.amendments import plan_amend
 from provisioning.compensation import plan_compensate
-from provisioning.scheduler import plan_close
+from provisioning.scheduler import plan_close, tasks_lost_by_restart
 from provisioning.services import (
     FULFIL_TASK,
     exception_case_follow_cancellation,
@@ -40,6 +41,11 @@ def follow_amendment(
     **kwargs: Any,
 ) -> None:
     plan_amend(order, added=added, removed=removed, plan_changed=plan_changed, actor=actor)
+
+
+@receiver(worker_restarted, dispatch_uid="provisioning.tasks_lost_by_restart")
+def follow_worker_restart(sender: Any, worker: str, booted_at: Any, **kwargs: Any) -> None:
+    tasks_lost_by_restart(worker, booted_at=booted_at)
 
 
 @receiver(order_overridden, dispatch_uid="provisioning.follow_override")

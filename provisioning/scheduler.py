@@ -367,6 +367,33 @@ def task_run(
     return _task_finish(task.pk, attempt.pk, outcome)
 
 
+def tasks_lost_by_restart(worker: str, *, booted_at: datetime.datetime) -> int:
+    """A worker restarted under ``worker``'s name: the attempts its previous run had started
+    and not finished are lost now (a transient WORKER_LOST, retried as usual), without waiting
+    for the lease. Node names are unique among running workers. Returns how many."""
+    lost = list(
+        TaskAttempt.objects.filter(
+            worker=worker[:200],
+            outcome=TaskAttempt.Outcome.RUNNING,
+            started_at__lt=booted_at,
+            task__state=TaskState.RUNNING,
+        ).values_list("task_id", "pk")
+    )
+    for task_id, attempt_id in lost:
+        _task_finish(
+            task_id,
+            attempt_id,
+            TaskResult.failure(
+                ReasonCode.WORKER_LOST,
+                f"The attempt did not finish: its worker {worker} was restarted.",
+                transient=True,
+            ),
+        )
+    if lost:
+        logger.warning("%d task attempt(s) left running by %s's last run: lost", len(lost), worker)
+    return len(lost)
+
+
 def _execute(task: FulfilmentTask, attempt: int) -> TaskResult:
     try:
         return get_adapter().execute(_request_for(task, attempt))

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from orders.models import OutboxMessage
 from orders.outbox.dispatch import BROKER_ERRORS, outbox_dispatch_due
+from orders.signals import worker_restarted
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +150,13 @@ def outbox_recover_from_restart(worker: str, *, booted_at: datetime.datetime) ->
 @worker_ready.connect(dispatch_uid="orders.outbox.recover_from_restart")
 def _worker_ready(sender: Any = None, **kwargs: Any) -> None:
     hostname = str(getattr(sender, "hostname", "") or "")
+    booted_at = timezone.now()
     try:
-        if outbox_recover_from_restart(hostname, booted_at=timezone.now()):
+        if hostname:
+            # First what the dead worker left marked running (provisioning's task attempts),
+            # so that the messages sent again below find it settled, not "still running".
+            worker_restarted.send(sender=None, worker=hostname, booted_at=booted_at)
+        if outbox_recover_from_restart(hostname, booted_at=booted_at):
             outbox_dispatch_due()
     except Exception:  # never keep a worker from starting; recovery's lease still covers it
         logger.exception("outbox: could not look for work left by %s's last run", hostname)

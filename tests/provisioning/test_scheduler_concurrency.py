@@ -59,3 +59,39 @@ def test_a_task_starts_while_another_worker_records_an_outcome_on_its_order(
     assert started_meanwhile is True
     assert state == TaskState.DONE
     assert TaskAttempt.objects.get(task_id=task.pk).outcome == TaskAttempt.Outcome.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_worker_restarted_under_its_name_settles_the_attempts_its_last_run_left_running(
+    monkeypatch, plan, serviceable_area
+):
+    # Given two tasks marked running: one by the worker that was killed, one by another worker
+    import datetime
+
+    from django.utils import timezone
+
+    from provisioning.models import ReasonCode
+    from provisioning.scheduler import tasks_lost_by_restart
+
+    monkeypatch.setattr(dispatch, "outbox_dispatch", lambda message_id: False)
+    monkeypatch.setattr(dispatch, "outbox_dispatch_many", lambda message_ids: 0)
+    order = submit_order(plan=plan, area=serviceable_area).order
+    fulfilment_start(order.pk)
+    before = timezone.now() - datetime.timedelta(seconds=5)
+    tasks = list(FulfilmentTask.objects.filter(order=order).order_by("pk")[:2])
+    for task, worker in zip(tasks, ("celery@killed", "celery@alive"), strict=True):
+        FulfilmentTask.objects.filter(pk=task.pk).update(
+            state=TaskState.RUNNING, started_at=before, attempts=1
+        )
+        TaskAttempt.objects.create(
+            task=task, order=order, number=1, trigger="initial", worker=worker, started_at=before
+        )
+
+    # When the killed worker's name starts again
+    assert tasks_lost_by_restart("celery@killed", booted_at=timezone.now()) == 1
+
+    # Then its attempt is lost at once and the task is ready for its retry; the other stands
+    lost = TaskAttempt.objects.get(task=tasks[0])
+    assert (lost.outcome, lost.error_code) == (TaskAttempt.Outcome.FAILED, ReasonCode.WORKER_LOST)
+    assert FulfilmentTask.objects.get(pk=tasks[0].pk).state == TaskState.READY
+    assert TaskAttempt.objects.get(task=tasks[1]).outcome == TaskAttempt.Outcome.RUNNING
