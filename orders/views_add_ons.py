@@ -30,7 +30,7 @@ PRICES_HELP = (
 )
 
 
-def _line_for(request: HttpRequest, product_id: uuid.UUID) -> tuple[LiveLine, Customer]:
+def line_for_user(request: HttpRequest, product_id: uuid.UUID) -> tuple[LiveLine, Customer]:
     """The live line and its customer, if the user may see the customer; 404 otherwise (a
     product that is no line, or someone else's to see, looks like no product)."""
     line = live_line(product_id)
@@ -46,7 +46,7 @@ def _line_for(request: HttpRequest, product_id: uuid.UUID) -> tuple[LiveLine, Cu
 @permission_required("orders.add_order", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def line_add_ons(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
-    line, customer = _line_for(request, product_id)
+    line, customer = line_for_user(request, product_id)
     if not line.is_active:
         # Nothing to take: the page says why instead of offering a form the rules refuse.
         return _page(request, line, customer, form=None)
@@ -85,7 +85,7 @@ def line_add_ons(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
     return _page(request, line, customer, form=form)
 
 
-def _address(line: LiveLine) -> str:
+def line_address(line: LiveLine) -> str:
     postcode = line.postcode
     if len(postcode) > 4 and " " not in postcode:  # stored without its space
         postcode = f"{postcode[:-3]} {postcode[-3:]}"
@@ -107,7 +107,7 @@ def _page(
         {
             "line": line,
             "customer": customer,
-            "address": _address(line),
+            "address": line_address(line),
             "live_add_ons": sorted(ProductKind(kind).label for kind in line.add_on_kinds),
             "form": form,
             "prices": form.price_summary() if form is not None else None,

@@ -36,7 +36,7 @@ from orders.items import ItemsInvalid
 from orders.models import Order
 from orders.services import OrderSubmission
 from orders.states import EventSource, ItemAction, ItemChange
-from orders.views_add_ons import _address, _line_for
+from orders.views_add_ons import line_address, line_for_user
 
 ADD_ORDER = "orders.add_order"
 CANCEL_ORDER = "orders.cancel_order"
@@ -129,7 +129,7 @@ def may_change_lines(user: object) -> bool:
 def line_change(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
     if not may_change_lines(request.user):
         raise PermissionDenied
-    line, customer = _line_for(request, product_id)
+    line, customer = line_for_user(request, product_id)
     forms: dict[str, _ChangeForm] = {}
     duplicate = None
     if request.method == "POST":
@@ -169,7 +169,7 @@ def _page(
         {
             "line": line,
             "customer": customer,
-            "address": _address(line),
+            "address": line_address(line),
             "forms": forms,
             "may_order": request.user.has_perm(ADD_ORDER),
             "may_cancel": request.user.has_perm(CANCEL_ORDER),

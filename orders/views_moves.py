@@ -18,14 +18,14 @@ from orders.forms import MoveHomeForm
 from orders.items import ItemsInvalid
 from orders.moves import NewAddress, order_submit_move
 from orders.states import EventSource
-from orders.views_add_ons import _address, _line_for
+from orders.views_add_ons import line_address, line_for_user
 
 
 @login_required
 @permission_required("orders.add_order", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def line_move(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
-    line, customer = _line_for(request, product_id)  # 404 unless the user may see the customer
+    line, customer = line_for_user(request, product_id)  # 404 unless the user may see the customer
     form = MoveHomeForm(request.POST or None) if line.is_active else None
     duplicate = None
     if form is not None and request.method == "POST" and form.is_valid():
@@ -65,7 +65,7 @@ def line_move(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
         {
             "line": line,
             "customer": customer,
-            "address": _address(line),
+            "address": line_address(line),
             "form": form,
             "duplicate": duplicate,
         },
