@@ -15,7 +15,6 @@ from django.utils import timezone
 from billing import changes
 from billing.models import BillingAccount, BillingCharge, BillingWaiver
 from billing.periods import first_period as first_period  # callers import it from here
-from inventory.models import Product
 from orders import events as order_events
 from orders import overrides
 from orders import services as order_services
@@ -116,12 +115,7 @@ def _live_line_account(items: list[OrderItem]) -> BillingAccount | None:
     """The billing account of the live line the order's add-ons went on, if the line is
     billed: add-ons are charged on their line's bill."""
     refs = [item.product_ref for item in items if not item.delivers and item.product_ref]
-    if not refs:
-        return None
-    line = Product.objects.filter(pk=refs[0]).only("order_id").first()
-    if line is None:
-        return None
-    return BillingAccount.objects.select_for_update().filter(order_id=line.order_id).first()
+    return changes.line_account(refs[0], lock=True) if refs else None
 
 
 def _add_to_account(
