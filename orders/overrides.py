@@ -34,7 +34,7 @@ from orders.services import (
     _require_reason,
     _run_transition,
     order_follow_requested_date,
-    order_lock,
+    order_lock_in_group,
 )
 from orders.signals import order_due_for_activation, order_overridden
 from orders.states import EventSource, OrderStatus
@@ -103,8 +103,10 @@ def order_changed_message(order: Order) -> str:
 
 
 def order_lock_for_override(order: Order | str, *, expected_version: int | None) -> Order:
-    """The order row, locked; OrderConflict if its version is not the one the person saw."""
-    locked = order_lock(_order_pk(order))
+    """The order row, locked (after the new line of its move, if it waits for one: an override
+    of one order of a move may go on to change the other); OrderConflict if its version is not
+    the one the person saw."""
+    locked = order_lock_in_group(_order_pk(order))
     if expected_version is not None and locked.version != expected_version:
         raise OrderConflict(order_changed_message(locked))
     return locked

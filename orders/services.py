@@ -432,6 +432,16 @@ def order_lock(order_pk: str) -> Order:
     )
 
 
+def order_lock_in_group(order_pk: str) -> Order:
+    """The order row locked as order_lock does, after the order it waits for (a move's new line,
+    orders.moves), if any: the new line's activation locks the pair in that order, so anything
+    that may go on to change both (a cancel, an override) must take them in the same one."""
+    waited = group_waited_pk(order_pk)
+    if waited is not None:
+        order_lock(waited)
+    return order_lock(order_pk)
+
+
 def _transition(
     order: Order | str,
     transition_name: str,
@@ -617,10 +627,7 @@ def order_cancel(
     of a move is cancelled with the other one (orders.moves), or not at all (orders.groups)."""
     reason = _require_reason(reason)
     with transaction.atomic():
-        waited = group_waited_pk(_order_pk(order))
-        if waited is not None:  # a move's new line first, as its activation locks them
-            order_lock(waited)
-        locked = order_lock(_order_pk(order))
+        locked = order_lock_in_group(_order_pk(order))
         if expected_status is not None and locked.status != expected_status:
             raise OrderConflict(
                 f"Order {locked.display_id} changed while you were looking at it: it is now "

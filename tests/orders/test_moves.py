@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import Product, ProductStatus
+from orders import services
 from orders.changes import order_submit_change
 from orders.errors import CancellationRefused, DuplicateOrder, NotServiceable
 from orders.models import Order, OrderEvent, OrderGroup, ServiceArea
@@ -250,6 +251,35 @@ def test_a_forced_cancel_of_the_cease_past_that_point_leaves_the_new_line_going_
     note = provide.events.get(kind=OrderEvent.Kind.NOTE)
     assert note.reason.startswith(f"Order {submission.cease.display_id} of this move was cancelled")
     assert "point of no return" in note.reason
+
+
+def test_a_forced_cancel_of_the_cease_locks_the_new_line_first_as_its_activation_does(
+    live_line, new_area, lead_user, monkeypatch
+):
+    # Given a move under way, and every order lock taken from here on written down
+    submission = move(live_line)
+    locked: list[str] = []
+    real_lock = services.order_lock
+
+    def recording_lock(order_pk: str) -> Order:
+        locked.append(order_pk)
+        return real_lock(order_pk)
+
+    monkeypatch.setattr(services, "order_lock", recording_lock)
+
+    # When a lead forces the cease cancelled
+    order_force_status(
+        submission.cease.pk,
+        to_status=OrderStatus.CANCELLED,
+        actor=lead_user,
+        reason="Customer keeps both lines.",
+        expected_version=None,
+    )
+
+    # Then the new line was locked before the cease, the order the new line's activation takes
+    # them in (the other order would let the two deadlock on PostgreSQL)
+    assert locked[:2] == [submission.provide.pk, submission.cease.pk]
+    assert fresh(submission.cease).status == OrderStatus.CANCELLED
 
 
 def test_a_rejected_new_line_cancels_the_cease(live_line, new_area):
