@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 
 from orders.fulfilment import TaskType, plan_steps
-from orders.models import Plan, ProductSpecification, Technology
+from orders.models import MilestoneTarget, Plan, ProductSpecification, Technology
 
 PLAN_HELP = (
     'A list of steps, each {"task": ..., "depends_on": [...], "before": [...], '
@@ -166,3 +166,15 @@ class PlanAdmin(admin.ModelAdmin):
     @admin.display(description="speed tier", ordering="download_mbps")
     def speed_tier(self, plan: Plan) -> str:
         return plan.speed_tier
+
+
+@admin.register(MilestoneTarget)
+class MilestoneTargetAdmin(admin.ModelAdmin):
+    """The targets orders are watched against (orders.milestones): a change applies to orders
+    submitted from then on; each order's milestones say which target they were planned from."""
+
+    list_display = ("milestone", "fulfilment", "order_kind", "hours", "active", "note")
+    list_filter = ("milestone", "fulfilment", "order_kind", "active")
+    list_editable = ("hours", "active")
+    fields = ("milestone", "fulfilment", "order_kind", "hours", "active", "note", "updated_at")
+    readonly_fields = ("updated_at",)

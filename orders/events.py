@@ -9,6 +9,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from orders.milestones import milestones_follow_billing, milestones_follow_items
 from orders.models import Order, OrderEvent, OrderItem
 from orders.states import EventSource, ItemState, OrderStatus
 
@@ -75,6 +76,7 @@ def item_states_changed(
     """One event per item whose state moved (``changes``: the item, now in its new state, and
     the state it left), written in one statement however many items moved."""
     now = timezone.now()
+    milestones_follow_items(order, changes)
     return OrderEvent.objects.bulk_create(
         [
             OrderEvent(
@@ -179,6 +181,7 @@ def billing_started(
 ) -> OrderEvent:
     """The order's bill starts (or, for a change to a live line, changes) on ``start_date``;
     ``reason`` says how when it is not a new account."""
+    milestones_follow_billing(order)
     return OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.BILLING_STARTED,

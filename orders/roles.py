@@ -45,6 +45,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "orders.cancel_order",
         "orders.activate_manually",
         "orders.view_orderevent",
+        # The milestone targets orders are watched against (orders.milestones).
+        "orders.view_milestonetarget",
+        "orders.add_milestonetarget",
+        "orders.change_milestonetarget",
         "provisioning.view_fulfilmenttask",
         "provisioning.view_exceptioncase",
         "provisioning.change_exceptioncase",

@@ -11,6 +11,7 @@ from orders.models.catalog import (
     normalize_postcode,
     postcode_looks_valid,
 )
+from orders.models.milestones import MilestoneTarget, OrderMilestone
 from orders.models.order import (
     FORCED_MOVES,
     FORCED_TARGETS,
@@ -27,10 +28,12 @@ __all__ = [
     "FORCED_TARGETS",
     "Customer",
     "LifecycleStatus",
+    "MilestoneTarget",
     "Order",
     "OrderEvent",
     "OrderGroup",
     "OrderItem",
+    "OrderMilestone",
     "OutboxMessage",
     "Plan",
     "ProductKind",
