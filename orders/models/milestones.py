@@ -121,8 +121,9 @@ class OrderMilestone(models.Model):
 
     @property
     def name(self) -> str:
-        if self.kind == MilestoneKind.ITEM_ACTIVE and self.item_id is not None:
-            return f"Item {self.item.item_id} active ({self.item.offering.name})"
+        item = self.item
+        if self.kind == MilestoneKind.ITEM_ACTIVE and item is not None:
+            return f"Item {item.item_id} active ({item.offering.name})"
         return self.get_kind_display()
 
     def status(self, now: datetime.datetime | None = None) -> MilestoneStatus:
