@@ -86,10 +86,13 @@ def validator(spec_name: str, definition: str) -> Draft4Validator:
     document (fails the test when the document is absent, or when the definition is not in
     the document, which is a typo in the test)."""
     document = specs.load(spec_name)
-    if definition not in document.get("definitions", {}):
+    # Swagger 2.0 keeps them under definitions, OpenAPI 3 (v5) under components/schemas.
+    where = "definitions" if "definitions" in document else "components/schemas"
+    definitions = document.get("definitions") or document.get("components", {}).get("schemas", {})
+    if definition not in definitions:
         pytest.fail(f"{spec_name} defines no '{definition}'.")
     return Draft4Validator(
-        {"$ref": f"{_uri_of(spec_name)}#/definitions/{definition}"},
+        {"$ref": f"{_uri_of(spec_name)}#/{where}/{definition}"},
         registry=_registry(spec_name),
         format_checker=FORMATS,
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = {
@@ -19,6 +20,9 @@ FILES = {
     "TMF679": "TMF679-ProductOfferingQualification-v4.0.0.swagger.json",
     "TMF620": "TMF620-ProductCatalog-v4.0.0.swagger.json",
     "TMF637": "TMF637-ProductInventory-v4.0.0.swagger.json",
+    # v5 (OpenAPI 3, YAML): what the v4 API carries as extensions from it (milestones,
+    # jeopardy alerts) and the hub's v5 events are checked against it.
+    "TMF622v5": "TMF622-ProductOrdering-v5.0.0.oas.yaml",
 }
 
 
@@ -41,7 +45,10 @@ def missing(name: str) -> str:
 def _read(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".yaml", ".yml"):
+        return yaml.safe_load(text)
+    return json.loads(text)
 
 
 def load(name: str) -> dict[str, Any]:

@@ -60,6 +60,9 @@ from tmf.serializing import REQUIRED, Ref, Text, TmfList, TmfObject, Whole, refu
 PRODUCT_ORDER_STATES = sorted(set(TMF_STATE.values()))
 PRODUCT_ORDER_ITEM_STATES = sorted(set(TMF_ITEM_STATE.values()))
 SERVER_SET = ("id", "href", "orderDate", "state", "completionDate")
+# Read-only attributes that move with the clock (a milestone due becomes violated): a patch
+# sending back the representation it read a moment ago is not refused for them.
+MOVING = ("productOrderMilestone", "productOrderJeopardyAlert")
 MAX_EXTERNAL_ID = 100
 MAX_ITEM_ID = 40  # orders.OrderItem.item_id
 MAX_NOTE = 2000
@@ -224,6 +227,29 @@ class OrderPrice(serializers.Serializer):
     priceType = serializers.ChoiceField(choices=["recurring", "oneTime"], read_only=True)
     recurringChargePeriod = serializers.CharField(read_only=True, help_text="month")
     price = Price(read_only=True)
+
+
+class ProductOrderItemRef(serializers.Serializer):
+    productOrderId = serializers.CharField(read_only=True)
+    productOrderItemId = serializers.CharField(read_only=True)
+
+
+class ProductOrderMilestone(serializers.Serializer):
+    """TMF622 v5 ProductOrderMilestone (an extension on v4): a stage the order is watched
+    against, or ``pointOfNoReturn``, Completed once the plan's point of no return (activating
+    the line) has started: from then on the order can no longer be cancelled or amended."""
+
+    id = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True, help_text="The target it is due by.")
+    status = serializers.ChoiceField(
+        choices=["Yet-To-Reach", "Completed", "Violated"], read_only=True
+    )
+    milestoneDate = serializers.DateTimeField(
+        read_only=True, help_text="When it was met; while still to reach, when it is due."
+    )
+    message = serializers.CharField(read_only=True)
+    productOrderItem = ProductOrderItemRef(many=True, read_only=True)
 
 
 class ItemList(TmfList):
@@ -422,6 +448,13 @@ class ProductOrder(TmfObject):
         help_text="The internet access line and its add-ons.",
     )
     orderTotalPrice = OrderPrice(many=True, read_only=True)
+    productOrderMilestone = ProductOrderMilestone(
+        many=True,
+        read_only=True,
+        help_text="TMF622 v5's productOrderMilestone, carried on v4 as an extension: accepted, "
+        "provisioning started, each item active, billing started, completed, each with its "
+        "due date from the ISP's targets and when it was met; and pointOfNoReturn.",
+    )
 
     def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
         return refuse_server_set(data, SERVER_SET)
@@ -495,7 +528,7 @@ class ProductOrderUpdate(TmfObject):
         current = self.context["current"]
         problems: dict[str, Any] = {}
         for key, value in data.items():
-            if key in self.fields or key.startswith("@"):
+            if key in self.fields or key.startswith("@") or key in MOVING:
                 continue
             if key == "productOrderItem":
                 if _item_pairs(value) != self.context["items"]:

@@ -42,6 +42,7 @@ from tmf.models import CancelProductOrder, DeletedProductOrder, IdempotencyRecor
 from tmf.productorder import amend, docs
 from tmf.productorder import serializers as resources
 from tmf.productorder.changes import ChangeOrder, is_change_order
+from tmf.productorder.milestones import with_milestones
 from tmf.productorder.parties import customer_pk_of
 from tmf.productorder.representation import (
     ALWAYS,
@@ -114,7 +115,7 @@ def product_orders(request: Request) -> QuerySet[Order]:
     queryset = Order.objects.select_related("plan", "customer", "service_area").filter(
         ~Exists(deleted)
     )
-    queryset = with_items(with_cancellation_reason(queryset))
+    queryset = with_milestones(with_items(with_cancellation_reason(queryset)))
     return restrict_orders(queryset, request.user)  # type: ignore[arg-type]
 
 
