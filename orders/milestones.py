@@ -23,6 +23,7 @@ from typing import Any
 from django.dispatch import receiver
 from django.utils import timezone
 
+from orders.jeopardy import jeopardy_follow
 from orders.models import Order, OrderEvent, OrderItem
 from orders.models.milestones import (
     Fulfilment,
@@ -125,6 +126,7 @@ def milestones_plan(order: Order, items: Iterable[OrderItem] | None = None) -> l
             order=order,
             item=item,
             kind=kind,
+            anchor_at=anchor,
             due_at=anchor + datetime.timedelta(hours=hours),
             target=words[:200],
         )
@@ -167,12 +169,13 @@ def milestones_follow_items(order: Order, changes: Sequence[tuple[OrderItem, str
     """Items whose state moved (orders.events.item_states_changed): those now completed are
     active."""
     completed = [item.pk for item, _ in changes if item.state == ItemState.COMPLETED]
-    if completed:
-        milestones_meet(order, (MilestoneKind.ITEM_ACTIVE,), items=completed)
+    if completed and milestones_meet(order, (MilestoneKind.ITEM_ACTIVE,), items=completed):
+        jeopardy_follow(order)
 
 
 def milestones_follow_billing(order: Order, at: datetime.datetime | None = None) -> None:
-    milestones_meet(order, (MilestoneKind.BILLING_STARTED,), at=at)
+    if milestones_meet(order, (MilestoneKind.BILLING_STARTED,), at=at):
+        jeopardy_follow(order)
 
 
 @receiver(order_status_changed, dispatch_uid="orders.milestones.follow_status")
@@ -183,6 +186,8 @@ def _follow_status(sender: Any, order: Order, event: OrderEvent, **kwargs: Any) 
     kinds = _MET_BY_STATUS.get(event.to_status)
     if kinds:
         milestones_meet(order, kinds, at=event.created_at)
+    # Every event that moves the order: clear what it met, raise what is now due.
+    jeopardy_follow(order)
 
 
 @receiver(order_items_amended, dispatch_uid="orders.milestones.follow_amendment")

@@ -15,6 +15,7 @@ class Role(TextChoices):
     PROVISIONING_LEAD = "provisioning_lead", "Provisioning lead"
     BILLING = "billing", "Billing"
     SUPPORT = "support", "Support"
+    OPERATIONS_MANAGER = "operations_manager", "Operations manager"
     CUSTOMER = "customer", "Customer"
 
 
@@ -49,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "orders.view_milestonetarget",
         "orders.add_milestonetarget",
         "orders.change_milestonetarget",
+        "orders.view_jeopardy",
         "provisioning.view_fulfilmenttask",
         "provisioning.view_exceptioncase",
         "provisioning.change_exceptioncase",
@@ -73,6 +75,18 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "billing.view_billingaccount",
         "support.view_supportticket",
         "support.change_supportticket",
+        "inventory.view_product",
+    ],
+    # Critical jeopardies come to them (orders.jeopardy); they see every order and its plan.
+    Role.OPERATIONS_MANAGER: [
+        "orders.view_order",
+        "orders.view_customer",
+        "orders.view_plan",
+        "orders.view_orderevent",
+        "orders.view_jeopardy",
+        "orders.view_milestonetarget",
+        "provisioning.view_fulfilmenttask",
+        "provisioning.view_exceptioncase",
         "inventory.view_product",
     ],
     Role.CUSTOMER: [],
@@ -111,6 +125,7 @@ def primary_role(user: User | AnonymousUser) -> Role | None:
     """The role whose landing page the user sees first."""
     held = roles_of(user)
     for role in (
+        Role.OPERATIONS_MANAGER,
         Role.PROVISIONING_LEAD,
         Role.PROVISIONING,
         Role.SALES,

@@ -4,8 +4,9 @@ audit log (orders.system_actors)."""
 
 from celery import shared_task
 
-from orders import services
-from orders.outbox import recovery
+from orders import jeopardy, services
+from orders.notifications import MAIL_ERRORS
+from orders.outbox import outbox_task, recovery
 from orders.outbox.dispatch import outbox_dispatch_due
 from orders.system_actors import SystemComponent, system_task
 
@@ -32,3 +33,15 @@ def outbox_purge_completed() -> int:
 @system_task(SystemComponent.SCHEDULER)
 def release_due_orders() -> int:
     return services.orders_release_due()
+
+
+@shared_task(name="orders.jeopardy_scan")
+@system_task(SystemComponent.SCHEDULER)
+def jeopardy_scan() -> int:
+    return jeopardy.jeopardy_scan()
+
+
+# No system actor: sending writes nothing audited.
+@outbox_task(jeopardy.ESCALATION_EMAIL_TASK, transient_errors=MAIL_ERRORS)
+def send_escalation_email(order_id: str, escalation_id: int) -> bool:
+    return jeopardy.escalation_email_send(escalation_id)

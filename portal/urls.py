@@ -1,7 +1,7 @@
 from django.urls import path
 
 from orders import views_amend
-from portal import changes, views, worklists
+from portal import changes, operations, views, worklists
 
 app_name = "portal"
 urlpatterns = [
@@ -34,4 +34,10 @@ urlpatterns = [
     path("work/lead/assign/", worklists.lead_assign, name="lead_assign"),
     path("work/lead/retry/", worklists.lead_retry, name="lead_retry"),
     path("work/billing/", worklists.billing_home, name="billing_home"),
+    path("work/operations/", operations.operations_home, name="operations_home"),
+    path(
+        "work/escalations/<int:escalation_id>/take/",
+        operations.escalation_take,
+        name="escalation_take",
+    ),
 ]

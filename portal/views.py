@@ -38,6 +38,7 @@ LANDING = {
     Role.PROVISIONING_LEAD: "portal:lead_home",
     Role.PROVISIONING: "portal:provisioning_home",
     Role.BILLING: "portal:billing_home",
+    Role.OPERATIONS_MANAGER: "portal:operations_home",
 }
 
 

@@ -34,6 +34,7 @@ from billing.selectors import (
 from orders import selectors as order_selectors
 from orders.access import order_get_for_user, restrict_by_order
 from orders.fulfilment import TaskMode, TaskType
+from orders.jeopardy_selectors import escalations_to
 from orders.selectors import Worklist
 from orders.services import OrderError, order_confirm_manual_activation
 from orders.states import EventSource, OrderStatus
@@ -51,6 +52,8 @@ WORKLIST_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "provisioning": ("orders.activate_manually", "provisioning.view_fulfilmenttask"),
     "lead": ("provisioning.view_exceptioncase", "provisioning.work_exceptioncase"),
     "billing": ("billing.view_billingaccount", "billing.work_billingaccount"),
+    # Jeopardies across every order (portal.operations).
+    "operations": ("orders.view_jeopardy", "orders.view_order"),
 }
 
 # A service refused, or lost a race to another person: the person reads why, never a 500.
@@ -216,6 +219,7 @@ def _provisioning_page(
             "retries": provisioning_selectors.retry_log(user),
             "confirm_form": ConfirmActivationForm(),
             "task_form": TaskDoneForm(),
+            "escalations": escalations_to(user),
         },
     )
 
@@ -398,6 +402,7 @@ def lead_home(request: HttpRequest) -> HttpResponse:
                 for key, (label, _, _) in provisioning_selectors.CASE_AGE_BUCKETS.items()
             ],
             "assign_form": AssignCaseForm(),
+            "escalations": escalations_to(user),
         },
     )
 

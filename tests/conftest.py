@@ -150,6 +150,17 @@ def lead_user(db: None) -> User:
 
 
 @pytest.fixture
+def ops_manager_user(db: None) -> User:
+    return UserFactory(
+        username="ops-manager",
+        first_name="Olu",
+        last_name="Operations",
+        email="ops-manager@isp.example",
+        role=Role.OPERATIONS_MANAGER,
+    )
+
+
+@pytest.fixture
 def billing_user(db: None) -> User:
     return UserFactory(
         username="billing-user", first_name="Bea", last_name="Billing", role=Role.BILLING

@@ -132,6 +132,7 @@ class World:
             "order_id": self.order.pk,
             "ticket_id": self.ticket.pk,
             "task_id": self.task.pk if self.task is not None else 0,
+            "escalation_id": 0,
             "kind": "force-status",
             "app_label": "orders",
             # A link that is not valid: the page must say so, to anyone.
@@ -244,6 +245,9 @@ portal:lead_home                               in   403  403  200  403  403  403
 portal:lead_assign                             in   403  403  405  403  403  403  403  405
 portal:lead_retry                              in   403  403  405  403  403  403  403  405
 portal:billing_home                            in   403  403  403  200  403  403  403  200
+# jeopardies across every order: the operations manager's page, which the lead also reads
+portal:operations_home                         in   403  403  200  403  403  403  403  200
+portal:escalation_take                         in   405  405  405  405  405  405  405  405
 # sales pages (400: the serviceability check asked without a postcode; 404: the line asked for
 # add-ons is no product here)
 orders:new                                     in   200  403  403  403  403  403  403  200
@@ -354,6 +358,8 @@ portal:confirm_activation                      in   403  go   go   403  403  403
 portal:task_done                               in   403  200  200  403  403  403  403  200
 portal:lead_assign                             in   403  403  go   403  403  403  403  go
 portal:lead_retry                              in   403  403  go   403  403  403  403  go
+# an escalation is taken only by the person it was brought to: none here
+portal:escalation_take                         in   404  404  404  404  404  404  404  404
 support:ticket_status                          in   403  403  403  403  go   403  403  go
 support:ticket_answer                          in   403  403  403  403  go   403  403  go
 admin:orders_order_change                      adm  adm  403  403  403  adm  adm  adm  403

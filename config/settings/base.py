@@ -248,6 +248,17 @@ CELERY_BEAT_SCHEDULE = {
     ),
     "outbox-purge-completed": _every("orders.outbox_purge_completed", 3600.0),
     "release-scheduled-orders": _every("orders.release_due_orders", 60.0),
+    "jeopardy-scan": _every(
+        "orders.jeopardy_scan", env.float("JEOPARDY_SCAN_EVERY_SECONDS", default=60.0)
+    ),
+}
+
+# The share of a milestone's allowed time (in percent) at which it is at risk, late and
+# critical (orders.jeopardy).
+JEOPARDY_THRESHOLDS = {
+    "at_risk": env.int("JEOPARDY_AT_RISK_PERCENT", default=75),
+    "late": env.int("JEOPARDY_LATE_PERCENT", default=100),
+    "critical": env.int("JEOPARDY_CRITICAL_PERCENT", default=150),
 }
 
 # --- TM Forum Open APIs (tmf) ----------------------------------------------------------------

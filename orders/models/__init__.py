@@ -11,6 +11,7 @@ from orders.models.catalog import (
     normalize_postcode,
     postcode_looks_valid,
 )
+from orders.models.jeopardy import Escalation, Jeopardy
 from orders.models.milestones import MilestoneTarget, OrderMilestone
 from orders.models.order import (
     FORCED_MOVES,
@@ -27,6 +28,8 @@ __all__ = [
     "FORCED_MOVES",
     "FORCED_TARGETS",
     "Customer",
+    "Escalation",
+    "Jeopardy",
     "LifecycleStatus",
     "MilestoneTarget",
     "Order",

@@ -88,8 +88,13 @@ class OrderMilestone(models.Model):
         "orders.OrderItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     kind = models.CharField(max_length=24, choices=MilestoneKind.choices)
+    # The start of the milestone's allowed time (the submission, or the start of the requested
+    # day): the jeopardy level is the share of anchor_at -> due_at used.
+    anchor_at = models.DateTimeField()
     due_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
+    # No longer owed: the order was cancelled or rejected before it was met.
+    dropped_at = models.DateTimeField(null=True, blank=True)
     # The target it was planned from, in words, so a later change of targets explains itself.
     target = models.CharField(max_length=200, blank=True)
 
@@ -111,7 +116,7 @@ class OrderMilestone(models.Model):
             # The jeopardy scan: milestones still to reach, soonest due first.
             models.Index(
                 fields=["due_at", "id"],
-                condition=Q(met_at__isnull=True),
+                condition=Q(met_at__isnull=True, dropped_at__isnull=True),
                 name="milestone_unmet_due_idx",
             ),
         ]
@@ -125,6 +130,14 @@ class OrderMilestone(models.Model):
         if self.kind == MilestoneKind.ITEM_ACTIVE and item is not None:
             return f"Item {item.item_id} active ({item.offering.name})"
         return self.get_kind_display()
+
+    def share_used(self, now: datetime.datetime) -> int:
+        """The share of its allowed time used by ``now``, in percent (0 before the anchor)."""
+        allowed = (self.due_at - self.anchor_at).total_seconds()
+        used = (now - self.anchor_at).total_seconds()
+        if allowed <= 0:
+            return 1000 if used > 0 else 0
+        return max(0, int(used * 100 // allowed))
 
     def status(self, now: datetime.datetime | None = None) -> MilestoneStatus:
         if self.met_at is not None:

@@ -498,6 +498,8 @@ class OrderEvent(models.Model):
         ORDER_EDITED = "order_edited", "Order edited"
         CUSTOMER_CONTACT = "customer_contact", "Customer contact"
         NOTE = "note", "Note"
+        # A milestone in jeopardy: raised, raised to a higher level, cleared (orders.jeopardy).
+        JEOPARDY = "jeopardy", "Jeopardy"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
