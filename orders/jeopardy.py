@@ -36,6 +36,7 @@ from orders.models.jeopardy import LEVEL_RANK, ClearedBecause, JeopardyLevel
 from orders.notifications import email_send
 from orders.outbox import outbox_enqueue
 from orders.roles import Role
+from orders.signals import jeopardy_changed
 from orders.states import EventSource, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -176,6 +177,7 @@ def _raise(
         f"due {timezone.localtime(milestone.due_at):%Y-%m-%d %H:%M}).",
     )
     _escalate(order, jeopardy, now)
+    jeopardy_changed.send(sender=Jeopardy, order=order, jeopardy=jeopardy, action=what)
     if not was_late and LEVEL_RANK[level] >= LEVEL_RANK[JeopardyLevel.LATE]:
         for hook in late_hooks:
             hook(order, jeopardy)
@@ -192,6 +194,7 @@ def _clear(order: Order, jeopardies: Iterable[Jeopardy], because: str, now: date
             "cleared",
             f"{jeopardy.milestone.name}: jeopardy cleared ({ClearedBecause(because).label}).",
         )
+        jeopardy_changed.send(sender=Jeopardy, order=order, jeopardy=jeopardy, action="cleared")
 
 
 def jeopardy_follow(order: Order, now: datetime.datetime | None = None) -> list[Jeopardy]:

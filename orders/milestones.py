@@ -32,7 +32,7 @@ from orders.models.milestones import (
     OrderKind,
     OrderMilestone,
 )
-from orders.signals import order_items_amended, order_status_changed
+from orders.signals import milestones_met, order_items_amended, order_status_changed
 from orders.states import ItemAction, ItemState, OrderStatus
 
 # Used when the admin holds no target for a milestone (the data migration seeds the same ones):
@@ -157,12 +157,24 @@ def milestones_meet(
     items: Sequence[int] | None = None,
 ) -> int:
     """Meet the order's milestones of ``kinds`` still to reach (of the items with these
-    primary keys, for "item active"), at ``at`` (now). One statement; returns how many."""
+    primary keys, for "item active"), at ``at`` (now); tell ``milestones_met``. Returns how
+    many."""
     pk = order.pk if isinstance(order, Order) else order
-    still = OrderMilestone.objects.filter(order_id=pk, kind__in=kinds, met_at__isnull=True)
+    still = OrderMilestone.objects.filter(
+        order_id=pk, kind__in=kinds, met_at__isnull=True, dropped_at__isnull=True
+    )
     if items is not None:
         still = still.filter(item_id__in=items)
-    return still.update(met_at=at or timezone.now())
+    moment = at or timezone.now()
+    met = list(still.select_for_update(no_key=True).select_related("item__offering"))
+    if not met:
+        return 0
+    OrderMilestone.objects.filter(pk__in=[m.pk for m in met]).update(met_at=moment)
+    for milestone in met:
+        milestone.met_at = moment
+    owner = order if isinstance(order, Order) else Order.objects.get(pk=pk)
+    milestones_met.send(sender=OrderMilestone, order=owner, milestones=met)
+    return len(met)
 
 
 def milestones_follow_items(order: Order, changes: Sequence[tuple[OrderItem, str]]) -> None:

@@ -28,3 +28,9 @@ order_items_amended = Signal()
 # worker (the node name), booted_at. Sent before the outbox sends again what that worker had
 # started: work recorded as running under that name before booted_at has no worker left on it.
 worker_restarted = Signal()
+# Milestones of an order were met (orders.milestones); kwargs: order, milestones (the
+# OrderMilestone rows, as met).
+milestones_met = Signal()
+# A jeopardy was raised, escalated to a higher level or cleared (orders.jeopardy); kwargs:
+# order, jeopardy, action ("raised", "escalated", "cleared").
+jeopardy_changed = Signal()

@@ -11,3 +11,4 @@ class TmfConfig(AppConfig):
             tasks,  # noqa: F401  (registers the Celery tasks in every process)
         )
         from tmf.inventory import receivers as inventory_receivers  # noqa: F401
+        from tmf.productorder import events_v5  # noqa: F401  (milestone and jeopardy events)

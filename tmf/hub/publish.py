@@ -68,7 +68,10 @@ def event_envelope(
     description: str = "",
     field_path: str | None = None,
     occurred_at: datetime.datetime | None = None,
+    v5: bool = False,
 ) -> dict[str, Any]:
+    """The notification's body. ``v5``: an event only TMF622 v5 defines (milestones, jeopardy
+    alerts), in v5's shape: with its ``@type`` and v5's spelling ``timeOccurred``."""
     moment = iso(occurred_at or timezone.now())
     envelope: dict[str, Any] = {
         "eventId": str(uuid.uuid4()),
@@ -83,6 +86,9 @@ def event_envelope(
     envelope["event"] = {resource_name: resource}
     if field_path:
         envelope["fieldPath"] = field_path
+    if v5:
+        envelope["timeOccurred"] = moment
+        envelope["@type"] = event_type
     return envelope
 
 
@@ -126,6 +132,7 @@ def publish_event(
     description: str = "",
     field_path: str | None = None,
     occurred_at: datetime.datetime | None = None,
+    v5: bool = False,
 ) -> list[EventDelivery]:
     """Queue the notification for every live listener of ``api`` whose query matches.
 
@@ -144,6 +151,7 @@ def publish_event(
         description=description,
         field_path=field_path,
         occurred_at=occurred_at,
+        v5=v5,
     )
     body: str | None = None
     deliveries: list[EventDelivery] = []

@@ -48,6 +48,9 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "CancelProductOrderCreateEvent",
             "CancelProductOrderStateChangeEvent",
             "CancelProductOrderInformationRequiredEvent",
+            # TMF622 v5's (tmf.productorder.events_v5)
+            "ProductOrderMilestoneEvent",
+            "ProductOrderJeopardyAlertEvent",
         }
     ),
     HubApi.QUALIFICATION: frozenset(

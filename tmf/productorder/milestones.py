@@ -1,5 +1,6 @@
-"""An order's milestones as TMF622 v5 ``productOrderMilestone`` (ProductOrderMilestone), also
-carried on the v4 API as a documented extension (tmf.productorder.docs).
+"""An order's milestones as TMF622 v5 ``productOrderMilestone`` (ProductOrderMilestone) and its
+open jeopardies as ``productOrderJeopardyAlert`` (ProductOrderJeopardyAlert), also carried on
+the v4 API as documented extensions (tmf.productorder.serializers).
 
 - One per milestone the order is watched against (orders.models.milestones): its status
   (Yet-To-Reach, Completed, Violated), ``milestoneDate`` the date it was met or, while still to
@@ -7,6 +8,11 @@ carried on the v4 API as a documented extension (tmf.productorder.docs).
 - ``pointOfNoReturn``: where the order's plan has one (activating the line), Completed from the
   moment that task started (the date it started; from then on the order can no longer be
   cancelled or amended), else Yet-To-Reach with no date.
+
+A jeopardy alert: ``jeopardyType`` its level (At risk, Late, Critical), ``exception`` the
+milestone it is about, ``alertDate`` when it reached its level, ``message`` the share of time
+used and the new expected date once late. Cleared jeopardies are history on the order's pages,
+not alerts.
 
 A list reads them with the orders' page (``milestones_prefetch``): no query per order.
 """
@@ -21,6 +27,7 @@ from django.utils import timezone
 
 from orders.fulfilment import TaskType, plan_steps
 from orders.models import Order, OrderItem
+from orders.models.jeopardy import Jeopardy
 from orders.models.milestones import MilestoneStatus, OrderMilestone
 from orders.states import OrderStatus
 from provisioning.models import FulfilmentTask, TaskState
@@ -44,10 +51,19 @@ def _ponr_tasks() -> QuerySet[FulfilmentTask]:
     )
 
 
+def _open_jeopardies() -> QuerySet[Jeopardy]:
+    return (
+        Jeopardy.objects.filter(cleared_at__isnull=True)
+        .select_related("milestone__item__offering")
+        .order_by("-rank", "-level_at", "-id")
+    )
+
+
 def milestones_prefetch() -> list[Prefetch]:
     return [
         Prefetch("milestones", queryset=_milestones(), to_attr="tmf_milestones"),
         Prefetch("tasks", queryset=_ponr_tasks(), to_attr="tmf_ponr_tasks"),
+        Prefetch("jeopardies", queryset=_open_jeopardies(), to_attr="tmf_jeopardies"),
     ]
 
 
@@ -152,3 +168,31 @@ def order_milestones(
     listed = [milestone_representation(order, m, now) for m in milestones]
     ponr = ponr_representation(order, tasks, items)
     return listed + ([ponr] if ponr else [])
+
+
+def jeopardy_representation(order: Order, jeopardy: Jeopardy) -> dict[str, Any]:
+    milestone = jeopardy.milestone
+    message = f"{jeopardy.share} % of the time allowed for it used; due {iso(milestone.due_at)}."
+    if jeopardy.expected_at is not None:
+        message += f" Now expected by {iso(jeopardy.expected_at)}."
+    item = milestone.item
+    return drop_empty(
+        {
+            "id": str(jeopardy.pk),
+            "name": f"{jeopardy.get_level_display()}: {milestone.name}",
+            "jeopardyType": jeopardy.get_level_display(),
+            "exception": milestone.name,
+            "alertDate": iso(jeopardy.level_at),
+            "message": message,
+            "productOrderItem": [_item_ref(order, item.item_id)] if item is not None else None,
+            "@type": "ProductOrderJeopardyAlert",
+        }
+    )
+
+
+def order_jeopardy_alerts(order: Order) -> list[dict[str, Any]]:
+    """The order's open jeopardies, worst first, as ``productOrderJeopardyAlert``."""
+    jeopardies = getattr(order, "tmf_jeopardies", None)
+    if jeopardies is None:
+        jeopardies = list(_open_jeopardies().filter(order=order))
+    return [jeopardy_representation(order, j) for j in jeopardies]

@@ -39,7 +39,7 @@ from orders.states import (
 from tmf.catalog.representation import offering_ref
 from tmf.common import absolute, drop_empty, iso
 from tmf.models import CancelProductOrder
-from tmf.productorder.milestones import order_milestones
+from tmf.productorder.milestones import order_jeopardy_alerts, order_milestones
 
 # Attributes every representation carries, whatever ``fields=`` asks for: the ones TMF622's
 # conformance profile makes mandatory in a response, and the one the official ProductOrder
@@ -346,6 +346,7 @@ def product_order_representation(order: Order, request: Request | None = None) -
         "orderTotalPrice": order_total_prices(order),
         # TMF622 v5's, on v4 a documented extension (tmf.productorder.milestones).
         "productOrderMilestone": order_milestones(order, items),
+        "productOrderJeopardyAlert": order_jeopardy_alerts(order),
         "@type": "ProductOrder",
     }
     return drop_empty(representation)

@@ -252,6 +252,19 @@ class ProductOrderMilestone(serializers.Serializer):
     productOrderItem = ProductOrderItemRef(many=True, read_only=True)
 
 
+class ProductOrderJeopardyAlert(serializers.Serializer):
+    """TMF622 v5 ProductOrderJeopardyAlert (an extension on v4): a milestone at risk, late or
+    critical by the share of its allowed time used; gone once the milestone is met."""
+
+    id = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    jeopardyType = serializers.ChoiceField(choices=["At risk", "Late", "Critical"], read_only=True)
+    exception = serializers.CharField(read_only=True, help_text="The milestone it is about.")
+    alertDate = serializers.DateTimeField(read_only=True, help_text="When it reached its level.")
+    message = serializers.CharField(read_only=True)
+    productOrderItem = ProductOrderItemRef(many=True, read_only=True)
+
+
 class ItemList(TmfList):
     """productOrderItem: the offerings every item names are read at once (one query for the
     whole order, however many items), before each item is read."""
@@ -454,6 +467,13 @@ class ProductOrder(TmfObject):
         help_text="TMF622 v5's productOrderMilestone, carried on v4 as an extension: accepted, "
         "provisioning started, each item active, billing started, completed, each with its "
         "due date from the ISP's targets and when it was met; and pointOfNoReturn.",
+    )
+    productOrderJeopardyAlert = ProductOrderJeopardyAlert(
+        many=True,
+        read_only=True,
+        help_text="TMF622 v5's productOrderJeopardyAlert, carried on v4 as an extension: the "
+        "order's milestones now at risk (75 % of their time used), late (100 %) or critical "
+        "(150 %), worst first.",
     )
 
     def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
