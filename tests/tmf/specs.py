@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = {
@@ -19,6 +20,11 @@ FILES = {
     "TMF679": "TMF679-ProductOfferingQualification-v4.0.0.swagger.json",
     "TMF620": "TMF620-ProductCatalog-v4.0.0.swagger.json",
     "TMF637": "TMF637-ProductInventory-v4.0.0.swagger.json",
+}
+# The v5 documents (OpenAPI 3, YAML) whose definitions our v4 APIs carry as extensions
+# (orderRelationship on a ProductOrder).
+V5_FILES = {
+    "TMF622": "TMF622-ProductOrdering-v5.0.0.oas.yaml",
 }
 
 
@@ -42,6 +48,25 @@ def _read(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _read_yaml(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_v5(name: str) -> dict[str, Any]:
+    """The official v5 ``name`` document (OpenAPI 3); fails the calling test when absent."""
+    path = specs_dir() / V5_FILES[name]
+    document = _read_yaml(path)
+    if document is None:
+        pytest.fail(
+            f"The official {name} v5 specification is not at {path}: the repository carries "
+            "it in specs/."
+        )
+    return document
 
 
 def load(name: str) -> dict[str, Any]:
