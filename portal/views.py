@@ -115,6 +115,7 @@ def _order_page(
         customer_refusal_text(card.refusal, cannot=True) if card.refusal is not None else ""
     )
     context["line_changes"] = order_line(order) is not None
+    context["move"] = selectors.order_move_link(order, visible=own_orders(request.user))
     return render(request, "portal/order_detail.html", context, status=status)
 
 
