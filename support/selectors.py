@@ -11,6 +11,7 @@ from django.db.models import F, Prefetch, Window
 from django.db.models.functions import RowNumber
 
 from inventory.models import Product, ProductStatus
+from inventory.selectors import product_state_label
 from orders.access import restrict_by_order
 from orders.models import Customer, Order, OrderItem, ProductKind
 from orders.paging import BadCursor, keyset_page
@@ -70,8 +71,11 @@ IDENTIFIER_LABELS = {
 
 def _with_takes_add_ons(products: list[Product]) -> list[Product]:
     """Each product with ``takes_add_ons``: it is an active line, so a static IP or a router
-    can be ordered for it (orders.views_add_ons). Reads the specification: select it."""
+    can be ordered for it (orders.views_add_ons), and ``state_label``, its state after
+    changes (inventory.selectors.product_state_label). Reads the specification and the
+    delivering item: select them."""
     for product in products:
+        product.state_label = product_state_label(product)  # type: ignore[attr-defined]
         line = product.specification.kind == ProductKind.INTERNET_ACCESS
         product.takes_add_ons = (  # type: ignore[attr-defined]
             line and product.status == ProductStatus.ACTIVE
@@ -116,7 +120,7 @@ def customer_products(
     return _with_identifier_rows(
         list(
             Product.objects.filter(customer_id=customer_id)
-            .select_related("specification", "order")
+            .select_related("specification", "order", "order_item")
             .order_by("-created_at", "-id")[:limit]
         )
     )
@@ -136,7 +140,7 @@ def products_by_customer(
     page."""
     ranked = (
         Product.objects.filter(customer_id__in=customer_ids)
-        .select_related("specification")
+        .select_related("specification", "order_item")
         .annotate(
             rank=Window(
                 RowNumber(),
