@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, Prefetch, Window
+from django.db.models import F, OuterRef, Prefetch, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from inventory.models import Product, ProductStatus
@@ -15,6 +15,7 @@ from inventory.selectors import product_state_label
 from orders.access import restrict_by_order
 from orders.models import Customer, Order, OrderItem, ProductKind
 from orders.paging import BadCursor, keyset_page
+from orders.states import ItemAction
 from support.models import SupportTicket, TicketAnswer
 
 QUEUE_PAGE_SIZE = 50
@@ -172,21 +173,30 @@ def with_change_orders(products: list[Product], *, per_product: int = CHANGES_PE
     by_id: dict[Any, list[Product]] = {}
     for product in products:  # the same product may be listed twice (order's, customer's)
         by_id.setdefault(product.pk, []).append(product)
+    # An order taking an add-on off names the line unchanged (noChange) and the add-on's delete.
+    removed = OrderItem.objects.filter(
+        order_id=OuterRef("order_id"), parent__isnull=False, action=ItemAction.DELETE
+    ).order_by("position")
     items = (
         OrderItem.objects.filter(product_ref__in=list(by_id), parent__isnull=True)
         .select_related("order", "offering")
         .annotate(
+            removed_add_on=Subquery(removed.values("offering__name")[:1]),
             rank=Window(
                 RowNumber(),
                 partition_by=[F("product_ref")],
                 order_by=[F("order__submitted_at").desc(), F("order_id").desc()],
-            )
+            ),
         )
         .filter(rank__lte=per_product)
         .order_by("product_ref", "rank")
     )
     for item in items:
         order = item.order
-        order.title = item.change_title or "Add-ons"  # type: ignore[attr-defined]
+        order.title = item.change_title or (  # type: ignore[attr-defined]
+            f"{item.removed_add_on} taken off"  # type: ignore[attr-defined]
+            if item.removed_add_on  # type: ignore[attr-defined]
+            else "Add-ons"
+        )
         for product in by_id[item.product_ref]:
             product.change_orders.append(order)  # type: ignore[attr-defined]

@@ -107,6 +107,9 @@ def test_another_customer_reaches_neither_order_of_the_move(client, my_move):
     client.force_login(UserFactory(username="someone-else", role=Role.CUSTOMER))
     for order in (my_move.provide, my_move.cease):
         assert client.get(reverse("portal:order_detail", args=[order.pk])).status_code == 404
+        # ... nor the staff pages that link them
+        assert client.get(reverse("orders:detail", args=[order.pk])).status_code == 403
+        assert client.get(reverse("support:order", args=[order.pk])).status_code == 403
 
 
 def test_the_move_reads_as_the_new_line_goes_live(client, support_user, my_move):

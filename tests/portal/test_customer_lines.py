@@ -137,6 +137,14 @@ def test_an_add_on_taken_off_reads_as_that(client, customer_user, my_line, chang
     assert f"{removal.display_id}</a> {title}" in origin
 
 
+def test_support_reads_an_add_on_taken_off_as_that(client, support_user, my_line, change):
+    static_ip = Product.objects.get(parent=my_line)
+    removal = change(my_line, "remove", add_on_id=static_ip.pk)
+    client.force_login(support_user)
+    text = page(client, "support:order", my_line.order_id)
+    assert f"{removal.display_id}</a> {static_ip.name} taken off (completed" in text
+
+
 def test_another_customer_sees_neither_the_line_nor_its_changes(client, my_line, change):
     suspension = change(my_line, ItemChange.SUSPEND)
     client.force_login(UserFactory(username="someone-else", role=Role.CUSTOMER))
