@@ -56,3 +56,19 @@ def product_origin(product_id: uuid.UUID) -> tuple[str, str] | None:
         Product.objects.filter(pk=product_id).values_list("order_id", "order_item__item_id").first()
     )
     return (str(found[0]), str(found[1])) if found else None
+
+
+def product_state_label(product: Product) -> str:
+    """A product's state after the changes made to it, in the words every page uses (staff's
+    and the customer's alike): Active, Suspended, Ceased, or "Speed changed to <plan>" for a
+    line on another plan than it was delivered on. Reads the delivering item: select
+    ``order_item`` with the product."""
+    if product.status == ProductStatus.TERMINATED:
+        return "Ceased"
+    if product.status == ProductStatus.SUSPENDED:
+        return "Suspended"
+    if product.status == ProductStatus.CREATED:
+        return "Being set up"
+    if product.offering_id != product.order_item.offering_id:
+        return f"Speed changed to {product.name}"
+    return "Active"

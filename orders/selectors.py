@@ -385,3 +385,70 @@ def order_changed_product(order: Order) -> ChangedProduct | None:
         name=line.name if line is not None else str(order.product_ref),
         origin_order_id=origin[0] if origin else None,
     )
+
+
+# --- move home: the two linked orders (orders.moves) ---------------------------------------
+@dataclass(frozen=True)
+class MoveLink:
+    """The other order of ``order``'s move home, as the order's page names it: its ID, what it
+    does ("Switch on at <new address>", "Stop at <old address> on the day the new line is
+    live"), and how the move stands in plain words. ``partner_visible`` is False when the
+    viewer may not open the other order (the page then names it without a link)."""
+
+    partner_id: str
+    partner_display_id: str
+    partner_does: str
+    partner_visible: bool
+    this_does: str
+    state_text: str
+
+
+def _move_does(order: Order, *, is_cease: bool) -> str:
+    if is_cease:
+        return f"Stop at {order.service_address} on the day the new line is live"
+    return f"Switch on at {order.service_address}"
+
+
+OFF_STATES = (OrderStatus.CANCELLING, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+LIVE_STATES = (OrderStatus.ACTIVATED, OrderStatus.COMPLETED, OrderStatus.PARTIAL)
+
+
+def move_state_text(provide: Order, cease: Order) -> str:
+    """How a move stands, in words both staff and the customer read: waiting for the new line,
+    the new line live and the old one being stopped, done, or off."""
+    if provide.status == OrderStatus.REJECTED:
+        return "The move is off: the new line could not be provided."
+    if provide.status in OFF_STATES or cease.status in OFF_STATES:
+        return "The move is off: it was cancelled."
+    if cease.status == OrderStatus.COMPLETED:
+        return "Done: the new line is live and the old line is stopped."
+    if provide.status in LIVE_STATES:
+        return "The new line is live; the old line is being stopped."
+    if provide.status == OrderStatus.EXCEPTION:
+        return "Waiting for the new line (delayed: our team is on it); the old line stays on."
+    return "Waiting for the new line; the old line stays on until it is live."
+
+
+def order_move_link(order: Order, *, visible: QuerySet[Order]) -> MoveLink | None:
+    """The other order of ``order``'s move home (None for an order not part of one), checked
+    against ``visible`` (what the viewer may open: ``orders.access``' restriction for staff,
+    ``own_orders`` for the customer). Two queries, by primary key and by ``waits_for``."""
+    if order.group_id is None:
+        return None
+    partners = Order.objects.filter(group_id=order.group_id).exclude(pk=order.pk)
+    if order.waits_for_id is not None:
+        partner = partners.filter(pk=order.waits_for_id).first()
+    else:
+        partner = partners.filter(waits_for=order).first()
+    if partner is None:
+        return None
+    is_cease = order.waits_for_id is not None
+    provide, cease = (partner, order) if is_cease else (order, partner)
+    return MoveLink(
+        partner_id=partner.pk,
+        partner_display_id=partner.display_id,
+        partner_does=_move_does(partner, is_cease=not is_cease),
+        partner_visible=visible.filter(pk=partner.pk).exists(),
+        this_does=_move_does(order, is_cease=is_cease),
+        state_text=move_state_text(provide, cease),
+    )

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders import selectors
-from orders.access import customers_visible_to, order_get_for_user
+from orders.access import customers_visible_to, order_get_for_user, orders_visible_to
 from orders.eligibility import serviceability_check
 from orders.forms import OrderEntryForm, form_initial_from
 from orders.items import ItemsInvalid
@@ -176,6 +176,7 @@ def _detail_page(
             "order": order,
             "items": selectors.order_items(order),
             "changed_product": selectors.order_changed_product(order),
+            "move": selectors.order_move_link(order, visible=orders_visible_to(request.user)),
             "events": selectors.order_recent_events(order),
             "estimated_activation": selectors.estimated_activation_date(order),
             "live_url": reverse("orders:live", kwargs={"order_id": order.pk}),

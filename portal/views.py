@@ -27,6 +27,7 @@ from orders.views_cancel import (
 )
 from portal.accounts import tracking_context
 from portal.changes import order_line
+from portal.lines import customer_line, line_states
 from support import selectors as support_selectors
 from support.forms import ContactForm
 from support.services import TicketRefused, ticket_open
@@ -69,26 +70,42 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     line_item = OrderItem.objects.filter(order=OuterRef("pk"), parent__isnull=True).order_by(
         "position"
     )
-    orders = [
+    removed = OrderItem.objects.filter(
+        order=OuterRef("pk"), parent__isnull=False, action=ItemAction.DELETE
+    ).order_by("position")
+    orders = list(
+        _customer_orders(request).annotate(
+            # A change to a live line reads as the change ("Speed change to Fibre 900").
+            line_action=Subquery(line_item.values("action")[:1]),
+            line_change=Subquery(line_item.values("change")[:1]),
+            # Add-ons for a live line read as such, not as the line ordered again...
+            for_live_line=Exists(
+                OrderItem.objects.filter(order=OuterRef("pk"), action=ItemAction.NO_CHANGE)
+            ),
+            # ... and one taken off it as that.
+            removed_add_on=Subquery(removed.values("offering__name")[:1]),
+        )
+    )
+    # The state of each line these orders delivered, after the changes made to it since.
+    lines = line_states([order.pk for order in orders])
+    rows = [
         {
             "order": order,
             "label": selectors.customer_status_label(order),
             "estimated_activation": selectors.estimated_activation_date(order),
             "change_title": change_title(
                 order.line_action or "", order.line_change or "", order.plan.name
+            )
+            or (
+                f"{order.removed_add_on} taken off your {order.plan.name} line"
+                if order.for_live_line and order.removed_add_on
+                else ""
             ),
+            "line_state": lines.get(order.pk),
         }
-        for order in _customer_orders(request).annotate(
-            # A change to a live line reads as the change ("Speed change to Fibre 900").
-            line_action=Subquery(line_item.values("action")[:1]),
-            line_change=Subquery(line_item.values("change")[:1]),
-            # Add-ons for a live line read as such, not as the line ordered again.
-            for_live_line=Exists(
-                OrderItem.objects.filter(order=OuterRef("pk"), action=ItemAction.NO_CHANGE)
-            ),
-        )
+        for order in orders
     ]
-    return render(request, "portal/my_orders.html", {"orders": orders})
+    return render(request, "portal/my_orders.html", {"orders": rows})
 
 
 def _own_order(request: HttpRequest, order_id: str) -> Order:
@@ -116,6 +133,8 @@ def _order_page(
         customer_refusal_text(card.refusal, cannot=True) if card.refusal is not None else ""
     )
     context["line_changes"] = order_line(order) is not None
+    context["move"] = selectors.order_move_link(order, visible=own_orders(request.user))
+    context["line"] = customer_line(order, own=own_orders(request.user))
     return render(request, "portal/order_detail.html", context, status=status)
 
 

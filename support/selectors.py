@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, Prefetch, Window
+from django.db.models import F, OuterRef, Prefetch, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from inventory.models import Product, ProductStatus
+from inventory.selectors import product_state_label
 from orders.access import restrict_by_order
 from orders.models import Customer, Order, OrderItem, ProductKind
 from orders.paging import BadCursor, keyset_page
+from orders.states import ItemAction
 from support.models import SupportTicket, TicketAnswer
 
 QUEUE_PAGE_SIZE = 50
@@ -70,8 +72,11 @@ IDENTIFIER_LABELS = {
 
 def _with_takes_add_ons(products: list[Product]) -> list[Product]:
     """Each product with ``takes_add_ons``: it is an active line, so a static IP or a router
-    can be ordered for it (orders.views_add_ons). Reads the specification: select it."""
+    can be ordered for it (orders.views_add_ons), and ``state_label``, its state after
+    changes (inventory.selectors.product_state_label). Reads the specification and the
+    delivering item: select them."""
     for product in products:
+        product.state_label = product_state_label(product)  # type: ignore[attr-defined]
         line = product.specification.kind == ProductKind.INTERNET_ACCESS
         product.takes_add_ons = (  # type: ignore[attr-defined]
             line and product.status == ProductStatus.ACTIVE
@@ -116,7 +121,7 @@ def customer_products(
     return _with_identifier_rows(
         list(
             Product.objects.filter(customer_id=customer_id)
-            .select_related("specification", "order")
+            .select_related("specification", "order", "order_item")
             .order_by("-created_at", "-id")[:limit]
         )
     )
@@ -136,7 +141,7 @@ def products_by_customer(
     page."""
     ranked = (
         Product.objects.filter(customer_id__in=customer_ids)
-        .select_related("specification")
+        .select_related("specification", "order_item")
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -168,21 +173,30 @@ def with_change_orders(products: list[Product], *, per_product: int = CHANGES_PE
     by_id: dict[Any, list[Product]] = {}
     for product in products:  # the same product may be listed twice (order's, customer's)
         by_id.setdefault(product.pk, []).append(product)
+    # An order taking an add-on off names the line unchanged (noChange) and the add-on's delete.
+    removed = OrderItem.objects.filter(
+        order_id=OuterRef("order_id"), parent__isnull=False, action=ItemAction.DELETE
+    ).order_by("position")
     items = (
         OrderItem.objects.filter(product_ref__in=list(by_id), parent__isnull=True)
         .select_related("order", "offering")
         .annotate(
+            removed_add_on=Subquery(removed.values("offering__name")[:1]),
             rank=Window(
                 RowNumber(),
                 partition_by=[F("product_ref")],
                 order_by=[F("order__submitted_at").desc(), F("order_id").desc()],
-            )
+            ),
         )
         .filter(rank__lte=per_product)
         .order_by("product_ref", "rank")
     )
     for item in items:
         order = item.order
-        order.title = item.change_title or "Add-ons"  # type: ignore[attr-defined]
+        order.title = item.change_title or (  # type: ignore[attr-defined]
+            f"{item.removed_add_on} taken off"  # type: ignore[attr-defined]
+            if item.removed_add_on  # type: ignore[attr-defined]
+            else "Add-ons"
+        )
         for product in by_id[item.product_ref]:
             product.change_orders.append(order)  # type: ignore[attr-defined]

@@ -129,6 +129,7 @@ def _order_page(
     context = _order_context(order)
     context["live_url"] = reverse("support:order_live", kwargs={"order_id": order.pk})
     context["live_version"] = selectors.order_last_event_id(order)
+    context["move"] = selectors.order_move_link(order, visible=orders_visible_to(request.user))
     context["customer_products"] = customer_products(order.customer_id)
     context["customer_products_limit"] = CUSTOMER_PRODUCTS_LIMIT
     with_change_orders([*context["products"], *context["customer_products"]])

@@ -21,7 +21,7 @@ FILES = {
     "TMF620": "TMF620-ProductCatalog-v4.0.0.swagger.json",
     "TMF637": "TMF637-ProductInventory-v4.0.0.swagger.json",
     # v5 (OpenAPI 3, YAML): what the v4 API carries as extensions from it (milestones,
-    # jeopardy alerts) and the hub's v5 events are checked against it.
+    # jeopardy alerts, orderRelationship) and the hub's v5 events are checked against it.
     "TMF622v5": "TMF622-ProductOrdering-v5.0.0.oas.yaml",
 }
 

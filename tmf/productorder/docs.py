@@ -127,6 +127,19 @@ suspended, a ceased one is not ceased again), a cease that leaves out one of the
 one order at a time: while one is open, another is a 409 (naming the open order to a client
 with `read`).
 """
+READ_DESCRIPTION = """
+Orders linked to another carry `orderRelationship` (TMF622 v5's OrderRelationship, on this v4
+API as an extension: `id`, `href`, `relationshipType`, `@referredType` `ProductOrder`). A move
+home is one customer request taken as two orders carried out together (TM Forum 5.3.5's
+grouping of order actions), and each names the other:
+
+- `movesTo` on the cease of the old line: it names the new line's order at the new address,
+  which it waits for (the cease stays `pending` until that line is live, then runs that day);
+- `movesFrom` on the new line's order: it names the cease of the line at the old address.
+
+Cancelling either order cancels both (until the new line's point of no return). Orders of
+their own have no `orderRelationship`.
+"""
 PATCH_DESCRIPTION = """
 Merge patch. Changeable: `externalId`; `requestedStartDate` while the order has not started
 (acknowledged or pending); `note` (each note is added to the order's timeline);

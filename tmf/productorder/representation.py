@@ -13,6 +13,12 @@ change to a live line (tmf.productorder.changes) keeps its items' actions (``mod
 on a suspension or resumption the ``status`` asked for), a plan change's ``productOffering`` is
 the new offering, and the ``description`` says what the order does. The
 customer is the ``relatedParty`` with role Customer.
+
+Each order of a move home (orders.moves, one OrderGroup) names the other in
+``orderRelationship`` (TMF622 v5's OrderRelationship, an extension on v4, whose swagger has
+none): the cease of the old line ``movesTo`` the new line's order, which it waits for; the new
+line's order ``movesFrom`` the cease. A list reads the partner in its page's query
+(``with_order_relationships``).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Case, CharField, OuterRef, Prefetch, QuerySet, Subquery, When
 from django.urls import reverse
 from rest_framework.request import Request
 
@@ -40,6 +46,7 @@ from tmf.catalog.representation import offering_ref
 from tmf.common import absolute, drop_empty, iso
 from tmf.models import CancelProductOrder
 from tmf.productorder.milestones import order_jeopardy_alerts, order_milestones
+from tmf.productorder.serializers import MOVES_FROM, MOVES_TO
 
 # Attributes every representation carries, whatever ``fields=`` asks for: the ones TMF622's
 # conformance profile makes mandatory in a response, and the one the official ProductOrder
@@ -308,6 +315,47 @@ def _cancellation(order: Order) -> tuple[str | None, str | None]:
     return iso(order.closed_at), (event.reason if event else None)
 
 
+def _waiting_for(order: Any) -> QuerySet[Order]:
+    return Order.objects.filter(waits_for=order).order_by("submitted_at", "pk")
+
+
+def with_order_relationships(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders with the order of their group that waits for them (the cease of a move, on its
+    new line's order), read in the same query: only grouped orders look (the index on
+    ``waits_for``), so a page of orders costs no query more."""
+    return queryset.annotate(
+        tmf_waited_by=Case(
+            When(group__isnull=False, then=Subquery(_waiting_for(OuterRef("pk")).values("pk")[:1])),
+            default=None,
+            output_field=CharField(),
+        )
+    )
+
+
+def _order_ref(request: Request | None, order_pk: str, relationship: str) -> dict[str, Any]:
+    return {
+        "id": order_pk,
+        "href": absolute(request, product_order_path(order_pk)),
+        "relationshipType": relationship,
+        "@referredType": "ProductOrder",
+        "@type": "OrderRelationship",
+    }
+
+
+def order_relationships(order: Order, request: Request | None = None) -> list[dict[str, Any]]:
+    """The orders ``order`` is linked to: the other order of its move home (``MOVES_TO`` on
+    the cease, ``MOVES_FROM`` on the new line's order); none for an order of its own."""
+    if order.group_id is None:
+        return []
+    if order.waits_for_id is not None:
+        return [_order_ref(request, order.waits_for_id, MOVES_TO)]
+    if hasattr(order, "tmf_waited_by"):
+        waited_by = order.tmf_waited_by
+    else:
+        waited_by = _waiting_for(order).values_list("pk", flat=True).first()
+    return [_order_ref(request, waited_by, MOVES_FROM)] if waited_by else []
+
+
 def _description(order: Order, add_ons: list[str], *, live: bool) -> str:
     if live:  # add-ons for the customer's live line
         return f"{', '.join(add_ons)} for the live {order.plan.name} at {order.service_address}"
@@ -347,6 +395,7 @@ def product_order_representation(order: Order, request: Request | None = None) -
         # TMF622 v5's, on v4 a documented extension (tmf.productorder.milestones).
         "productOrderMilestone": order_milestones(order, items),
         "productOrderJeopardyAlert": order_jeopardy_alerts(order),
+        "orderRelationship": order_relationships(order, request),
         "@type": "ProductOrder",
     }
     return drop_empty(representation)

@@ -68,6 +68,8 @@ MAX_ITEM_ID = 40  # orders.OrderItem.item_id
 MAX_NOTE = 2000
 MAX_NOTES = 20
 RELIES_ON = "reliesOn"
+MOVES_TO = "movesTo"  # tmf.productorder.representation
+MOVES_FROM = "movesFrom"
 # What an item may do (TMF622 OrderItemActionType): add a product, or name the live line the
 # order's add-ons go on.
 ITEM_ACTIONS = [ItemAction.ADD.value, ItemAction.NO_CHANGE.value]
@@ -438,6 +440,17 @@ class NoteSerializer(TmfObject):
     text = Text(required=True, max_length=MAX_NOTE)
 
 
+class OrderRelationship(TmfObject):
+    """Another order this one is linked to (TMF622 v5's OrderRelationship, an extension of v4):
+    the other order of a move home, ``movesTo`` on the cease of the old line (it waits for the
+    new line's order), ``movesFrom`` on the new line's order."""
+
+    id = serializers.CharField(read_only=True, help_text="The other order's ID.")
+    href = serializers.CharField(read_only=True)
+    relationshipType = serializers.ChoiceField(choices=[MOVES_TO, MOVES_FROM], read_only=True)
+    meta = ("@type", "@referredType")
+
+
 class ProductOrder(TmfObject):
     """A ProductOrder: a create's body (ProductOrder_Create) and every answer."""
 
@@ -474,6 +487,12 @@ class ProductOrder(TmfObject):
         help_text="TMF622 v5's productOrderJeopardyAlert, carried on v4 as an extension: the "
         "order's milestones now at risk (75 % of their time used), late (100 %) or critical "
         "(150 %), worst first.",
+    )
+    orderRelationship = OrderRelationship(
+        many=True,
+        read_only=True,
+        help_text="The other order of a move home: movesTo (on the cease of the old line, "
+        "which waits for the new line's order) or movesFrom (on the new line's order).",
     )
 
     def problems(self, data: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from tmf.productorder.representation import (
     product_order_representation,
     with_cancellation_reason,
     with_items,
+    with_order_relationships,
 )
 from tmf.productorder.serializers import OrderDraft, item_pairs
 from tmf.productorder.services import (
@@ -115,7 +116,9 @@ def product_orders(request: Request) -> QuerySet[Order]:
     queryset = Order.objects.select_related("plan", "customer", "service_area").filter(
         ~Exists(deleted)
     )
-    queryset = with_milestones(with_items(with_cancellation_reason(queryset)))
+    queryset = with_milestones(
+        with_items(with_order_relationships(with_cancellation_reason(queryset)))
+    )
     return restrict_orders(queryset, request.user)  # type: ignore[arg-type]
 
 
@@ -180,6 +183,7 @@ class ProductOrderList(TmfView):
     @extend_schema(
         operation_id="listProductOrder",
         summary="List or find product orders",
+        description=docs.READ_DESCRIPTION,
         parameters=docs.LIST_PARAMETERS + docs.ORDER_FILTER_PARAMETERS,
         responses={200: resources.ProductOrder(many=True), **docs.ERRORS},
         tags=["productOrder"],
@@ -312,6 +316,7 @@ class ProductOrderDetail(TmfView):
     @extend_schema(
         operation_id="retrieveProductOrder",
         summary="Retrieve a product order by its ID (the shared order ID)",
+        description=docs.READ_DESCRIPTION,
         parameters=docs.FIELDS_PARAMETER,
         responses={200: resources.ProductOrder, **docs.ERRORS},
         tags=["productOrder"],
