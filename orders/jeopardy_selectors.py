@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from orders.access import restrict_by_order
 from orders.models import Escalation, Jeopardy, Order
@@ -16,12 +16,31 @@ PAGE = 50
 
 
 def jeopardies_open(
-    user: User | AnonymousUser, *, after: str | None = None, limit: int = PAGE
+    user: User | AnonymousUser,
+    *,
+    after: str | None = None,
+    limit: int = PAGE,
+    statuses: tuple[str, ...] = (),
+    with_open_case: bool = False,
 ) -> Worklist[Jeopardy]:
     """Open jeopardies the user may see, worst first (critical, then late, then at risk; the
-    most recently raised first within a level)."""
+    most recently raised first within a level). A worklist narrows them to its own orders:
+    those in ``statuses``, or (``with_open_case``) those with an exception case open."""
+    queryset = Jeopardy.objects.filter(cleared_at__isnull=True)
+    if statuses:
+        queryset = queryset.filter(order__status__in=statuses)
+    if with_open_case:
+        from provisioning.models import ExceptionCase  # provisioning builds on orders
+
+        queryset = queryset.filter(
+            Exists(
+                ExceptionCase.objects.filter(order=OuterRef("order")).exclude(
+                    state=ExceptionCase.State.RESOLVED
+                )
+            )
+        )
     queryset = (
-        restrict_by_order(Jeopardy.objects.filter(cleared_at__isnull=True), user)
+        restrict_by_order(queryset, user)
         .select_related("order__customer", "order__plan", "milestone__item__offering")
         .order_by("-rank", "-level_at", "-id")
     )

@@ -34,7 +34,7 @@ from billing.selectors import (
 from orders import selectors as order_selectors
 from orders.access import order_get_for_user, restrict_by_order
 from orders.fulfilment import TaskMode, TaskType
-from orders.jeopardy_selectors import escalations_to
+from orders.jeopardy_selectors import escalations_to, jeopardies_open
 from orders.selectors import Worklist
 from orders.services import OrderError, order_confirm_manual_activation
 from orders.states import EventSource, OrderStatus
@@ -55,6 +55,9 @@ WORKLIST_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Jeopardies across every order (portal.operations).
     "operations": ("orders.view_jeopardy", "orders.view_order"),
 }
+
+# How many of a worklist's orders in jeopardy lead its page (the jeopardies page has them all).
+JEOPARDIES_ON_WORKLIST = 10
 
 # A service refused, or lost a race to another person: the person reads why, never a 500.
 REFUSALS: tuple[type[Exception], ...] = (OrderError, ConcurrentTransition)
@@ -220,6 +223,12 @@ def _provisioning_page(
             "confirm_form": ConfirmActivationForm(),
             "task_form": TaskDoneForm(),
             "escalations": escalations_to(user),
+            # The worklist's own orders in jeopardy first, worst first.
+            "jeopardies": jeopardies_open(
+                user,
+                limit=JEOPARDIES_ON_WORKLIST,
+                statuses=(OrderStatus.AWAITING_MANUAL, OrderStatus.PROVISIONING),
+            ),
         },
     )
 
@@ -403,6 +412,7 @@ def lead_home(request: HttpRequest) -> HttpResponse:
             ],
             "assign_form": AssignCaseForm(),
             "escalations": escalations_to(user),
+            "jeopardies": jeopardies_open(user, limit=JEOPARDIES_ON_WORKLIST, with_open_case=True),
         },
     )
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 
 from orders.jeopardy import jeopardy_scan
-from orders.models import Escalation, Order
+from orders.models import Escalation, Order, OrderMilestone
+from orders.states import OrderStatus
 from tests.factories import submit_order
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +81,27 @@ def test_other_roles_do_not_get_the_operations_page(client, sales_user, customer
     for user in (sales_user, customer_user):
         client.force_login(user)
         assert client.get(OPERATIONS).status_code == 403
+
+
+def test_the_provisioning_worklist_puts_its_orders_in_jeopardy_first(
+    client, plan, manual_area, provisioning_user, lead_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = submit_order(plan=plan, area=manual_area).order
+        on_time = submit_order(plan=plan, area=manual_area).order
+    assert Order.objects.get(pk=waiting.pk).status == OrderStatus.AWAITING_MANUAL
+    # Three days and more have gone by for one of them
+    ago = datetime.timedelta(hours=80)
+    OrderMilestone.objects.filter(order=waiting).update(
+        anchor_at=F("anchor_at") - ago, due_at=F("due_at") - ago
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        jeopardy_scan()
+
+    client.force_login(provisioning_user)
+    page = client.get(reverse("portal:provisioning_home")).content.decode()
+    assert 'data-testid="worklist-jeopardies"' in page
+    assert f'data-testid="worklist-jeopardy-{waiting.pk}"' in page
+    assert f'data-testid="worklist-jeopardy-{on_time.pk}"' not in page
+    # ahead of the pool that lists both
+    assert page.index("worklist-jeopardies") < page.index('data-testid="task-pool"')
