@@ -28,3 +28,7 @@ order_items_amended = Signal()
 # worker (the node name), booted_at. Sent before the outbox sends again what that worker had
 # started: work recorded as running under that name before booted_at has no worker left on it.
 worker_restarted = Signal()
+# A cancellation scheduled for a later date was carried out, refused on its date, or withdrawn
+# (orders.scheduled_cancellations); kwargs: schedule (its state and outcome say which), order.
+# Sent in that transaction: the TMF622 cancelProductOrder that asked for it follows.
+scheduled_cancellation_settled = Signal()

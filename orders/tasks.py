@@ -4,7 +4,7 @@ audit log (orders.system_actors)."""
 
 from celery import shared_task
 
-from orders import services
+from orders import scheduled_cancellations, services
 from orders.outbox import recovery
 from orders.outbox.dispatch import outbox_dispatch_due
 from orders.system_actors import SystemComponent, system_task
@@ -32,3 +32,9 @@ def outbox_purge_completed() -> int:
 @system_task(SystemComponent.SCHEDULER)
 def release_due_orders() -> int:
     return services.orders_release_due()
+
+
+@shared_task(name="orders.cancel_due_orders")
+@system_task(SystemComponent.SCHEDULER)
+def cancel_due_orders() -> int:
+    return scheduled_cancellations.scheduled_cancellations_carry_out_due()

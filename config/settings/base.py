@@ -230,6 +230,7 @@ CELERY_TASK_ROUTES = {
         "orders.outbox_recover",
         "orders.outbox_purge_completed",
         "orders.release_due_orders",
+        "orders.cancel_due_orders",
     )
 }
 
@@ -248,6 +249,9 @@ CELERY_BEAT_SCHEDULE = {
     ),
     "outbox-purge-completed": _every("orders.outbox_purge_completed", 3600.0),
     "release-scheduled-orders": _every("orders.release_due_orders", 60.0),
+    # Cancellations asked for a later date (orders.scheduled_cancellations): a missed run
+    # only delays them to the next one.
+    "cancel-due-orders": _every("orders.cancel_due_orders", 60.0),
 }
 
 # --- TM Forum Open APIs (tmf) ----------------------------------------------------------------
