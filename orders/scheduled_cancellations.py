@@ -21,6 +21,7 @@ import logging
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.formats import date_format
 from django_fsm import ConcurrentTransition
@@ -35,7 +36,7 @@ from orders.models import (
     ScheduledCancellationState,
 )
 from orders.services import order_cancel, order_lock, order_lock_in_group
-from orders.signals import scheduled_cancellation_settled
+from orders.signals import order_status_changed, scheduled_cancellation_settled
 from orders.states import EventSource, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -211,6 +212,10 @@ def scheduled_cancellation_carry_out(
             return State.WITHDRAWN
         try:
             with transaction.atomic():
+                # Marked first, so that the cancellation it makes does not find it still
+                # waiting (``_cancelled_before_the_date``); undone with it if refused.
+                schedule.state = State.CARRIED_OUT
+                schedule.save(update_fields=["state"])
                 cancelled = order_cancel(
                     order,
                     actor=None,
@@ -218,6 +223,7 @@ def scheduled_cancellation_carry_out(
                     reason=_carry_out_reason(schedule),
                 )
         except CancellationRefused as exc:
+            schedule.state = State.SCHEDULED  # as the rolled-back savepoint left the row
             _settle(schedule, order, state=State.REFUSED, outcome=exc.message)
             _event(
                 schedule,
@@ -230,6 +236,7 @@ def scheduled_cancellation_carry_out(
             )
             return State.REFUSED
         except (OrderConflict, ConcurrentTransition):
+            schedule.state = State.SCHEDULED
             logger.info("order %s changed while its cancellation was due; next scan", order_pk)
             return State.SCHEDULED
         outcome = (
@@ -265,3 +272,25 @@ def scheduled_cancellations_carry_out_due(*, now: datetime.datetime | None = Non
         if scheduled_cancellation_carry_out(pk, now=now) != State.SCHEDULED:
             settled += 1
     return settled
+
+
+@receiver(order_status_changed, dispatch_uid="orders.scheduled_cancellations.cancelled_before")
+def _cancelled_before_the_date(
+    sender: object, *, order: Order, event: OrderEvent, **kw: object
+) -> None:
+    """An order cancelled (or being cancelled) before the date of its scheduled cancellation,
+    by someone cancelling it now: that schedule has nothing left to do."""
+    if event.to_status not in (OrderStatus.CANCELLING, OrderStatus.CANCELLED):
+        return
+    if event.from_status == OrderStatus.CANCELLING:
+        return  # the end of a cancellation already under way
+    waiting = ScheduledCancellation.objects.select_for_update().filter(
+        order=order, state=State.SCHEDULED
+    )
+    for schedule in waiting:
+        _settle(
+            schedule,
+            order,
+            state=State.WITHDRAWN,
+            outcome=f"Order {order.display_id} was cancelled before the date.",
+        )

@@ -214,3 +214,15 @@ def test_an_order_that_completed_before_the_date_is_left_alone(
     assert Order.objects.get(pk=order.pk).status == before
     scheduled.refresh_from_db()
     assert scheduled.state == State.REFUSED and "cannot be cancelled" in scheduled.outcome
+
+
+def test_an_order_cancelled_now_before_the_date_has_its_schedule_settled(submitted):
+    due = later()
+    scheduled = schedule(submitted, due=due)
+
+    order_cancel(submitted, actor=None, reason="Cancel at once.", source=EventSource.SUPPORT_PORTAL)
+
+    scheduled.refresh_from_db()
+    assert scheduled.state == State.WITHDRAWN and "before the date" in scheduled.outcome
+    assert scheduled_cancellations_carry_out_due(now=due) == 0
+    assert OrderEvent.objects.filter(order=submitted, to_status=OrderStatus.CANCELLED).count() == 1
