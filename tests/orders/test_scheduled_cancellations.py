@@ -226,3 +226,14 @@ def test_an_order_cancelled_now_before_the_date_has_its_schedule_settled(submitt
     assert scheduled.state == State.WITHDRAWN and "before the date" in scheduled.outcome
     assert scheduled_cancellations_carry_out_due(now=due) == 0
     assert OrderEvent.objects.filter(order=submitted, to_status=OrderStatus.CANCELLED).count() == 1
+
+
+def test_the_due_scan_runs_every_minute_on_the_housekeeping_queue(settings):
+    entries = [
+        e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == cancel_due_orders.name
+    ]
+
+    assert [entry["schedule"] for entry in entries] == [60.0]
+    assert settings.CELERY_TASK_ROUTES[cancel_due_orders.name] == {
+        "queue": settings.OUTBOX_HOUSEKEEPING_QUEUE
+    }
