@@ -251,7 +251,9 @@ CELERY_BEAT_SCHEDULE = {
     "release-scheduled-orders": _every("orders.release_due_orders", 60.0),
     # Cancellations asked for a later date (orders.scheduled_cancellations): a missed run
     # only delays them to the next one.
-    "cancel-due-orders": _every("orders.cancel_due_orders", 60.0),
+    "cancel-due-orders": _every(
+        "orders.cancel_due_orders", env.float("CANCEL_DUE_EVERY_SECONDS", default=60.0)
+    ),
 }
 
 # --- TM Forum Open APIs (tmf) ----------------------------------------------------------------
