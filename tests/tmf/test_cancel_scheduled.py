@@ -12,8 +12,11 @@ from django.utils import timezone
 
 from orders import order_id
 from orders.models import Order, ScheduledCancellation
-from orders.scheduled_cancellations import scheduled_cancellations_carry_out_due
-from orders.states import OrderStatus
+from orders.scheduled_cancellations import (
+    order_cancellation_withdraw,
+    scheduled_cancellations_carry_out_due,
+)
+from orders.states import EventSource, OrderStatus
 from provisioning.models import FulfilmentTask, TaskState
 from provisioning.services import fulfilment_start
 from tests.provisioning.running import run_ready
@@ -158,3 +161,26 @@ def test_a_second_cancel_for_a_later_date_is_409_naming_the_first(api_all, recei
         ScheduledCancellation.objects.filter(order_id=order_id.normalize(received["id"])).count()
         == 1
     )
+
+
+def test_a_cancel_for_a_later_date_withdrawn_by_staff_terminates_with_error(
+    api_all, received, listening, support_user
+):
+    cancel = api_all.post(
+        CANCELS,
+        {"productOrder": {"id": received["id"]}, "requestedCancellationDate": _later().isoformat()},
+        format="json",
+    ).json()
+
+    # When support withdraws it (the customer changed their mind on the phone)
+    order_cancellation_withdraw(
+        order_id.normalize(received["id"]), actor=support_user, source=EventSource.SUPPORT_PORTAL
+    )
+
+    # Then the request ends in error, saying why, and the order goes on
+    withdrawn = api_all.get(cancel["href"]).json()
+    assert_valid(SPEC, "CancelProductOrder", withdrawn)
+    assert withdrawn["state"] == "terminatedWithError"
+    (event,) = _state_changes()
+    assert "Withdrawn by" in event["description"]
+    assert api_all.get(received["href"]).json()["state"] != "cancelled"
