@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from orders.errors import CancellationRefused, OrderConflict, OrderError
@@ -237,3 +238,16 @@ def test_the_due_scan_runs_every_minute_on_the_housekeeping_queue(settings):
     assert settings.CELERY_TASK_ROUTES[cancel_due_orders.name] == {
         "queue": settings.OUTBOX_HOUSEKEEPING_QUEUE
     }
+
+
+def test_the_back_office_order_page_shows_its_cancellations_for_a_later_date(
+    client, submitted, lead_user
+):
+    schedule(submitted, due=later())
+
+    client.force_login(lead_user)
+    page = client.get(reverse("admin:orders_order_change", args=[submitted.pk]))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Cancellations for a later date" in text and REASON in text
