@@ -144,12 +144,12 @@ def order_cancellation_withdraw(
         )
         if schedule is None:
             raise OrderConflict(f"Order {locked.display_id} has no cancellation scheduled.")
-        who = actor.get_full_name() or actor.get_username() if actor is not None else "the system"
+        who = f" by {actor.get_full_name() or actor.get_username()}" if actor is not None else ""
         _settle(
             schedule,
             locked,
             state=State.WITHDRAWN,
-            outcome=f"Withdrawn by {who}.",
+            outcome=f"Withdrawn{who}.",
             settled_by=actor,
         )
         _event(
@@ -185,9 +185,10 @@ def _settle(
 def scheduled_cancellation_carry_out(
     schedule_pk: int, *, now: datetime.datetime | None = None
 ) -> str:
-    """Carry out one due cancellation, or refuse it with the reason; returns its state now.
-    Does nothing to one that is not due, or no longer scheduled (carried out by another scan,
-    withdrawn). A concurrent change of the order leaves it scheduled, for the next scan."""
+    """Carry out one due cancellation, or refuse it with the reason; returns the state this
+    call settled it in, or "" when it did nothing: not due, no longer scheduled (carried out
+    by another scan, withdrawn), or the order changed at that moment (left scheduled, for the
+    next scan)."""
     now = now or timezone.now()
     order_pk = (
         ScheduledCancellation.objects.filter(pk=schedule_pk)
@@ -201,7 +202,7 @@ def scheduled_cancellation_carry_out(
         order = order_lock_in_group(order_pk)
         schedule = ScheduledCancellation.objects.select_for_update().get(pk=schedule_pk)
         if schedule.state != State.SCHEDULED or schedule.due_at > now:
-            return str(schedule.state)
+            return ""
         if order.status in (OrderStatus.CANCELLED, OrderStatus.CANCELLING):
             _settle(
                 schedule,
@@ -238,7 +239,7 @@ def scheduled_cancellation_carry_out(
         except (OrderConflict, ConcurrentTransition):
             schedule.state = State.SCHEDULED
             logger.info("order %s changed while its cancellation was due; next scan", order_pk)
-            return State.SCHEDULED
+            return ""
         outcome = (
             f"Carried out: order {cancelled.display_id} is being cancelled."
             if cancelled.status == OrderStatus.CANCELLING
@@ -269,7 +270,7 @@ def scheduled_cancellations_carry_out_due(*, now: datetime.datetime | None = Non
     )
     settled = 0
     for pk in due:
-        if scheduled_cancellation_carry_out(pk, now=now) != State.SCHEDULED:
+        if scheduled_cancellation_carry_out(pk, now=now):
             settled += 1
     return settled
 

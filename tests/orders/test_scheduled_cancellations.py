@@ -251,3 +251,15 @@ def test_the_back_office_order_page_shows_its_cancellations_for_a_later_date(
     assert page.status_code == 200
     text = page.content.decode()
     assert "Cancellations for a later date" in text and REASON in text
+
+
+def test_a_withdrawal_by_the_system_says_so_without_a_name(submitted):
+    schedule(submitted, due=later())
+
+    withdrawn = order_cancellation_withdraw(submitted, actor=None, source=EventSource.ADMIN)
+
+    assert (withdrawn.state, withdrawn.outcome, withdrawn.settled_by) == (
+        State.WITHDRAWN,
+        "Withdrawn.",
+        None,
+    )
