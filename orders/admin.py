@@ -40,6 +40,7 @@ from orders.models import (
     Order,
     OrderEvent,
     OutboxMessage,
+    ScheduledCancellation,
     ServiceArea,
     normalize_postcode,
 )
@@ -189,6 +190,34 @@ class OrderEventInline(ReadOnlyTabularInline):
         return request.user.has_perm("orders.view_order")
 
 
+class ScheduledCancellationInline(ReadOnlyTabularInline):
+    """Cancellations asked for a later date, and what became of each (changed only by
+    orders.scheduled_cancellations: from the order pages, the API and the due scan)."""
+
+    model = ScheduledCancellation
+    fields = (
+        "due_at",
+        "state",
+        "reason",
+        "requested_by",
+        "channel",
+        "created_at",
+        "outcome",
+        "settled_at",
+        "settled_by",
+    )
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    verbose_name = "cancellation for a later date"
+    verbose_name_plural = "cancellations for a later date"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ScheduledCancellation]:
+        return super().get_queryset(request).select_related("requested_by", "settled_by")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("orders.view_order")
+
+
 class ConfirmManualActivationForm(forms.Form):
     reason = forms.CharField(
         label="Reason",
@@ -211,7 +240,7 @@ class OrderAdmin(
     search_fields = ("^id", "customer__name", "customer__email", "customer__phone")
     ordering = ("-submitted_at", "-pk")
     actions = ("confirm_manual_activation",)
-    inlines = (OrderEventInline,)
+    inlines = (OrderEventInline, ScheduledCancellationInline)
     fieldsets = (
         (
             None,

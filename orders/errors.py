@@ -42,11 +42,13 @@ class OrderConflict(OrderError):
 class CancellationRefused(OrderConflict):
     """The order cannot be cancelled now (a conflict with its state: 409 in the API).
     ``reason_code``: PONR (its plan's point of no return has started), CLOSED (it is live or
-    closed already) or CANCELLING (it is being cancelled)."""
+    closed already), CANCELLING (it is being cancelled) or SCHEDULED (a cancellation for a
+    later date is scheduled already: only one at a time)."""
 
     PONR = "PONR"
     CLOSED = "CLOSED"
     CANCELLING = "CANCELLING"
+    SCHEDULED = "SCHEDULED"
 
     def __init__(self, message: str, *, reason_code: str) -> None:
         super().__init__(message)

@@ -34,3 +34,7 @@ milestones_met = Signal()
 # A jeopardy was raised, escalated to a higher level or cleared (orders.jeopardy); kwargs:
 # order, jeopardy, action ("raised", "escalated", "cleared").
 jeopardy_changed = Signal()
+# A cancellation scheduled for a later date was carried out, refused on its date, or withdrawn
+# (orders.scheduled_cancellations); kwargs: schedule (its state and outcome say which), order.
+# Sent in that transaction: the TMF622 cancelProductOrder that asked for it follows.
+scheduled_cancellation_settled = Signal()

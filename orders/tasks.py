@@ -4,7 +4,7 @@ audit log (orders.system_actors)."""
 
 from celery import shared_task
 
-from orders import jeopardy, services
+from orders import jeopardy, scheduled_cancellations, services
 from orders.notifications import MAIL_ERRORS
 from orders.outbox import outbox_task, recovery
 from orders.outbox.dispatch import outbox_dispatch_due
@@ -45,3 +45,9 @@ def jeopardy_scan() -> int:
 @outbox_task(jeopardy.ESCALATION_EMAIL_TASK, transient_errors=MAIL_ERRORS)
 def send_escalation_email(order_id: str, escalation_id: int) -> bool:
     return jeopardy.escalation_email_send(escalation_id)
+
+
+@shared_task(name="orders.cancel_due_orders")
+@system_task(SystemComponent.SCHEDULER)
+def cancel_due_orders() -> int:
+    return scheduled_cancellations.scheduled_cancellations_carry_out_due()

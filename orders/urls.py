@@ -19,6 +19,11 @@ urlpatterns = [
     path("orders/<str:order_id>/", views.order_detail, name="detail"),
     path("orders/<str:order_id>/live/", views.order_live, name="live"),
     path("orders/<str:order_id>/cancel/", views.order_cancel, name="cancel"),
+    path(
+        "orders/<str:order_id>/cancel/withdraw/",
+        views.order_cancellation_withdraw,
+        name="cancellation_withdraw",
+    ),
     path("orders/<str:order_id>/amend/", views_amend.order_amend_page, name="amend"),
     path("serviceability/", views.serviceability, name="serviceability"),
     path("customers/lookup/", views.customer_lookup, name="customer_lookup"),

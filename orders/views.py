@@ -36,6 +36,8 @@ from orders.views_cancel import (
     cancel_from_form,
     staff_cancel_card,
     staff_cancelled_message,
+    staff_scheduled_message,
+    withdraw_from_post,
 )
 
 
@@ -183,6 +185,7 @@ def _detail_page(
             "live_version": selectors.order_last_event_id(order),
             "cancel": cancel or staff_cancel_card(request.user, order),
             "cancel_url": reverse("orders:cancel", kwargs={"order_id": order.pk}),
+            "withdraw_url": reverse("orders:cancellation_withdraw", kwargs={"order_id": order.pk}),
         },
     )
 
@@ -197,10 +200,24 @@ def order_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
     attempt = cancel_from_form(
         request, order, form_class=CancelOrderForm, source=EventSource.SALES_PORTAL
     )
+    if attempt.scheduled is not None:
+        messages.success(request, staff_scheduled_message(attempt.scheduled))
+        return redirect("orders:detail", order_id=order.pk)
     if attempt.cancelled is not None:
         messages.success(request, staff_cancelled_message(attempt.cancelled))
         return redirect("orders:detail", order_id=order.pk)
     return _detail_page(request, order.pk, cancel=attempt.card)
+
+
+@login_required
+@permission_required(CANCEL_PERMISSION, raise_exception=True)
+@require_POST
+def order_cancellation_withdraw(request: HttpRequest, order_id: str) -> HttpResponse:
+    """The sales order page's "Withdraw" of a cancellation scheduled for a later date."""
+    order = order_get_for_user(request.user, order_id)
+    withdrawn, message = withdraw_from_post(request, order, source=EventSource.SALES_PORTAL)
+    (messages.success if withdrawn else messages.error)(request, message)
+    return redirect("orders:detail", order_id=order.pk)
 
 
 @login_required

@@ -6,20 +6,32 @@ return, an order already closed or being cancelled) and ``order_cancellation_ref
 before anyone clicks, whether it would. A card shows the form only when the order can still be
 cancelled, otherwise why not. Staff need ``orders.cancel_order`` and must see the order; a
 customer cancels only an order of their own (portal.views).
+
+Staff may give a later date ("Cancel on date"): the cancellation is then scheduled for the
+start of that day (orders.scheduled_cancellations) and the card shows it, with "Withdraw"; the
+customer's page says when the order will be cancelled and lets them keep it.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import cast
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
 from django_fsm import ConcurrentTransition
 
-from orders.errors import CancellationRefused, OrderError
-from orders.models import Order
+from orders.errors import CancellationRefused, OrderConflict, OrderError
+from orders.models import Order, ScheduledCancellation
+from orders.scheduled_cancellations import (
+    order_cancellation_schedule,
+    order_cancellation_withdraw,
+    scheduled_cancellation_of,
+)
 from orders.services import order_cancel, order_cancellation_refusal
 from orders.states import EventSource, OrderStatus
 
@@ -49,6 +61,15 @@ class CancelOrderForm(forms.Form):
         error_messages={"required": "A reason is required: say why the order is cancelled."},
         help_text="Recorded in the order's history under your name.",
     )
+    cancel_on = forms.DateField(
+        label="Cancel on date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date such as 2027-03-31."},
+        help_text="Leave empty to cancel now. A later date: the order goes on until then and is "
+        "cancelled at the start of that day, unless its point of no return has passed by then; "
+        "the cancellation can be withdrawn until then.",
+    )
     expected_status = forms.ChoiceField(
         choices=OrderStatus.choices, required=False, widget=forms.HiddenInput
     )
@@ -77,13 +98,22 @@ class CancelCard:
     form: forms.Form | None
     refusal: CancellationRefused | None
     error: str = ""
+    # The cancellation waiting for its date, if one is scheduled.
+    scheduled: ScheduledCancellation | None = None
 
     @property
     def shown(self) -> bool:
         """Worth a card: a closed order's status already says it all, unless an attempt
         was just refused."""
         closed = self.refusal is not None and self.refusal.reason_code == CancellationRefused.CLOSED
-        return bool(self.error) or not closed
+        return bool(self.error) or not closed or self.scheduled is not None
+
+    @property
+    def scheduled_day(self) -> str:
+        """The scheduled cancellation's day, as people read it ("31 March 2027")."""
+        if self.scheduled is None:
+            return ""
+        return date_format(timezone.localtime(self.scheduled.due_at), "j F Y")
 
     @property
     def refusal_message(self) -> str:
@@ -106,9 +136,15 @@ def cancel_card(
 ) -> CancelCard:
     """The card for ``order`` as it is now (the caller checked the user may cancel)."""
     refusal = order_cancellation_refusal(order)
+    scheduled = scheduled_cancellation_of(order)
     if refusal is not None:
-        return CancelCard(form=None, refusal=refusal, error=error)
-    return CancelCard(form=form or _fresh_form(form_class, order), refusal=None, error=error)
+        return CancelCard(form=None, refusal=refusal, error=error, scheduled=scheduled)
+    return CancelCard(
+        form=form or _fresh_form(form_class, order),
+        refusal=None,
+        error=error,
+        scheduled=scheduled,
+    )
 
 
 def staff_cancel_card(user: User | AnonymousUser, order: Order) -> CancelCard | None:
@@ -125,6 +161,16 @@ class CancelAttempt:
 
     cancelled: Order | None
     card: CancelCard | None = None
+    scheduled: ScheduledCancellation | None = None
+
+
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """The first instant of ``day`` where the ISP is (a cancellation "on" a date)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+# The scheduling service names the moment; the form calls it "Cancel on date".
+FORM_FIELDS = {"due_at": "cancel_on"}
 
 
 def cancel_from_form(
@@ -144,7 +190,17 @@ def cancel_from_form(
     if not form.is_valid():
         return CancelAttempt(None, cancel_card(order, form_class=form_class, form=form))
     reason = form.cleaned_data["reason"] or default_reason
+    day = form.cleaned_data.get("cancel_on")
     try:
+        if day is not None:
+            scheduled = order_cancellation_schedule(
+                order,
+                due_at=start_of_day(day),
+                reason=reason,
+                actor=cast(User, request.user),
+                source=source,
+            )
+            return CancelAttempt(None, scheduled=scheduled)
         cancelled = order_cancel(
             order,
             actor=cast(User, request.user),  # every cancel view requires a signed-in user
@@ -157,6 +213,7 @@ def cancel_from_form(
     except OrderError as exc:
         if exc.field_errors and not for_customer:
             for field, message in exc.field_errors.items():
+                field = FORM_FIELDS.get(field, field)
                 form.add_error(field if field in form.fields else None, message)
             return CancelAttempt(None, cancel_card(order, form_class=form_class, form=form))
         error = CUSTOMER_CONCURRENT_CHANGE if for_customer else exc.message
@@ -181,6 +238,30 @@ def staff_cancelled_message(order: Order) -> str:
             "being undone."
         )
     return f"Order {order.display_id} cancelled."
+
+
+def staff_scheduled_message(scheduled: ScheduledCancellation) -> str:
+    day = date_format(timezone.localtime(scheduled.due_at), "j F Y")
+    return (
+        f"Order {scheduled.order.display_id} will be cancelled on {day}. It goes on as it is "
+        "until then; the cancellation can be withdrawn from this page."
+    )
+
+
+def withdraw_from_post(
+    request: HttpRequest, order: Order, *, source: EventSource, for_customer: bool = False
+) -> tuple[bool, str]:
+    """Withdraw the order's scheduled cancellation (the caller checked the user may): whether
+    it was withdrawn, and the message to show either way."""
+    try:
+        order_cancellation_withdraw(order, actor=cast(User, request.user), source=source)
+    except OrderConflict as exc:
+        if for_customer:
+            return False, "This order has no cancellation waiting any more."
+        return False, exc.message
+    if for_customer:
+        return True, f"We will not cancel your order {order.display_id}: it goes on as planned."
+    return True, f"The scheduled cancellation of order {order.display_id} is withdrawn."
 
 
 def customer_cancelled_message(order: Order) -> str:

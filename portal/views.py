@@ -24,6 +24,7 @@ from orders.views_cancel import (
     cancel_from_form,
     customer_cancelled_message,
     customer_refusal_text,
+    withdraw_from_post,
 )
 from portal.accounts import tracking_context
 from portal.changes import order_line
@@ -166,6 +167,21 @@ def order_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
         messages.success(request, customer_cancelled_message(attempt.cancelled))
         return redirect("portal:order_detail", order_id=order.pk)
     return _order_page(request, order, form=ContactForm(), cancel=attempt.card)
+
+
+@login_required
+@require_POST
+def order_cancellation_withdraw(request: HttpRequest, order_id: str) -> HttpResponse:
+    """The customer keeps their own order after all: the cancellation scheduled for a later
+    date (taken by our staff or through the API) is withdrawn."""
+    order = _own_order(request, order_id)
+    if not request.user.has_perm(VIEW_ORDER, order):
+        raise Http404("No such order.")
+    withdrawn, message = withdraw_from_post(
+        request, order, source=EventSource.CUSTOMER_PORTAL, for_customer=True
+    )
+    (messages.success if withdrawn else messages.error)(request, message)
+    return redirect("portal:order_detail", order_id=order.pk)
 
 
 @login_required

@@ -9,6 +9,11 @@ urlpatterns = [
     path("orders/<str:order_id>/", views.order_view, name="order"),
     path("orders/<str:order_id>/live/", views.order_live, name="order_live"),
     path("orders/<str:order_id>/cancel/", views.order_cancel, name="order_cancel"),
+    path(
+        "orders/<str:order_id>/cancel/withdraw/",
+        views.order_cancellation_withdraw,
+        name="order_cancellation_withdraw",
+    ),
     path("tickets/<int:ticket_id>/status/", views.ticket_status, name="ticket_status"),
     path("tickets/<int:ticket_id>/answer/", views.ticket_answer, name="ticket_answer"),
 ]

@@ -26,6 +26,8 @@ from orders.views_cancel import (
     cancel_from_form,
     staff_cancel_card,
     staff_cancelled_message,
+    staff_scheduled_message,
+    withdraw_from_post,
 )
 from orders.views_changes import may_change_lines
 from provisioning.selectors import order_exception_cases, order_plan
@@ -136,6 +138,9 @@ def _order_page(
     context["may_change_lines"] = may_change_lines(request.user)
     context["cancel"] = cancel or staff_cancel_card(request.user, order)
     context["cancel_url"] = reverse("support:order_cancel", kwargs={"order_id": order.pk})
+    context["withdraw_url"] = reverse(
+        "support:order_cancellation_withdraw", kwargs={"order_id": order.pk}
+    )
     return render(request, "support/order.html", context)
 
 
@@ -149,10 +154,25 @@ def order_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
     attempt = cancel_from_form(
         request, order, form_class=CancelOrderForm, source=EventSource.SUPPORT_PORTAL
     )
+    if attempt.scheduled is not None:
+        messages.success(request, staff_scheduled_message(attempt.scheduled))
+        return redirect("support:order", order_id=order.pk)
     if attempt.cancelled is not None:
         messages.success(request, staff_cancelled_message(attempt.cancelled))
         return redirect("support:order", order_id=order.pk)
     return _order_page(request, order.pk, cancel=attempt.card)
+
+
+@login_required
+@permission_required(CANCEL_PERMISSION, raise_exception=True)
+@require_POST
+def order_cancellation_withdraw(request: HttpRequest, order_id: str) -> HttpResponse:
+    """Support withdraws a cancellation scheduled for a later date (the customer changed
+    their mind on the phone)."""
+    order = order_get_for_user(request.user, order_id)
+    withdrawn, message = withdraw_from_post(request, order, source=EventSource.SUPPORT_PORTAL)
+    (messages.success if withdrawn else messages.error)(request, message)
+    return redirect("support:order", order_id=order.pk)
 
 
 @login_required

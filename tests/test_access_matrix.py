@@ -233,6 +233,7 @@ portal:order_detail                            in   404  404  404  404  404  200
 portal:order_live                              in   404  404  404  404  404  200  404  404
 portal:order_contact                           in   405  405  405  405  405  405  405  405
 portal:order_cancel                            in   405  405  405  405  405  405  405  405
+portal:order_cancellation_withdraw             in   405  405  405  405  405  405  405  405
 # the customer's own changes to their live line: the order here is not complete, so no line
 portal:order_change                            in   404  404  404  404  404  404  404  404
 portal:order_amend                             in   404  404  404  404  404  200  404  404
@@ -262,6 +263,7 @@ orders:detail                                  in   200  200  200  200  200  403
 orders:live                                    in   200  200  200  200  200  403  403  200
 # cancelling on the customer's behalf: sales, support and the provisioning lead (POST only)
 orders:cancel                                  in   405  403  405  403  405  403  403  405
+orders:cancellation_withdraw                   in   405  403  405  403  405  403  403  405
 # changing an order: sales (add_order) and who may cancel (cancel_order)
 orders:amend                                   in   200  403  200  403  200  403  403  200
 # support
@@ -269,6 +271,7 @@ support:search                                 in   200  200  200  200  200  403
 support:order                                  in   200  200  200  200  200  403  403  200
 support:order_live                             in   200  200  200  200  200  403  403  200
 support:order_cancel                           in   405  403  405  403  405  403  403  405
+support:order_cancellation_withdraw            in   405  403  405  403  405  403  403  405
 support:ticket_status                          in   403  403  403  403  405  403  403  405
 support:ticket_answer                          in   403  403  403  403  405  403  403  405
 # support's worklist of open tickets: only for who may answer them (customers never)
@@ -350,10 +353,14 @@ portal:order_contact                           in   404  404  404  404  404  200
 # the customer cancels their own order with no reason given (it is optional for them); staff
 # cancel with a mandatory reason, so an empty form comes back with its error
 portal:order_cancel                            in   404  404  404  404  404  go   404  404
+# withdrawing a scheduled cancellation (none is scheduled here): back to the page, saying so
+portal:order_cancellation_withdraw             in   404  404  404  404  404  go   404  404
 orders:cancel                                  in   200  403  200  403  200  403  403  200
+orders:cancellation_withdraw                   in   go   403  go   403  go   403  403  go
 orders:amend                                   in   200  403  200  403  200  403  403  200
 portal:order_amend                             in   404  404  404  404  404  200  404  404
 support:order_cancel                           in   200  403  200  403  200  403  403  200
+support:order_cancellation_withdraw            in   go   403  go   403  go   403  403  go
 portal:confirm_activation                      in   403  go   go   403  403  403  403  go
 portal:task_done                               in   403  200  200  403  403  403  403  200
 portal:lead_assign                             in   403  403  go   403  403  403  403  go

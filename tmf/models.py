@@ -139,6 +139,15 @@ class CancelProductOrder(models.Model):
         max_length=20, choices=TaskState.choices, default=TaskState.ACKNOWLEDGED
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A request for a later date: the order's scheduled cancellation it follows (acknowledged
+    # until its date, then inProgress, done or terminatedWithError as the schedule settles).
+    schedule = models.OneToOneField(
+        "orders.ScheduledCancellation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tmf_request",
+    )
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -43,8 +43,8 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from orders.models import Order, OrderEvent, Plan, ProductSpecification
-from orders.signals import order_status_changed
+from orders.models import Order, OrderEvent, Plan, ProductSpecification, ScheduledCancellation
+from orders.signals import order_status_changed, scheduled_cancellation_settled
 from orders.states import TMF_STATE, OrderStatus
 from tmf.catalog.representation import (
     Price,
@@ -56,7 +56,7 @@ from tmf.catalog.representation import (
 from tmf.hub.publish import hub_has_listeners, publish_event
 from tmf.models import DeletedProductOrder, HubApi
 from tmf.productorder.representation import product_order_representation
-from tmf.productorder.services import cancellation_follow
+from tmf.productorder.services import cancellation_follow, schedule_follow
 
 CREATE = "ProductOrderCreateEvent"
 STATE_CHANGE = "ProductOrderStateChangeEvent"
@@ -83,6 +83,13 @@ def _description(event_type: str, order: Order, event: OrderEvent) -> str:
         after = TMF_STATE[OrderStatus(event.to_status)]
         return f"Product order {order.pk} moved from {before} to {after}."
     return f"Product order {order.pk} is held: activation needs a person to act."
+
+
+@receiver(scheduled_cancellation_settled, dispatch_uid="tmf.follow_scheduled_cancellation")
+def follow_scheduled_cancellation(
+    sender: Any, *, schedule: ScheduledCancellation, order: Order, **kwargs: Any
+) -> None:
+    schedule_follow(schedule, order)  # the cancelProductOrder that asked for it moves on
 
 
 @receiver(order_status_changed, dispatch_uid="tmf.publish_product_order_events")

@@ -230,6 +230,7 @@ CELERY_TASK_ROUTES = {
         "orders.outbox_recover",
         "orders.outbox_purge_completed",
         "orders.release_due_orders",
+        "orders.cancel_due_orders",
     )
 }
 
@@ -250,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
     "release-scheduled-orders": _every("orders.release_due_orders", 60.0),
     "jeopardy-scan": _every(
         "orders.jeopardy_scan", env.float("JEOPARDY_SCAN_EVERY_SECONDS", default=60.0)
+    ),
+    # Cancellations asked for a later date (orders.scheduled_cancellations): a missed run
+    # only delays them to the next one.
+    "cancel-due-orders": _every(
+        "orders.cancel_due_orders", env.float("CANCEL_DUE_EVERY_SECONDS", default=60.0)
     ),
 }
 

@@ -1,6 +1,7 @@
 """The shared core's models: the catalogue, customers, orders and their items, status history,
 and the outbox."""
 
+from orders.models.cancellations import ScheduledCancellation, ScheduledCancellationState
 from orders.models.catalog import (
     LifecycleStatus,
     Plan,
@@ -41,6 +42,8 @@ __all__ = [
     "Plan",
     "ProductKind",
     "ProductSpecification",
+    "ScheduledCancellation",
+    "ScheduledCancellationState",
     "ServiceArea",
     "Technology",
     "normalize_postcode",

@@ -497,6 +497,9 @@ class OrderEvent(models.Model):
         BILLING_WAIVED = "billing_waived", "Billing waived"
         ORDER_EDITED = "order_edited", "Order edited"
         CUSTOMER_CONTACT = "customer_contact", "Customer contact"
+        CANCELLATION_SCHEDULED = "cancel_scheduled", "Cancellation scheduled"
+        CANCELLATION_WITHDRAWN = "cancel_withdrawn", "Scheduled cancellation withdrawn"
+        CANCELLATION_REFUSED = "cancel_refused", "Scheduled cancellation refused"
         NOTE = "note", "Note"
         # A milestone in jeopardy: raised, raised to a higher level, cleared (orders.jeopardy).
         JEOPARDY = "jeopardy", "Jeopardy"

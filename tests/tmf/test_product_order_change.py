@@ -416,21 +416,6 @@ def test_cancel_of_an_order_deleted_from_the_api_is_a_404_as_its_get_and_patch(a
     assert not CancelProductOrder.objects.exists()
 
 
-def test_cancel_with_a_future_requested_cancellation_date_is_refused(api_all, acknowledged):
-    response = api_all.post(
-        CANCELS,
-        {
-            "productOrder": {"id": acknowledged["id"]},
-            "requestedCancellationDate": f"{_day(3).isoformat()}T10:00:00Z",
-        },
-        format="json",
-    )
-
-    assert response.status_code == 400
-    assert "requestedCancellationDate" in response.json()["fieldErrors"]
-    assert api_all.get(acknowledged["href"]).json()["state"] == "acknowledged"
-
-
 def test_cancel_with_todays_requested_cancellation_date_keeps_it(api_all, acknowledged):
     today = timezone.localdate().isoformat()
 

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from orders import order_id
 from orders.models import Order, OrderItem
+from orders.scheduled_cancellations import scheduled_cancellations_carry_out_due
 from orders.states import OrderStatus
 from provisioning.models import ExceptionCase
 from provisioning.services import exception_case_cancel_item
@@ -36,6 +37,7 @@ from tests.tmf.product_order_bodies import (
     order_body,
 )
 from tests.tmf.schema import assert_each_valid, assert_valid
+from tmf.models import EventDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -528,6 +530,55 @@ def test_a_nul_in_the_query_or_the_path_is_an_official_error_not_a_500(
     assert_error(api_all.get(f"{ORDERS}?externalId=crm%00"), 400)
     assert_error(api_all.get(f"{CANCELS}?productOrder.id=%00"), 400)
     assert_error(api_all.get(f"{CANCELS}/%00"), 404)
+
+
+def test_a_cancel_for_a_later_date_answers_official_resources_and_events_at_each_step(
+    plan: Any, serviceable_area: Any, api_all: ApiCaller
+) -> None:
+    # Given a client listening to the hub, and an order
+    hub = api_all.post(
+        f"{ORDERS.rsplit('/', 1)[0]}/hub",
+        {"callback": "https://crm.example.com/tmf/events"},
+        format="json",
+    )
+    assert hub.status_code == 201
+    created = placed(api_all)
+    due = timezone.now() + datetime.timedelta(days=2)
+
+    # When it asks for the order to be cancelled in two days
+    response = api_all.post(
+        CANCELS,
+        {"productOrder": {"id": created["id"]}, "requestedCancellationDate": due.isoformat()},
+        format="json",
+    )
+
+    # Then the 201 is an official, acknowledged CancelProductOrder, and so are GET and list
+    assert response.status_code == 201, response.content
+    assert response["Location"] == response.json()["href"]
+    assert_valid(SPEC, "CancelProductOrder", response.json())
+    assert response.json()["state"] == "acknowledged"
+    assert_valid(SPEC, "CancelProductOrder", api_all.get(response["Location"]).json())
+    assert_each_valid(SPEC, "CancelProductOrder", api_all.get(CANCELS).json())
+
+    # When the date comes, then the request is done and every event is the official one
+    scheduled_cancellations_carry_out_due(now=due)
+    done = api_all.get(response["Location"]).json()
+    assert_valid(SPEC, "CancelProductOrder", done)
+    assert done["state"] == "done"
+    bodies = [
+        (delivery.event_type, json.loads(delivery.body))
+        for delivery in EventDelivery.objects.filter(
+            event_type__startswith="CancelProductOrder"
+        ).order_by("pk")
+    ]
+    assert [event_type for event_type, _ in bodies] == [
+        "CancelProductOrderCreateEvent",
+        "CancelProductOrderStateChangeEvent",
+        "CancelProductOrderStateChangeEvent",
+    ]
+    for event_type, body in bodies:
+        assert_valid(SPEC, event_type, body)
+        assert body["event"]["cancelProductOrder"]["state"] in enum("TaskStateType")
 
 
 @pytest.mark.parametrize(

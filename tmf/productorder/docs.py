@@ -169,4 +169,14 @@ When nothing was done on the network the order is cancelled at once and the canc
 is `done`. Otherwise what was done is undone first, in reverse order: the cancelProductOrder is
 `inProgress` and the order `pendingCancellation` until every undo is done; then the order is
 `cancelled` and the request `done` (a CancelProductOrderStateChangeEvent on the hub).
+
+A `requestedCancellationDate` on a later day than today schedules the cancellation for that
+instant: the answer is 201 with the request `acknowledged`, and the order goes on as it is until
+then. On the date the request becomes `inProgress` and the order is cancelled as above (`done`
+at once, or when every undo is done). If by then the order can no longer be cancelled (past its
+point of no return, live or closed) it is left alone and the request is `terminatedWithError`;
+the same if the ISP's staff withdraw the cancellation before its date. Each move is a
+CancelProductOrderStateChangeEvent whose `description` says why. An order takes one scheduled
+cancellation at a time: another is 409 `NOT_CANCELLABLE` naming its date. Today or an earlier
+instant cancels now.
 """

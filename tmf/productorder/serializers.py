@@ -632,16 +632,16 @@ class CancelProductOrder(TmfObject):
         }
     )
     cancellationReason = Text(max_length=MAX_NOTE)
-    requestedCancellationDate = RequestedInstant(help_text="Today (or left out).")
+    requestedCancellationDate = RequestedInstant(
+        help_text="Left out or today: the order is cancelled now. A later day: the request is "
+        "acknowledged and the order cancelled at that instant (then inProgress, done; or "
+        "terminatedWithError if by then the order can no longer be cancelled)."
+    )
     effectiveCancellationDate = serializers.DateTimeField(read_only=True)
     state = serializers.ChoiceField(choices=TaskState.values, read_only=True)
 
     def validate_requestedCancellationDate(self, value: Any) -> datetime.datetime | None:
         if value is None:
             return None
-        day, moment = value
-        if day > timezone.localdate():
-            raise ValidationError(
-                "Cancellation takes effect when requested; send the request on the day."
-            )
+        _day, moment = value
         return moment

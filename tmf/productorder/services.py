@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.errors import OrderError
-from orders.models import Order
+from orders.models import Order, ScheduledCancellation, ScheduledCancellationState
+from orders.scheduled_cancellations import order_cancellation_schedule
 from orders.services import (
     order_amend,
     order_cancel,
@@ -132,43 +133,103 @@ def product_order_cancel(
     reason: str,
     requested_at: datetime.datetime | None,
 ) -> CancelProductOrder:
-    """Cancel the order now (orders.services.order_cancel, in the state the client saw) and
-    keep the request as a cancelProductOrder, with its CancelProductOrderCreateEvent; all or
-    nothing. The request is ``done`` when the order is cancelled at once, ``inProgress`` while
-    what its plan did on the network is undone (the order ``pendingCancellation``), and done
-    then (``cancellation_follow``). Raises OrderConflict (CancellationRefused, with its reason
-    code) when the order is past its point of no return, closed, or changed meanwhile."""
+    """Cancel the order now (orders.services.order_cancel, in the state the client saw), or on
+    a later day when ``requested_at`` falls after today, and keep the request as a
+    cancelProductOrder, with its CancelProductOrderCreateEvent; all or nothing. The request is
+    ``done`` when the order is cancelled at once, ``inProgress`` while what its plan did on the
+    network is undone (the order ``pendingCancellation``), and done then
+    (``cancellation_follow``). A request for a later day is ``acknowledged`` until then
+    (orders.scheduled_cancellations; ``schedule_follow`` moves it on). Raises OrderConflict
+    (CancellationRefused, with its reason code) when the order is past its point of no return,
+    closed, being cancelled or to be cancelled already, or changed meanwhile."""
     refusal = order_cancellation_refusal(order)
     if refusal is not None:
         raise refusal
     reason = reason.strip() or f"Cancelled through the API by {client.name}."
+    later = requested_at is not None and timezone.localdate(requested_at) > timezone.localdate()
     with audit_actor(client.user), transaction.atomic():
-        cancelled = order_cancel(
-            order,
-            actor=client.user,
-            reason=reason,
-            source=EventSource.API,
-            expected_status=order.status,
-        )
-        cancel = CancelProductOrder.objects.create(
-            order=cancelled,
-            client=client,
-            cancellation_reason=reason,
-            requested_cancellation_date=requested_at,
-            effective_cancellation_date=cancelled.closed_at,
-            state=TaskState.DONE
-            if cancelled.status == OrderStatus.CANCELLED
-            else TaskState.IN_PROGRESS,
-        )
+        if later:
+            assert requested_at is not None
+            schedule = order_cancellation_schedule(
+                order, due_at=requested_at, reason=reason, actor=client.user, source=EventSource.API
+            )
+            cancel = CancelProductOrder.objects.create(
+                order=order,
+                client=client,
+                cancellation_reason=reason,
+                requested_cancellation_date=requested_at,
+                state=TaskState.ACKNOWLEDGED,
+                schedule=schedule,
+            )
+            cancelled = order
+        else:
+            cancelled = order_cancel(
+                order,
+                actor=client.user,
+                reason=reason,
+                source=EventSource.API,
+                expected_status=order.status,
+            )
+            cancel = CancelProductOrder.objects.create(
+                order=cancelled,
+                client=client,
+                cancellation_reason=reason,
+                requested_cancellation_date=requested_at,
+                effective_cancellation_date=cancelled.closed_at,
+                state=TaskState.DONE
+                if cancelled.status == OrderStatus.CANCELLED
+                else TaskState.IN_PROGRESS,
+            )
         publish_event(
             api=HubApi.PRODUCT_ORDERING,
             event_type="CancelProductOrderCreateEvent",
             resource_name="cancelProductOrder",
             resource=cancellation_representation(cancel),
             order=cancelled,
-            description=f"Cancellation of product order {cancelled.pk}.",
+            description=f"Cancellation of product order {cancelled.pk}"
+            + (f", for {requested_at.isoformat()}." if later and requested_at else "."),
         )
     return cancel
+
+
+def _publish_state(cancel: CancelProductOrder, order: Order, description: str) -> None:
+    publish_event(
+        api=HubApi.PRODUCT_ORDERING,
+        event_type="CancelProductOrderStateChangeEvent",
+        resource_name="cancelProductOrder",
+        resource=cancellation_representation(cancel),
+        order=order,
+        description=description,
+        field_path="state",
+    )
+
+
+def schedule_follow(schedule: ScheduledCancellation, order: Order) -> None:
+    """The scheduled cancellation a request asked for is settled: carried out, the request is
+    ``inProgress`` (and ``done`` at once when the order is cancelled, else with the order's
+    cancellation, ``cancellation_follow``); refused on its date or withdrawn, it is
+    ``terminatedWithError``, the event's description saying why. Each move is a
+    CancelProductOrderStateChangeEvent, in the settlement's transaction."""
+    cancel = CancelProductOrder.objects.filter(schedule=schedule).first()
+    if cancel is None or cancel.state != TaskState.ACKNOWLEDGED:
+        return
+    if schedule.state == ScheduledCancellationState.CARRIED_OUT:
+        cancel.state = TaskState.IN_PROGRESS
+        cancel.save(update_fields=["state"])
+        _publish_state(cancel, order, f"Cancellation of product order {order.pk} in progress.")
+        if order.status == OrderStatus.CANCELLED:
+            cancel.state = TaskState.DONE
+            cancel.effective_cancellation_date = order.closed_at or timezone.now()
+            cancel.save(update_fields=["state", "effective_cancellation_date"])
+            _publish_state(cancel, order, f"Cancellation of product order {order.pk} done.")
+        return
+    cancel.state = TaskState.TERMINATED_WITH_ERROR
+    cancel.save(update_fields=["state"])
+    _publish_state(
+        cancel,
+        order,
+        f"Cancellation of product order {order.pk} not carried out: {schedule.outcome}",
+    )
 
 
 def cancellation_follow(order: Order) -> None:
@@ -178,15 +239,7 @@ def cancellation_follow(order: Order) -> None:
         cancel.state = TaskState.DONE
         cancel.effective_cancellation_date = order.closed_at or timezone.now()
         cancel.save(update_fields=["state", "effective_cancellation_date"])
-        publish_event(
-            api=HubApi.PRODUCT_ORDERING,
-            event_type="CancelProductOrderStateChangeEvent",
-            resource_name="cancelProductOrder",
-            resource=cancellation_representation(cancel),
-            order=order,
-            description=f"Cancellation of product order {order.pk} done.",
-            field_path="state",
-        )
+        _publish_state(cancel, order, f"Cancellation of product order {order.pk} done.")
 
 
 def product_order_delete(*, client: ApiClient, order: Order) -> bool:

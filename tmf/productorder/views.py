@@ -452,6 +452,10 @@ class CancelProductOrderList(TmfView):
             # already, it is NOT_CANCELLABLE as before.
             if exc.reason_code == CancellationRefused.PONR:
                 raise TmfError(409, "PONR", "Order cannot be cancelled", exc.message) from exc
+            if exc.reason_code == CancellationRefused.SCHEDULED:
+                raise TmfError(
+                    409, "NOT_CANCELLABLE", "Order cannot be cancelled", exc.message
+                ) from exc
             order.refresh_from_db()
             raise _not_cancellable(order) from exc
         except OrderConflict as exc:
