@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from notices.models import CustomerNotice, NoticeKind
 from orders.amendments import order_amend_items
+from orders.changes import order_submit_change
 from orders.models import OrderEvent
 from orders.services import order_amend, order_cancel
-from orders.states import EventSource, OrderStatus
+from orders.states import EventSource, ItemChange, OrderStatus
 from provisioning.services import fulfilment_start
 from tests.factories import OrderFactory, submit_order
 
@@ -161,3 +162,28 @@ def test_triggers_are_off_when_notices_are_off(
     with django_capture_on_commit_callbacks(execute=True):
         order = submit_order(plan=plan, area=serviceable_area, email="off@example.com").order
     assert _kinds(order) == []
+
+
+def test_a_change_to_a_live_line_is_worded_as_the_change(
+    make_live_line, plan, plan_factory, serviceable_area, django_capture_on_commit_callbacks
+):
+    # Given a customer's live line
+    line = make_live_line(plan=plan, area=serviceable_area, email="lee@example.com")
+    faster = plan_factory(download_mbps=900)
+    # When they ask for a faster speed, and it is made
+    with django_capture_on_commit_callbacks(execute=True):
+        change = order_submit_change(
+            line.pk,
+            ItemChange.PLAN,
+            offering=faster,
+            channel=EventSource.CUSTOMER_PORTAL,
+            submitted_by=None,
+        ).order
+    assert _kinds(change) == [NoticeKind.TAKEN, NoticeKind.ACTIVE]
+    taken, done = CustomerNotice.objects.filter(order=change).order_by("created_at", "id")
+    # Then the messages speak of the change, not of a new order
+    assert taken.subject.startswith("We have your request")
+    assert f"change your service (Speed change to {faster.name})" in taken.body
+    assert "Thank you for your order" not in taken.body
+    assert done.subject.startswith("Your change is done")
+    assert f"The change you asked for (Speed change to {faster.name}) is done" in done.body
