@@ -32,11 +32,6 @@ def order(plan, manual_area, django_capture_on_commit_callbacks):
     return order
 
 
-def _notice_mails() -> list[mail.EmailMessage]:
-    subjects = set(CustomerNotice.objects.values_list("subject", flat=True))
-    return [m for m in mail.outbox if m.subject in subjects]
-
-
 def test_the_jeopardy_codes_delayed_call_tells_the_customer_the_new_date_with_an_apology(
     order, django_capture_on_commit_callbacks
 ):
