@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 from smtplib import SMTPServerDisconnected
 
 import pytest
@@ -138,3 +140,35 @@ def test_a_notice_stays_on_record_until_the_mail_server_takes_it(
     assert notice.sent_at is not None
     message.refresh_from_db()
     assert message.state == "completed"
+
+
+@pytest.mark.postgresql  # about PostgreSQL's concurrent writers; SQLite has one at a time
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_in_two_transactions_at_once_records_one_notice_and_one_e_mail(
+    plan, manual_area, run_in_threads
+):
+    order = submit_order(plan=plan, area=manual_area, email="both@example.com").order
+    mail.outbox.clear()
+    first_written = threading.Event()
+    context = {"expected": datetime.date(2027, 2, 1)}
+
+    def first() -> int:
+        with transaction.atomic():
+            notice = notice_send(order, NoticeKind.DELAYED, key="delayed:9", context=context)
+            first_written.set()
+            time.sleep(0.5)  # the other one is now waiting on this one's row
+        return notice.pk
+
+    def second() -> int:
+        first_written.wait(5)
+        with transaction.atomic():
+            notice = notice_send(order, NoticeKind.DELAYED, key="delayed:9", context=context)
+        return notice.pk
+
+    # When two runs of the jeopardy check tell the customer about the same delay at once
+    a, b = run_in_threads(first, second)
+    # Then both get the one notice, and one e-mail left
+    assert a == b
+    assert CustomerNotice.objects.filter(order=order).count() == 1
+    assert OutboxMessage.objects.filter(task_name=NOTICE_EMAIL_TASK).count() == 1
+    assert [m.to for m in mail.outbox] == [["both@example.com"]]
