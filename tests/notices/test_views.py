@@ -106,3 +106,15 @@ def test_the_messages_cost_one_query_however_many_there_are(
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.content.decode().count('data-testid="order-notice"') == NOTICES_SHOWN
+
+
+def test_the_back_office_finds_an_orders_notices_by_its_order_id_and_cannot_edit_them(
+    admin_client, my_order
+):
+    url = reverse("admin:notices_customernotice_changelist")
+    page = admin_client.get(url, {"q": my_order.display_id.lower()}).content.decode()
+    assert page.count(my_order.display_id) >= 2
+    assert "now expected by 9 March 2027" in page
+    notice = CustomerNotice.objects.filter(order=my_order).first()
+    change = reverse("admin:notices_customernotice_change", args=[notice.pk])
+    assert admin_client.post(change, {"subject": "edited"}).status_code == 403
