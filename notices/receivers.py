@@ -45,7 +45,22 @@ def _status_changed(sender: Any, order: Order, event: OrderEvent, **kwargs: Any)
     elif to_status == OrderStatus.CANCELLED:
         notice_send(order, NoticeKind.CANCELLED, key="cancelled")
     elif event.reason_code in NEEDS_CUSTOMER_REASONS:
-        notice_send(order, NoticeKind.NEEDS_ACTION, key=f"event:{event.pk}")
+        notice_send(
+            order,
+            NoticeKind.NEEDS_ACTION,
+            key=f"event:{event.pk}",
+            context={"needed": _details_missing(order)},
+        )
+
+
+def _details_missing(order: Order) -> str:
+    """What the customer is asked for, in their words (the checks' own list is internal)."""
+    asked = [
+        ("the first line of your address", order.service_address_line1),
+        ("your town or city", order.service_city),
+        ("a phone number we can reach you on", order.customer.phone),
+    ]
+    return ", ".join(words for words, value in asked if not value.strip())
 
 
 @receiver(order_items_amended, dispatch_uid="notices.items_amended")

@@ -128,6 +128,7 @@ def test_an_order_missing_details_asks_the_customer_for_them_in_plain_words(
     assert _kinds(order) == [NoticeKind.NEEDS_ACTION]
     (message,) = _notice_mails(order.customer.email)
     assert "We need a few details from you" in message.subject
+    assert "we need a few details from you: your town or city." in message.body
     event = OrderEvent.objects.get(order=order, to_status=OrderStatus.AWAITING_MANUAL)
     assert event.reason_code not in message.body and event.reason not in message.body
 
