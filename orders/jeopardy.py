@@ -14,15 +14,15 @@ cleared, with a record, when the milestone is met or the order closes.
   jeopardy, level and person, however often the scan runs.
 - Clearing: a met milestone's jeopardy is cleared (met); a cancelled or rejected order's
   milestones are dropped and their jeopardies cleared (cancelled / closed).
-- Late tells the customer, once per milestone, with the new expected date (``late_hooks``: the
-  notices app registers its sender there).
+- Late tells the customer with the new expected date (the ``order_delayed`` signal: the
+  notices app sends the e-mail, once per order and new date).
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -36,7 +36,7 @@ from orders.models.jeopardy import LEVEL_RANK, ClearedBecause, JeopardyLevel
 from orders.notifications import email_send
 from orders.outbox import outbox_enqueue
 from orders.roles import Role
-from orders.signals import jeopardy_changed
+from orders.signals import jeopardy_changed, order_delayed
 from orders.states import EventSource, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -50,9 +50,6 @@ CLOSED = (
 )
 NOT_DELIVERED = (OrderStatus.CANCELLED, OrderStatus.REJECTED)
 SCAN_BATCH = 500
-
-# Called with (order, jeopardy) when a jeopardy first reaches "late": the customer is told.
-late_hooks: list[Callable[[Order, Jeopardy], None]] = []
 
 
 def thresholds() -> list[tuple[int, str]]:
@@ -179,8 +176,7 @@ def _raise(
     _escalate(order, jeopardy, now)
     jeopardy_changed.send(sender=Jeopardy, order=order, jeopardy=jeopardy, action=what)
     if not was_late and LEVEL_RANK[level] >= LEVEL_RANK[JeopardyLevel.LATE]:
-        for hook in late_hooks:
-            hook(order, jeopardy)
+        order_delayed.send(sender=Jeopardy, order=order, jeopardy=jeopardy)
     return jeopardy
 
 

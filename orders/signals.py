@@ -38,3 +38,6 @@ jeopardy_changed = Signal()
 # (orders.scheduled_cancellations); kwargs: schedule (its state and outcome say which), order.
 # Sent in that transaction: the TMF622 cancelProductOrder that asked for it follows.
 scheduled_cancellation_settled = Signal()
+# A jeopardy first reached "late" (orders.jeopardy): the order is now expected by
+# jeopardy.expected_at; kwargs: order, jeopardy. The customer is told (notices).
+order_delayed = Signal()

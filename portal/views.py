@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from notices.selectors import order_notices
 from orders import selectors
 from orders.access import VIEW_ORDER, order_get_for_user, own_orders
 from orders.live import live_fragment_response
@@ -128,6 +129,7 @@ def _order_page(
     context["live_version"] = selectors.order_last_event_id(order)
     context["contact_form"] = form
     context["tickets"] = support_selectors.order_tickets(order)
+    context["notices"] = order_notices(order)
     card = cancel or cancel_card(order, form_class=CustomerCancelForm)
     context["cancel"] = card
     context["cancel_refusal_text"] = (

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from billing.selectors import billing_account_for
+from notices.selectors import order_notices
 from orders import order_id as order_ids
 from orders import selectors
 from orders.access import order_get_for_user, orders_visible_to, restrict_by_order
@@ -113,6 +114,7 @@ def _order_context(order: Order) -> dict:
         "cases": order_exception_cases(order),
         "billing_account": billing_account_for(order),
         "tickets": order_tickets(order),
+        "notices": order_notices(order),
         "answer_form": TicketAnswerForm(),
     }
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "inventory",
     "support",
     "portal",
+    "notices",
     "tmf",
 ]
 
@@ -381,3 +382,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# The customer is e-mailed about their order's events (notices.receivers). On everywhere but in
+# tests, which turn it on where they are about it (tests of other areas count their own e-mails).
+CUSTOMER_NOTICES_ON_EVENTS = env.bool("CUSTOMER_NOTICES_ON_EVENTS", default=True)

@@ -15,6 +15,10 @@ EMAIL_BACKEND = env.str(
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 
+# The customer's e-mails about their order's events: off unless a test is about them (the
+# tests of notices set it, and pass it to a real worker), so other tests count only their own.
+CUSTOMER_NOTICES_ON_EVENTS = env.bool("CUSTOMER_NOTICES_ON_EVENTS", default=False)
+
 NETWORK_SIMULATOR_LATENCY_MS = env.int("NETWORK_SIMULATOR_LATENCY_MS", default=0)
 PROVISIONING_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_RETRY_BACKOFF_SECONDS", default=0)
 LIVE_STATUS_POLL_MS = 500

@@ -9,7 +9,9 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from notices.models import CustomerNotice, NoticeKind
 from orders import jeopardy as jeopardy_module
 from orders.jeopardy import jeopardy_scan
 from orders.models import Escalation, Jeopardy, Order, OrderEvent, OrderMilestone
@@ -158,16 +160,19 @@ def test_cancelling_the_order_clears_its_jeopardies_and_drops_its_milestones(
     assert not Jeopardy.objects.filter(order=order, cleared_at=None).exists()
 
 
-def test_the_customer_is_told_once_when_the_order_first_goes_late(
-    order, lead_user, ops_manager_user, monkeypatch, django_capture_on_commit_callbacks
+def test_the_customer_is_told_once_with_the_new_date_when_the_order_first_goes_late(
+    order, lead_user, ops_manager_user, settings, django_capture_on_commit_callbacks
 ):
-    told: list[tuple[str, datetime.datetime | None]] = []
-    monkeypatch.setattr(
-        jeopardy_module, "late_hooks", [lambda o, j: told.append((o.pk, j.expected_at))]
-    )
+    settings.CUSTOMER_NOTICES_ON_EVENTS = True
+    mail.outbox.clear()
     scan(order, 50, django_capture_on_commit_callbacks)
-    assert told == []
+    assert not CustomerNotice.objects.filter(order=order, kind=NoticeKind.DELAYED).exists()
+
     scan(order, 61, django_capture_on_commit_callbacks)
     scan(order, 91, django_capture_on_commit_callbacks)
-    assert len(told) == 1
-    assert told[0][0] == order.pk and told[0][1] is not None
+
+    [notice] = CustomerNotice.objects.filter(order=order, kind=NoticeKind.DELAYED)
+    expected = Jeopardy.objects.get(order=order).expected_at
+    assert f"{timezone.localdate(expected):%-d %B %Y}" in notice.body
+    to_customer = [m for m in mail.outbox if m.to == [order.customer.email]]
+    assert len(to_customer) == 1 and to_customer[0].subject == notice.subject

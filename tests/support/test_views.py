@@ -130,8 +130,10 @@ def test_support_order_view_runs_a_bounded_number_of_queries(
 ):
     url = reverse("support:order", kwargs={"order_id": failed_order.pk})
     support_client.get(url)
-    # 17: the cancel card reads the order's scheduled cancellation (one row, by its index)
-    with django_assert_max_num_queries(17) as few_events:
+    # 18: the panels, the plan, the products, the cases, the tickets, the notices (one each),
+    # the cancel card's scheduled cancellation (one row, by its index), the milestones card
+    # (the milestones, the jeopardies, where the point of no return stands)...
+    with django_assert_max_num_queries(21) as few_events:
         support_client.get(url)
     OrderEvent.objects.bulk_create(
         OrderEvent(order=failed_order, kind=OrderEvent.Kind.NOTE, source="admin", reason=str(i))
