@@ -11,7 +11,8 @@ cleared, with a record, when the milestone is met or the order closes.
   provisioning lead on duty), late to the provisioning lead on duty, critical to every operations
   manager. The lead on duty is the provisioning lead who signed in last. Each is an Escalation
   (on the order's timeline, on the person's worklist) and an e-mail through the outbox, once per
-  jeopardy, level and person, however often the scan runs.
+  order, level and person, however often the scan runs and however many of its milestones are
+  late together.
 - Clearing: a met milestone's jeopardy is cleared (met); a cancelled or rejected order's
   milestones are dropped and their jeopardies cleared (cancelled / closed).
 - Late tells the customer with the new expected date (the ``order_delayed`` signal: the
@@ -105,10 +106,13 @@ def recipients(order: Order, level: str) -> list[tuple[Any, str]]:
 
 def _escalate(order: Order, jeopardy: Jeopardy, now: datetime.datetime) -> list[Escalation]:
     made = []
-    for person, because in recipients(order, jeopardy.level):
-        already = Escalation.objects.filter(jeopardy=jeopardy, level=jeopardy.level, to=person)
+    people = recipients(order, jeopardy.level)
+    if not people:
+        logger.warning("order %s is %s: nobody to escalate to", order.pk, jeopardy.level)
+    for person, because in people:
+        already = Escalation.objects.filter(order=order, level=jeopardy.level, to=person)
         if already.exists():
-            continue  # repeat alerts are limited: once per jeopardy, level and person
+            continue  # repeat alerts are limited: once per order, level and person
         escalation = Escalation.objects.create(
             jeopardy=jeopardy,
             order=order,
@@ -119,8 +123,6 @@ def _escalate(order: Order, jeopardy: Jeopardy, now: datetime.datetime) -> list[
         )
         outbox_enqueue(ESCALATION_EMAIL_TASK, order=order, escalation_id=escalation.pk)
         made.append(escalation)
-    if not made:
-        logger.warning("jeopardy %s of order %s: nobody to escalate to", jeopardy.pk, order.pk)
     return made
 
 

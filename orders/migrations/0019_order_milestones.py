@@ -296,7 +296,7 @@ class Migration(migrations.Migration):
                 ],
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("jeopardy", "level", "to"),
+                        fields=("order", "level", "to"),
                         name="one_escalation_per_level_and_person",
                     )
                 ],

@@ -98,8 +98,9 @@ class Jeopardy(models.Model):
 
 class Escalation(models.Model):
     """A jeopardy's level brought to one person: the order's owner at risk, the provisioning
-    lead when late, an operations manager when critical. One per jeopardy, level and person:
-    a repeated scan never alerts twice."""
+    lead when late, an operations manager when critical. One per order, level and person: a
+    repeated scan, or several milestones of the order going late together, never alert the
+    same person twice."""
 
     jeopardy = models.ForeignKey(Jeopardy, on_delete=models.CASCADE, related_name="escalations")
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
@@ -114,7 +115,7 @@ class Escalation(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["jeopardy", "level", "to"], name="one_escalation_per_level_and_person"
+                fields=["order", "level", "to"], name="one_escalation_per_level_and_person"
             )
         ]
         indexes = [
