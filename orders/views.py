@@ -177,7 +177,7 @@ def _detail_page(
             "items": selectors.order_items(order),
             "changed_product": selectors.order_changed_product(order),
             "events": selectors.order_recent_events(order),
-            "estimated_activation": selectors.estimated_activation_date(order),
+            **selectors.estimate_context(order),
             "live_url": reverse("orders:live", kwargs={"order_id": order.pk}),
             "live_version": selectors.order_last_event_id(order),
             "cancel": cancel or staff_cancel_card(request.user, order),
@@ -215,6 +215,6 @@ def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
             "order": order,
             "items": selectors.order_items(order),
             "events": selectors.order_recent_events(order),
-            "estimated_activation": selectors.estimated_activation_date(order),
+            **selectors.estimate_context(order),
         },
     )

@@ -279,6 +279,37 @@ def test_a_jeopardy_date_earlier_than_the_promise_does_not_bring_it_forward(
     assert estimate.basis == EstimateBasis.STANDARD
 
 
+# --- where people see it ----------------------------------------------------------------------
+def test_the_customer_and_the_sales_rep_see_the_date_and_its_basis(
+    client, customer_user, customer_manual_order, sales_user, plan, manual_area
+) -> None:
+    # given a measured history where the customer's order is
+    activation_history(
+        area=manual_area, plan=plan, working_days=[2] * 21, submitted_at=a_monday_weeks_ago()
+    )
+    cycle_times_refresh()
+    day = add_working_days(timezone.localdate(customer_manual_order.submitted_at), 2)
+    day = max(day, today())
+    words = "based on 21 recent activations of this plan in your area"
+
+    # when the customer opens their order, and their list
+    client.force_login(customer_user)
+    page = client.get(reverse("portal:order_detail", kwargs={"order_id": customer_manual_order.pk}))
+    listing = client.get(reverse("portal:my_orders"))
+
+    # then both show the date with the words of its basis
+    assert f"{day:%A} {day.day} {day:%B %Y}" in page.content.decode()
+    assert words in page.content.decode()
+    assert words in listing.content.decode()
+
+    # ... and so does the sales rep's order page
+    client.force_login(sales_user)
+    sales = client.get(reverse("orders:detail", kwargs={"order_id": customer_manual_order.pk}))
+    assert sales.status_code == 200
+    assert f"{day.day} {day:%B %Y}" in sales.content.decode()
+    assert words in sales.content.decode()
+
+
 # --- cost ---------------------------------------------------------------------------------------
 def _estimate_queries(captured: CaptureQueriesContext) -> list[str]:
     return [
