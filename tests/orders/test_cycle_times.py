@@ -16,7 +16,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from orders import tasks
-from orders.cycle_times import cycle_times_refresh, nearest_rank, working_days_between
+from orders.cycle_times import (
+    activations_since,
+    cycle_times_refresh,
+    nearest_rank,
+    working_days_between,
+)
 from orders.jeopardy import jeopardy_scan
 from orders.models import (
     CycleTimeEstimate,
@@ -391,3 +396,20 @@ def test_the_customer_list_and_the_tmf622_list_cost_the_same_at_3_and_30_orders(
     few = cost(mine), cost(api)
     make(27)
     assert (cost(mine), cost(api)) == few
+
+
+@pytest.mark.postgresql  # EXPLAIN is PostgreSQL's; CI's second pass runs it there
+def test_postgresql_reads_the_window_of_activations_from_its_index(plan, manual_area) -> None:
+    # given activations, new lines and changes
+    activation_history(
+        area=manual_area, plan=plan, working_days=[1] * 5, submitted_at=a_monday_weeks_ago()
+    )
+
+    # when PostgreSQL plans the measure's query with sequential scans priced out
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan_text = activations_since(timezone.now() - datetime.timedelta(days=90)).explain()
+
+    # then it reads the range of the activations' index, not the whole orders table
+    assert "order_line_activated_idx" in plan_text, plan_text
+    assert "Seq Scan on orders_order" not in plan_text, plan_text
