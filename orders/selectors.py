@@ -99,7 +99,7 @@ class ActivationEstimate:
 
     @property
     def words(self) -> str:
-        """ "based on 57 recent activations in your area", "our standard lead time"."""
+        """In words: "based on 57 recent activations in your area", "our standard lead time"."""
         if self.basis == EstimateBasis.TECHNOLOGY:
             technology = Technology(self.technology).label if self.technology else ""
             return f"based on {self.sample_size} recent {technology} activations"
