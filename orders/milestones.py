@@ -166,9 +166,7 @@ def milestones_meet(
     if items is not None:
         still = still.filter(item_id__in=items)
     moment = at or timezone.now()
-    met = list(
-        still.select_for_update(no_key=True, of=("self",)).select_related("item__offering")
-    )
+    met = list(still.select_for_update(no_key=True, of=("self",)).select_related("item__offering"))
     if not met:
         return 0
     OrderMilestone.objects.filter(pk__in=[m.pk for m in met]).update(met_at=moment)

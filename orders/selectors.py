@@ -9,16 +9,27 @@ from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, TextChoices
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from orders import order_id
 from orders.access import restrict_orders
+from orders.cycle_times import estimate_for, start_day
 from orders.eligibility import EligibilityReason
 from orders.events import CUSTOMER_EVENT_TEXT
 from orders.installed_base import live_line, product_origin
-from orders.models import Customer, Order, OrderEvent, OrderItem
+from orders.models import (
+    Customer,
+    EstimateLevel,
+    Jeopardy,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Plan,
+    ServiceArea,
+    Technology,
+)
 from orders.paging import BadCursor, bounded_count, keyset_page
 from orders.services import normalize_phone
 from orders.states import (
@@ -57,27 +68,152 @@ def activation_promise(
     return max(earliest, requested or earliest, today)
 
 
-def estimated_activation_date(order: Order) -> datetime.date | None:
-    """What we promise the customer (``activation_promise`` for the order as it stands).
-    None when there is nothing to promise."""
+class EstimateBasis(TextChoices):
+    """What an expected activation date rests on, in the words the customer and staff read."""
+
+    AREA_PLAN = "area_plan", "recent activations of this plan in your area"
+    AREA = "area", "recent activations in your area"
+    TECHNOLOGY = "technology", "recent activations"
+    STANDARD = "standard", "our standard lead time"
+    UNDER_WAY = "under_way", "activation is under way"
+    DELAYED = "delayed", "our standard lead time after a delay"
+    JEOPARDY = "jeopardy", "moved: setting up your order is taking longer than planned"
+    LIVE = "live", "the day your line went live"
+
+
+MEASURED_BASIS = {
+    EstimateLevel.AREA_PLAN: EstimateBasis.AREA_PLAN,
+    EstimateLevel.AREA: EstimateBasis.AREA,
+    EstimateLevel.TECHNOLOGY: EstimateBasis.TECHNOLOGY,
+}
+
+
+@dataclass(frozen=True)
+class ActivationEstimate:
+    """The day we expect an order's line to be live, and what that rests on."""
+
+    date: datetime.date
+    basis: EstimateBasis
+    sample_size: int = 0
+    technology: str = ""
+
+    @property
+    def words(self) -> str:
+        """In words: "based on 57 recent activations in your area", "our standard lead time"."""
+        if self.basis == EstimateBasis.TECHNOLOGY:
+            technology = Technology(self.technology).label if self.technology else ""
+            return f"based on {self.sample_size} recent {technology} activations"
+        if self.basis in MEASURED_BASIS.values():
+            return f"based on {self.sample_size} {self.basis.label}"
+        return str(self.basis.label)
+
+
+def promise_for(
+    area: ServiceArea, plan: Plan | int, *, start: datetime.date, requested: datetime.date | None
+) -> ActivationEstimate:
+    """The promise for an order of ``plan`` in ``area`` whose clock starts on ``start``: the
+    measured cycle time of the narrowest group with enough recent activations
+    (orders.cycle_times, no query), else the standard lead time (``activation_promise``)."""
+    measured = estimate_for(area, plan)
+    if measured is None:
+        day = activation_promise(automated=area.auto_provisioning, start=start, requested=requested)
+        return ActivationEstimate(day, EstimateBasis.STANDARD)
+    earliest = add_working_days(start, measured.working_days)
+    day = max(earliest, requested or earliest, timezone.localdate())
+    return ActivationEstimate(
+        day,
+        MEASURED_BASIS[EstimateLevel(measured.level)],
+        sample_size=measured.sample_size,
+        technology=measured.technology,
+    )
+
+
+def _rule_estimate(order: Order) -> ActivationEstimate | None:
     today = timezone.localdate()
     requested = order.requested_activation_date
-    if order.activated_at is not None:
-        return order.activation_date
     status = order.status
     if status in (OrderStatus.REJECTED, OrderStatus.CANCELLING, OrderStatus.CANCELLED):
         return None
     if status == OrderStatus.EXCEPTION:
-        return max(add_working_days(today, 1), requested or today)
-    submitted = timezone.localdate(order.submitted_at)
-    if status == OrderStatus.AWAITING_MANUAL:
-        return activation_promise(automated=False, start=submitted, requested=requested)
+        day = max(add_working_days(today, 1), requested or today)
+        return ActivationEstimate(day, EstimateBasis.DELAYED)
     if status == OrderStatus.PROVISIONING:
-        return activation_promise(automated=True, start=today, requested=requested)
-    # Received or held until its date: the area decides how it will be set up.
-    start = requested if status == OrderStatus.SCHEDULED and requested else submitted
-    automated = order.service_area.auto_provisioning
-    return activation_promise(automated=automated, start=start, requested=requested)
+        day = activation_promise(automated=True, start=today, requested=requested)
+        return ActivationEstimate(day, EstimateBasis.UNDER_WAY)
+    area = order.service_area
+    if status == OrderStatus.AWAITING_MANUAL and area.auto_provisioning:
+        # Off its area's usual road (the area's activations are automatic): the team's time.
+        submitted = timezone.localdate(order.submitted_at)
+        day = activation_promise(automated=False, start=submitted, requested=requested)
+        return ActivationEstimate(day, EstimateBasis.STANDARD)
+    # Received, held until its date, or with the team where the team does every activation.
+    start = start_day(order.submitted_at, requested)
+    return promise_for(area, order.plan_id, start=start, requested=requested)
+
+
+OPEN_JEOPARDY_EXPECTED_AT = "open_jeopardy_expected_at"
+
+
+def _open_jeopardy_expected_at(order: Order) -> datetime.datetime | None:
+    if hasattr(order, OPEN_JEOPARDY_EXPECTED_AT):  # read with the list (with_activation_estimate)
+        return getattr(order, OPEN_JEOPARDY_EXPECTED_AT)
+    return (
+        Jeopardy.objects.filter(order=order, cleared_at__isnull=True)
+        .aggregate(at=Max("expected_at"))
+        .get("at")
+    )
+
+
+def with_activation_estimate(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """``queryset`` read with what ``activation_estimate`` needs beyond the order's row and its
+    area: the latest new date of its open jeopardies, as one correlated subquery over the open
+    jeopardies' partial index (jeopardy_open_order_idx), so a list costs no query per order.
+    (A column on the order kept in step by the jeopardy code would save the subquery but could
+    drift from the jeopardies it copies; the subquery reads them as they are.)"""
+    latest = (
+        Jeopardy.objects.filter(
+            order=OuterRef("pk"), cleared_at__isnull=True, expected_at__isnull=False
+        )
+        .order_by("-expected_at")
+        .values("expected_at")[:1]
+    )
+    return queryset.annotate(**{OPEN_JEOPARDY_EXPECTED_AT: Subquery(latest)})
+
+
+def activation_estimate(order: Order) -> ActivationEstimate | None:
+    """What we promise the customer, and on what basis; None when there is nothing to promise.
+
+    Measured cycle times where enough recent activations were measured, else the standard lead
+    time; never before today or the requested day. While a jeopardy of the order is open with a
+    new expected date later than that, the promise is that date: it never goes back earlier
+    until the jeopardy clears. Costs no query for an order read ``with_activation_estimate``
+    (and with its service area), one otherwise."""
+    if order.activated_at is not None:
+        return ActivationEstimate(timezone.localdate(order.activated_at), EstimateBasis.LIVE)
+    estimate = _rule_estimate(order)
+    if estimate is None:
+        return None
+    moved_to = _open_jeopardy_expected_at(order)
+    if moved_to is not None and timezone.localdate(moved_to) > estimate.date:
+        return ActivationEstimate(timezone.localdate(moved_to), EstimateBasis.JEOPARDY)
+    return estimate
+
+
+def estimate_context(order: Order) -> dict[str, Any]:
+    """The expected activation date and the words of its basis, as the order pages show them
+    (``estimated_activation``, ``estimated_activation_basis``)."""
+    estimate = activation_estimate(order)
+    return {
+        "estimated_activation": estimate.date if estimate else None,
+        "estimated_activation_basis": estimate.words if estimate else "",
+    }
+
+
+def estimated_activation_date(order: Order) -> datetime.date | None:
+    """The day of ``activation_estimate``: what we promise the customer. None when there is
+    nothing to promise."""
+    estimate = activation_estimate(order)
+    return estimate.date if estimate is not None else None
 
 
 def customer_status_label(order: Order) -> str:
@@ -236,7 +372,9 @@ def customer_items(order: Order) -> list[CustomerItem]:
 
 
 def order_detail_queryset() -> QuerySet[Order]:
-    return Order.objects.select_related("customer", "plan", "service_area", "submitted_by")
+    return with_activation_estimate(
+        Order.objects.select_related("customer", "plan", "service_area", "submitted_by")
+    )
 
 
 # --- worklists ------------------------------------------------------------------------------

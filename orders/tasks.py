@@ -4,7 +4,7 @@ audit log (orders.system_actors)."""
 
 from celery import shared_task
 
-from orders import jeopardy, scheduled_cancellations, services
+from orders import cycle_times, jeopardy, scheduled_cancellations, services
 from orders.notifications import MAIL_ERRORS
 from orders.outbox import outbox_task, recovery
 from orders.outbox.dispatch import outbox_dispatch_due
@@ -39,6 +39,12 @@ def release_due_orders() -> int:
 @system_task(SystemComponent.SCHEDULER)
 def jeopardy_scan() -> int:
     return jeopardy.jeopardy_scan()
+
+
+@shared_task(name="orders.cycle_times_refresh")
+def cycle_times_refresh() -> int:
+    # No system actor: the estimates are a summary, not audited.
+    return cycle_times.cycle_times_refresh()
 
 
 # No system actor: sending writes nothing audited.

@@ -180,7 +180,7 @@ def _detail_page(
             "changed_product": selectors.order_changed_product(order),
             "move": selectors.order_move_link(order, visible=orders_visible_to(request.user)),
             "events": selectors.order_recent_events(order),
-            "estimated_activation": selectors.estimated_activation_date(order),
+            **selectors.estimate_context(order),
             "live_url": reverse("orders:live", kwargs={"order_id": order.pk}),
             "live_version": selectors.order_last_event_id(order),
             "cancel": cancel or staff_cancel_card(request.user, order),
@@ -233,6 +233,6 @@ def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
             "order": order,
             "items": selectors.order_items(order),
             "events": selectors.order_recent_events(order),
-            "estimated_activation": selectors.estimated_activation_date(order),
+            **selectors.estimate_context(order),
         },
     )

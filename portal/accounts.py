@@ -456,7 +456,7 @@ def tracking_context(order: Order, *, prices: bool = True) -> dict[str, Any]:
     return {
         "order": order,
         "label": selectors.customer_status_label(order),
-        "estimated_activation": selectors.estimated_activation_date(order),
+        **selectors.estimate_context(order),
         "timeline": selectors.customer_timeline(order),
         "items": selectors.customer_items(order),
         "show_prices": prices,

@@ -63,7 +63,10 @@ def home(request: HttpRequest) -> HttpResponse:
 def _customer_orders(request: HttpRequest):  # type: ignore[no-untyped-def]
     # The orders the user owns (orders.access: the one restriction path), whatever staff roles
     # they also hold: these pages speak to the customer.
-    return own_orders(request.user).select_related("plan", "service_area")
+    # ... with what their expected activation date needs (no query per order in the list).
+    return selectors.with_activation_estimate(
+        own_orders(request.user).select_related("plan", "service_area")
+    )
 
 
 @login_required
@@ -94,7 +97,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
         {
             "order": order,
             "label": selectors.customer_status_label(order),
-            "estimated_activation": selectors.estimated_activation_date(order),
+            **selectors.estimate_context(order),
             "change_title": change_title(
                 order.line_action or "", order.line_change or "", order.plan.name
             )

@@ -106,7 +106,7 @@ def _order_context(order: Order) -> dict:
     return {
         "order": order,
         "customer_label": selectors.customer_status_label(order),
-        "estimated_activation": selectors.estimated_activation_date(order),
+        **selectors.estimate_context(order),
         "events": selectors.order_recent_events(order, limit=30),
         "plan": order_plan(order),
         "products": order_products(order),

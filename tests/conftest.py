@@ -21,8 +21,9 @@ Users (one per role, each in its role's group; the groups exist after migrate):
 - ``customer_account``: a Customer record linked to ``customer_user`` (use one or the other
   way of linking in a test, not both).
 
-Isolation (autouse, every test): the caches start and end empty (the API throttle, the sign-in
-and tracking limiters count in them, and they outlive each test's database transaction), and
+Isolation (autouse, every test): the caches (and the cycle-time estimates held in memory) start
+and end empty (the API throttle, the sign-in and tracking limiters count in them, and they
+outlive each test's database transaction), and
 the TMF API throttle is lifted, except in a test marked ``throttle`` (the throttle's own).
 
 Factories and ``submit_order`` (intake through the real service) are in tests/factories.py.
@@ -42,6 +43,7 @@ from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.db import connection
 
+from orders.cycle_times import estimates_forget
 from orders.models import Customer, Plan, ServiceArea, Technology
 from orders.roles import Role
 from tests.factories import CustomerFactory, PlanFactory, ServiceAreaFactory, UserFactory
@@ -59,6 +61,7 @@ pytest_plugins = [
 def _clear_caches() -> None:
     for cache in caches.all(initialized_only=True):
         cache.clear()
+    estimates_forget()  # the cycle-time estimates each process holds (orders.cycle_times)
 
 
 @pytest.fixture(autouse=True)

@@ -197,6 +197,41 @@ class OrderFactory(factory.django.DjangoModelFactory):
             )
 
 
+def activation_history(
+    *,
+    area: ServiceArea,
+    plan: Plan,
+    working_days: list[int],
+    submitted_at: datetime.datetime,
+    requested: datetime.date | None = None,
+) -> list[Order]:
+    """Completed new lines of ``plan`` in ``area``, all submitted at ``submitted_at`` (a
+    weekday), each live the given number of working days after its start (its submission, or
+    ``requested`` when given): the history orders.cycle_times measures."""
+    submitted = timezone.localdate(submitted_at)
+    start = max(submitted, requested) if requested else submitted
+    made = []
+    for days in working_days:
+        live_on = start
+        for _ in range(days):
+            live_on += datetime.timedelta(days=1)
+            while live_on.weekday() >= 5:
+                live_on += datetime.timedelta(days=1)
+        activated_at = timezone.make_aware(datetime.datetime.combine(live_on, datetime.time(15)))
+        made.append(
+            OrderFactory(
+                status=OrderStatus.COMPLETED,
+                service_area=area,
+                plan=plan,
+                submitted_at=submitted_at,
+                requested_activation_date=requested,
+                activated_at=max(activated_at, submitted_at),
+                completed_at=max(activated_at, submitted_at),
+            )
+        )
+    return made
+
+
 class ExceptionCaseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ExceptionCase

@@ -258,7 +258,19 @@ CELERY_BEAT_SCHEDULE = {
     "cancel-due-orders": _every(
         "orders.cancel_due_orders", env.float("CANCEL_DUE_EVERY_SECONDS", default=60.0)
     ),
+    "cycle-times-refresh": _every(
+        "orders.cycle_times_refresh", env.float("CYCLE_TIME_REFRESH_EVERY_SECONDS", default=3600.0)
+    ),
 }
+
+# Measured cycle times (orders.cycle_times): the expected activation date is the 80th percentile
+# of the working days the activations of the last 90 days took, per area and plan, else per
+# area, else per technology, a level counting only with at least 20 of them; else the standard
+# lead time (MANUAL_PROVISIONING_LEAD_DAYS). Each process re-reads the estimates this often.
+CYCLE_TIME_WINDOW_DAYS = env.int("CYCLE_TIME_WINDOW_DAYS", default=90)
+CYCLE_TIME_MIN_SAMPLES = env.int("CYCLE_TIME_MIN_SAMPLES", default=20)
+CYCLE_TIME_PERCENTILE = env.int("CYCLE_TIME_PERCENTILE", default=80)
+CYCLE_TIME_CACHE_SECONDS = env.float("CYCLE_TIME_CACHE_SECONDS", default=300.0)
 
 # The share of a milestone's allowed time (in percent) at which it is at risk, late and
 # critical (orders.jeopardy).

@@ -12,6 +12,7 @@ from orders.models.catalog import (
     normalize_postcode,
     postcode_looks_valid,
 )
+from orders.models.cycle_times import CycleTimeEstimate, EstimateLevel
 from orders.models.jeopardy import Escalation, Jeopardy
 from orders.models.milestones import MilestoneTarget, OrderMilestone
 from orders.models.order import (
@@ -29,7 +30,9 @@ __all__ = [
     "FORCED_MOVES",
     "FORCED_TARGETS",
     "Customer",
+    "CycleTimeEstimate",
     "Escalation",
+    "EstimateLevel",
     "Jeopardy",
     "LifecycleStatus",
     "MilestoneTarget",

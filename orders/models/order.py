@@ -240,6 +240,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 condition=models.Q(status=OrderStatus.ACTIVATED),
                 name="order_activated_unbilled_idx",
             ),
+            # New lines activated in the cycle-time window (orders.cycle_times), newest last.
+            models.Index(
+                fields=["activated_at"],
+                condition=models.Q(activated_at__isnull=False, product_ref__isnull=True),
+                name="order_line_activated_idx",
+            ),
         ]
         permissions = [
             ("override_order", "Can override an order's state with a reason"),

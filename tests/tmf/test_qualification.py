@@ -12,12 +12,13 @@ import pytest
 from django.utils import timezone
 from rest_framework.response import Response
 
+from orders.cycle_times import cycle_times_refresh
 from orders.forms import OrderEntryForm
 from orders.models import Order, Plan, ServiceArea
 from orders.selectors import add_working_days, estimated_activation_date
 from orders.services import order_route_to_manual
 from orders.states import EventSource
-from tests.factories import PlanFactory, ServiceAreaFactory, submit_order
+from tests.factories import PlanFactory, ServiceAreaFactory, activation_history, submit_order
 from tests.tmf.conftest import TMF620, TMF622, TMF679, ApiCaller
 from tests.tmf.schema import assert_each_valid, assert_valid
 from tmf.common import iso
@@ -165,6 +166,25 @@ def test_the_qualified_date_is_the_date_an_order_taken_there_is_promised(
             order, reason_code="NOT_AUTOMATED", reason="Manual area.", source=EventSource.API
         )
         assert iso(estimated_activation_date(Order.objects.get(pk=order.pk))) == qualified
+
+
+def test_the_qualified_date_follows_the_measured_cycle_time_as_the_order_does(
+    plan: Plan, manual_area: ServiceArea, api_all: ApiCaller
+) -> None:
+    # Given 20 recent activations of the plan there, each live two working days after its day
+    today = timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday() + 28)
+    submitted = timezone.make_aware(datetime.datetime.combine(monday, datetime.time(10)))
+    activation_history(area=manual_area, plan=plan, working_days=[2] * 20, submitted_at=submitted)
+    cycle_times_refresh()
+
+    # When the address is qualified, and an order taken there
+    qualified = by_offering(asked(api_all, manual_area.postcode))["fibre-500"]
+    order = submit_order(plan=plan, area=manual_area).order
+
+    # Then both promise the measured two working days, not the standard lead time (three)
+    assert qualified["expectedActivationDate"] == iso(add_working_days(today, 2))
+    assert iso(estimated_activation_date(order)) == qualified["expectedActivationDate"]
 
 
 def test_an_area_too_slow_for_the_plan_says_so_and_qualifies_the_plans_it_can_carry(

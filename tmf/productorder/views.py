@@ -25,6 +25,7 @@ from orders.access import restrict_by_order, restrict_orders
 from orders.errors import CancellationRefused
 from orders.items import ItemsInvalid
 from orders.models import Order, OrderItem
+from orders.selectors import with_activation_estimate
 from orders.services import DuplicateOrder, NotServiceable, OrderConflict, OrderError
 from orders.states import TMF_STATE, OrderStatus
 from tmf.auth import client_of
@@ -112,12 +113,13 @@ def product_orders(request: Request) -> QuerySet[Order]:
     # probes the deletions per row, so a page stops after its rows (the outer-join form made it
     # hash-join every order and sort them all), and its row estimates stay right.
     deleted = DeletedProductOrder.objects.filter(order_id=OuterRef("pk"))
-    # service_area: the expected completion date depends on it (orders.selectors).
+    # service_area and with_activation_estimate: the expected completion date depends on them
+    # (orders.selectors.activation_estimate).
     queryset = Order.objects.select_related("plan", "customer", "service_area").filter(
         ~Exists(deleted)
     )
-    queryset = with_milestones(
-        with_items(with_order_relationships(with_cancellation_reason(queryset)))
+    queryset = with_activation_estimate(
+        with_milestones(with_items(with_order_relationships(with_cancellation_reason(queryset))))
     )
     return restrict_orders(queryset, request.user)  # type: ignore[arg-type]
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from orders.eligibility import Serviceability, serviceability_check
 from orders.models import Plan, ProductKind, normalize_postcode
-from orders.selectors import activation_promise
+from orders.selectors import activation_promise, promise_for
 from tmf.catalog.representation import offering_path
 from tmf.common import drop_empty, iso
 from tmf.models import ApiClient, ProductOfferingQualification, TaskState
@@ -83,11 +83,14 @@ class UnavailabilityReason(models.TextChoices):
     UNKNOWN_OFFERING = "UNKNOWN_OFFERING", "No such offering"
 
 
-def expected_activation_date(check: Serviceability) -> datetime.date:
-    """What an order taken now at the checked address would be promised: the rule of
-    orders.selectors.activation_promise, as the order's own pages apply it."""
-    automated = check.area is None or check.area.auto_provisioning
-    return activation_promise(automated=automated, start=timezone.localdate())
+def expected_activation_date(check: Serviceability, plan: Plan | None = None) -> datetime.date:
+    """What an order of ``plan`` taken now at the checked address would be promised, as the
+    order's own pages promise it (orders.selectors.promise_for: the measured cycle time of the
+    area and plan, the area or the technology, else the standard lead time)."""
+    if check.area is None or plan is None:
+        automated = check.area is None or check.area.auto_provisioning
+        return activation_promise(automated=automated, start=timezone.localdate())
+    return promise_for(check.area, plan, start=timezone.localdate(), requested=None).date
 
 
 def _reason(code: UnavailabilityReason, label: str) -> dict[str, str]:
@@ -196,6 +199,7 @@ def _item(
         if item.relies_on
         else None
     )
+    expected = expected_activation_date(check, plan) if qualified else None
     return drop_empty(
         {
             "id": item.id,
@@ -204,7 +208,7 @@ def _item(
             "qualificationItemResult": (
                 QualificationResult.QUALIFIED if qualified else QualificationResult.UNQUALIFIED
             ).value,
-            "expectedActivationDate": iso(expected_activation_date(check)) if qualified else None,
+            "expectedActivationDate": iso(expected) if expected else None,
             "eligibilityUnavailabilityReason": reasons or None,
             "productOffering": offering,
             "product": {"place": item.product_place} if item.product_place else None,
