@@ -35,10 +35,11 @@ LANDINGS = [
         "lead_user",
         r"/work/lead/$",
         "Exception queue",
-        {"Exception queue", "Provisioning", "Back office"},
+        {"Exception queue", "Provisioning", "Jeopardies", "Back office"},
     ),
     ("billing_user", r"/work/billing/$", "Billing", {"Billing", "Back office"}),
     ("support_user", r"/support/$", "Order search", {"Order search"}),
+    ("ops_manager_user", r"/work/operations/$", "Orders in jeopardy", {"Jeopardies"}),
     ("customer_user", r"/my/orders/$", "My orders", {"My orders"}),
 ]
 STAFF_OF_THE_BACK_OFFICE = {"provisioning_user", "lead_user", "billing_user"}  # as in the demo

@@ -91,6 +91,7 @@ USERS = [
     ("lead", Role.PROVISIONING_LEAD, True, "Lee"),
     ("billing", Role.BILLING, True, "Bea"),
     ("support", Role.SUPPORT, False, "Sol"),
+    ("ops", Role.OPERATIONS_MANAGER, False, "Olu"),
     ("customer", Role.CUSTOMER, False, "Casey"),
     ("customer2", Role.CUSTOMER, False, "Chris"),
 ]
