@@ -22,6 +22,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "support": Role.SUPPORT in roles or user.is_superuser,
             # The open-ticket queue opens for whoever may answer tickets.
             "support_queue": user.has_perm("support.change_supportticket"),
+            "support_contacts": user.has_perm("support.change_supportticket"),
             "customer": Role.CUSTOMER in roles,
             "admin": user.is_staff,
         }

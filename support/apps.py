@@ -8,9 +8,13 @@ class SupportConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from support import tasks  # noqa: F401  (registers the Celery tasks in every process)
-        from support.models import SupportTicket, TicketAnswer
+        from support import (
+            contact_tasks,  # noqa: F401  (what opens contact-the-customer tasks)
+            tasks,  # noqa: F401  (registers the Celery tasks in every process)
+        )
+        from support.models import ContactTask, SupportTicket, TicketAnswer
 
         auditlog.register(SupportTicket)
         # Who answered what is audited; the e-mail task's delivery mark is not a person's act.
         auditlog.register(TicketAnswer, exclude_fields=["emailed_at"])
+        auditlog.register(ContactTask)

@@ -82,3 +82,8 @@ class TicketAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer {self.pk} to ticket {self.ticket_id}"
+
+
+from support.contact_models import ContactTask  # noqa: E402  (the app's models, one module each)
+
+__all__ = ["ContactTask", "SupportTicket", "TicketAnswer"]

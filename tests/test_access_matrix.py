@@ -133,6 +133,7 @@ class World:
             "ticket_id": self.ticket.pk,
             "task_id": self.task.pk if self.task is not None else 0,
             "escalation_id": 0,
+            "contact_id": 0,
             "kind": "force-status",
             "app_label": "orders",
             # A link that is not valid: the page must say so, to anyone.
@@ -276,6 +277,9 @@ support:ticket_status                          in   403  403  403  403  405  403
 support:ticket_answer                          in   403  403  403  403  405  403  403  405
 # support's worklist of open tickets: only for who may answer them (customers never)
 support:queue                                  in   403  403  403  403  200  403  403  200
+support:contacts                               in   403  403  403  403  200  403  403  200
+support:contact_take                           in   403  403  403  403  405  403  403  405
+support:contact_record                         in   403  403  403  403  405  403  403  405
 # TM Forum APIs: for registered client systems with a bearer token (tmf.auth); a signed-in
 # person's session is no credential there (401 for everyone). The OpenAPI document and its
 # browsable view are public; an unknown path under an API is a TMF 404.
@@ -369,6 +373,9 @@ portal:lead_retry                              in   403  403  go   403  403  403
 portal:escalation_take                         in   404  404  404  404  404  404  404  404
 support:ticket_status                          in   403  403  403  403  go   403  403  go
 support:ticket_answer                          in   403  403  403  403  go   403  403  go
+# a contact to take or record: none here
+support:contact_take                           in   403  403  403  403  404  403  403  404
+support:contact_record                         in   403  403  403  403  404  403  403  404
 admin:orders_order_change                      adm  adm  403  403  403  adm  adm  adm  403
 admin:orders_order_override                    adm  adm  403  200  403  adm  adm  adm  200
 admin:provisioning_exceptioncase_change        adm  adm  403  403  403  adm  adm  adm  403

@@ -135,7 +135,7 @@ def test_superuser_lands_on_the_back_office(client: Client, django_user_model) -
             },
         ),
         ("billing_user", {"portal:billing_home"}),
-        ("support_user", {"support:search", "support:queue"}),
+        ("support_user", {"support:search", "support:queue", "support:contacts"}),
         ("customer_user", {"portal:my_orders"}),
     ],
 )
