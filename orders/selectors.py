@@ -230,6 +230,8 @@ class CustomerTimelineEntry:
     at: datetime.datetime
     text: str
     status: str
+    # Internal: what the customer's page turns into words (portal.customer_words), never shown.
+    reason_code: str = ""
 
 
 # A change to a live line (not add-ons on it) is done, not "live" and "billing started".
@@ -261,7 +263,7 @@ def customer_timeline(order: Order) -> list[CustomerTimelineEntry]:
     to a live line (speed change, suspension, cease) reads as the change being made."""
     # values_list, not only(): the related manager would load each row's deferred order_id.
     rows = order.events.filter(kind=OrderEvent.Kind.STATUS_CHANGED).values_list(
-        "created_at", "to_status"
+        "created_at", "to_status", "reason_code"
     )
     texts = {**CUSTOMER_EVENT_TEXT, **_change_event_texts(order)}
     return [
@@ -269,8 +271,9 @@ def customer_timeline(order: Order) -> list[CustomerTimelineEntry]:
             at=at,
             text=texts[OrderStatus(to_status)],
             status=CUSTOMER_LABEL[OrderStatus(to_status)],
+            reason_code=reason_code,
         )
-        for at, to_status in rows
+        for at, to_status, reason_code in rows
     ]
 
 

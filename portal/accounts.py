@@ -47,6 +47,7 @@ from orders.models import Customer, Order, normalize_postcode
 from orders.notifications import email_send
 from orders.outbox import outbox_enqueue
 from orders.roles import Role
+from portal.customer_words import current_situation
 
 logger = logging.getLogger(__name__)
 
@@ -453,11 +454,14 @@ def tracking_context(order: Order, *, prices: bool = True) -> dict[str, Any]:
     the order's status, each item's ("Static IP: being set up") and, with ``prices``, what
     each costs. The tracking page without sign-in shows no prices: it proves only an order ID
     and a postcode, so it says how far the order is, not what the household pays."""
+    timeline = selectors.customer_timeline(order)
+    latest = timeline[-1].reason_code if timeline else ""
     return {
         "order": order,
         "label": selectors.customer_status_label(order),
         **selectors.estimate_context(order),
-        "timeline": selectors.customer_timeline(order),
+        "timeline": timeline,
+        "situation": current_situation(order.status, latest),
         "items": selectors.customer_items(order),
         "show_prices": prices,
     }
