@@ -94,3 +94,16 @@ def test_a_jeopardy_raised_is_a_v5_jeopardy_alert_event_and_shows_on_the_order(
     [shown] = read["productOrderJeopardyAlert"]
     assert_valid(V5, "ProductOrderJeopardyAlert", shown)
     assert shown["id"] == alert["id"] and shown["jeopardyType"] == "Late"
+
+
+def test_a_listener_for_everything_is_not_sent_v5_only_events(
+    subscriber, listener, place_order, plan, serviceable_area
+):
+    # A v4 listener registered with no query: every v4 event, none of v5's own
+    response = subscriber.post(f"{TMF622}/hub", {"callback": listener.url}, format="json")
+    assert response.status_code == 201
+
+    place_order(plan=plan, area=serviceable_area, email="pat@example.com")
+
+    assert "ProductOrderStateChangeEvent" in listener.event_types()
+    assert MILESTONE not in listener.event_types()

@@ -157,12 +157,17 @@ def publish_event(
     deliveries: list[EventDelivery] = []
     for subscription in live_subscriptions(api):
         try:
-            wanted = parse_query(subscription.query).matches(envelope)
+            query = parse_query(subscription.query)
+            wanted = query.matches(envelope)
+            # v5's own events go only to listeners that name them: a v4 listener registered
+            # for everything is not sent event types its API does not define.
+            if v5 and not query.names_event_type(event_type):
+                wanted = False
         except InvalidQuery:
             # Checked at registration; a row edited by hand since then gets everything
             # rather than nothing (a listener that is sent too much notices, one sent
             # nothing does not).
-            wanted = True
+            wanted = not v5
         if not wanted:
             continue
         if body is None:

@@ -110,6 +110,12 @@ class EventQuery:
 
     terms: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = ()
 
+    def names_event_type(self, event_type: str) -> bool:
+        """The query asks for ``event_type`` by name (an ``eventType`` term listing it)."""
+        return any(
+            path == (EVENT_TYPE_KEY,) and event_type in wanted for path, wanted in self.terms
+        )
+
     def matches(self, envelope: dict[str, Any]) -> bool:
         for path, wanted in self.terms:
             if not any(value in wanted for value in _values_at(envelope, path)):
