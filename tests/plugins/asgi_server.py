@@ -38,6 +38,11 @@ class UvicornServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
