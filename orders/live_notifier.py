@@ -40,16 +40,22 @@ RESYNC = 0
 
 
 class Subscription:
-    """One open stream's interest in one order: the newest version heard, and a wake-up."""
+    """One open stream's interest in its orders (one for an order's page, those listed for a
+    worklist): the newest version heard of each changed since last read, and a wake-up."""
 
-    def __init__(self, order_id: str) -> None:
-        self.order_id = order_id
-        self.version = RESYNC
+    def __init__(self, order_ids: tuple[str, ...]) -> None:
+        self.order_ids = order_ids
+        self.changes: dict[str, int] = {}
         self.changed = asyncio.Event()
 
-    def notify(self, version: int) -> None:
-        self.version = max(self.version, version) if version != RESYNC else self.version
+    def notify(self, order_id: str, version: int) -> None:
+        self.changes[order_id] = max(version, self.changes.get(order_id, RESYNC))
         self.changed.set()
+
+    def take(self) -> dict[str, int]:
+        changes, self.changes = self.changes, {}
+        self.changed.clear()
+        return changes
 
 
 class LiveNotifier:
@@ -59,31 +65,29 @@ class LiveNotifier:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
 
-    @property
-    def open_streams(self) -> int:
-        return sum(len(subs) for subs in self._subscriptions.values())
-
-    def subscribe(self, order_id: str) -> Subscription:
+    def subscribe(self, *order_ids: str) -> Subscription:
         self._ensure_running()
-        subscription = Subscription(order_id)
-        self._subscriptions.setdefault(order_id, set()).add(subscription)
+        subscription = Subscription(order_ids)
+        for order_id in order_ids:
+            self._subscriptions.setdefault(order_id, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subs = self._subscriptions.get(subscription.order_id)
-        if subs is not None:
-            subs.discard(subscription)
-            if not subs:
-                del self._subscriptions[subscription.order_id]
+        for order_id in subscription.order_ids:
+            subs = self._subscriptions.get(order_id)
+            if subs is not None:
+                subs.discard(subscription)
+                if not subs:
+                    del self._subscriptions[order_id]
 
     def dispatch(self, order_id: str, version: int) -> None:
         for subscription in self._subscriptions.get(order_id, ()):
-            subscription.notify(version)
+            subscription.notify(order_id, version)
 
     def resync(self) -> None:
-        for subs in self._subscriptions.values():
+        for order_id, subs in self._subscriptions.items():
             for subscription in subs:
-                subscription.notify(RESYNC)
+                subscription.notify(order_id, RESYNC)
 
     async def aclose(self) -> None:
         """Stop listening (the server shutting down, a test's loop ending)."""
@@ -184,25 +188,34 @@ async def order_event_stream(
     new version whenever it changes, a comment as keep-alive, and the end of the stream after
     ``LIVE_PUSH_STREAM_SECONDS`` (or at ``until``, a wall-clock time) for the page to open
     another, so that its permission is checked again."""
+    async for chunk in orders_event_stream((order_id,), ready=str(version), until=until):
+        yield chunk
+
+
+async def orders_event_stream(
+    order_ids: tuple[str, ...], *, ready: str = "", until: float | None = None
+) -> AsyncIterator[bytes]:
+    """As ``order_event_stream``, for every order in ``order_ids`` (a worklist's rows): one
+    ``change`` per order that changed."""
     # The request's thread holds no database connection while the page listens (it would hold
     # it for as long as the stream is open).
     await sync_to_async(connections.close_all)()
-    subscription = notifier.subscribe(order_id)
+    subscription = notifier.subscribe(*order_ids)
     deadline = time.time() + settings.LIVE_PUSH_STREAM_SECONDS
     if until is not None:
         deadline = min(deadline, until)
     keepalive = settings.LIVE_PUSH_KEEPALIVE_SECONDS
     try:
-        yield f"retry: {settings.LIVE_STATUS_POLL_MS}\nevent: ready\ndata: {version}\n\n".encode()
+        yield f"retry: {settings.LIVE_STATUS_POLL_MS}\nevent: ready\ndata: {ready}\n\n".encode()
         while (left := deadline - time.time()) > 0:
             try:
                 await asyncio.wait_for(subscription.changed.wait(), timeout=min(keepalive, left))
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
-            subscription.changed.clear()
-            data = encode_message(order_id, subscription.version)
-            yield f"event: change\ndata: {data}\n\n".encode()
+            for order_id, version in subscription.take().items():
+                data = encode_message(order_id, version)
+                yield f"event: change\ndata: {data}\n\n".encode()
     finally:
         notifier.unsubscribe(subscription)
 

@@ -151,5 +151,102 @@
     if (canPush) { listen(); }
   }
 
+  // A worklist's live section (data-live-list: its stream URL) follows the orders of its rows
+  // (data-live-order): when one changes, the page is read again and the section replaced by
+  // its new self (rows may leave, come or move). Only where the server pushes: without the
+  // push a worklist stays as loaded, as it always did.
+  function readStream(response, onBlock) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function read() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) { return; }
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+        var end = buffer.indexOf("\n\n");
+        while (end !== -1) {
+          onBlock(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf("\n\n");
+        }
+        return read();
+      });
+    }
+    return read();
+  }
+
+  function watchList(section) {
+    var url = section.getAttribute("data-live-list");
+    var key = section.getAttribute("data-testid");
+    var busy = false;
+    var again = false;
+    var stream = null;
+    var retryMs = RETRY_MIN_MS;
+
+    function orders() {
+      return Array.prototype.map.call(section.querySelectorAll("[data-live-order]"), function (row) {
+        return row.getAttribute("data-live-order");
+      }).filter(function (id, i, all) { return all.indexOf(id) === i; }).slice(0, 100);
+    }
+    function refresh() {
+      if (busy) { again = true; return; }
+      busy = true;
+      again = false;
+      fetch(window.location.href, {
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+        cache: "no-store"
+      }).then(function (response) {
+        if (!response.ok) { return; }
+        return response.text().then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html")
+            .querySelector('[data-testid="' + key + '"]');
+          if (!fresh) { return; }
+          var before = orders().join(" ");
+          section.innerHTML = fresh.innerHTML;
+          section.setAttribute("data-live-updated", new Date().toISOString());
+          if (orders().join(" ") !== before && stream) { stream.abort(); }  // listen anew
+        });
+      }).catch(function () { /* the next change tries again */ })
+        .then(function () {
+          busy = false;
+          if (again) { refresh(); }
+        });
+    }
+    function listen() {
+      var ids = orders();
+      if (!ids.length) { return; }
+      stream = new AbortController();
+      var query = ids.map(function (id) { return "o=" + encodeURIComponent(id); }).join("&");
+      var streaming = false;
+      fetch(url + "?" + query, {
+        credentials: "same-origin",
+        headers: { "Accept": "text/event-stream", "X-Requested-With": "fetch" },
+        cache: "no-store",
+        signal: stream.signal
+      }).then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || type.indexOf("text/event-stream") !== 0 || !response.body) { return; }
+        streaming = true;
+        retryMs = RETRY_MIN_MS;
+        section.setAttribute("data-live-push", "streaming");
+        return readStream(response, function (block) {
+          if (block.indexOf("event: change") !== -1) { refresh(); }
+        });
+      }).catch(function () { /* cut, or aborted to listen to other rows */ })
+        .then(function () {
+          stream = null;
+          section.setAttribute("data-live-push", "off");
+          var wait = streaming ? 250 : retryMs;
+          if (!streaming) { retryMs = Math.min(retryMs * 2, RETRY_MAX_MS); }
+          setTimeout(listen, wait);
+        });
+    }
+    listen();
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll("[data-live-url]"), watch);
+  if (canPush) {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-live-list]"), watchList);
+  }
 })();

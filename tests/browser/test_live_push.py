@@ -1,6 +1,7 @@
-"""Live within a second (issue 11): pages left open on the order, served by a real uvicorn, show
-a status change within a second of its commit, without a reload, pushed to them (the server's
-pages poll only once a minute here, so polling cannot be what shows it)."""
+"""Live within a second (issue 11): pages left open on the order (a worklist among them),
+served by a real uvicorn, show a status change within a second of its commit, without a
+reload, pushed to them (the server's pages poll only once a minute here, so polling cannot be
+what shows it)."""
 
 from __future__ import annotations
 
@@ -68,8 +69,9 @@ def streaming(page: Page) -> None:
 def test_every_open_page_of_the_order_shows_a_status_change_within_a_second(
     chromium, asgi_server, customer_user, customer_manual_order, sales_user, support_user, lead_user
 ):
-    # Given the order waits for the provisioning team, and four pages show it: the customer's
-    # order page, /track/ without a sign-in, the sales order page and support's order view
+    # Given the order waits for the provisioning team, and five pages show it: the customer's
+    # order page, /track/ without a sign-in, the sales order page, the sales rep's worklist
+    # and support's order view
     order = customer_manual_order
     assert order.status == OrderStatus.AWAITING_MANUAL
     customer = signed_in(
@@ -89,6 +91,7 @@ def test_every_open_page_of_the_order_shows_a_status_change_within_a_second(
         sales_user.username,
         reverse("orders:detail", kwargs={"order_id": order.pk}),
     )
+    worklist = signed_in(chromium, asgi_server, sales_user.username, reverse("portal:sales_home"))
     support = signed_in(
         chromium,
         asgi_server,
@@ -99,6 +102,12 @@ def test_every_open_page_of_the_order_shows_a_status_change_within_a_second(
     for page in pages.values():
         streaming(page)
         page.evaluate("window.__sameDocument = true")
+    recent = worklist.get_by_test_id("recent-orders")
+    expect(recent).to_have_attribute("data-live-push", "streaming")
+    worklist.evaluate("window.__sameDocument = true")
+    pages["sales worklist"] = worklist
+    row = recent.locator(f'[data-live-order="{order.pk}"]')
+    expect(row).to_contain_text("Awaiting manual provisioning")
     expect(customer.get_by_test_id("order-status")).to_have_text("Being set up by our team")
     expect(tracking.get_by_test_id("order-status")).to_have_text("Being set up by our team")
     expect(sales.get_by_test_id("order-status")).to_have_text("Awaiting manual provisioning")
@@ -119,6 +128,7 @@ def test_every_open_page_of_the_order_shows_a_status_change_within_a_second(
     expect(tracking.get_by_test_id("order-status")).to_have_text("Active", timeout=PUSH_WITHIN_MS)
     expect(sales.get_by_test_id("order-status")).to_have_text("Completed", timeout=PUSH_WITHIN_MS)
     expect(support.get_by_test_id("order-status")).to_have_text("Completed", timeout=PUSH_WITHIN_MS)
+    expect(row).to_contain_text("Completed", timeout=PUSH_WITHIN_MS)
     assert time.monotonic() - committed < PUSH_WITHIN_MS / 1000 * 1.5
     for name, page in pages.items():
         assert page.evaluate("window.__sameDocument") is True, name

@@ -121,3 +121,52 @@ def test_the_customers_own_stream_says_changed_when_a_change_commits(
     pushed = int(change.split(b'"version":')[1].split(b"}")[0])
     assert version < pushed <= newest
     assert b"Technician" not in change
+
+
+@pytest.mark.django_db
+def test_a_worklist_stream_opens_only_on_orders_the_user_may_see(
+    customer_user, sales_user, customer_manual_order, failed_order
+):
+    url = reverse("orders:list_live")
+    # A customer has no worklist: no stream, even on their own order
+    customer = AsyncClient()
+    customer.force_login(customer_user)
+    refused = async_to_sync(customer.get)(url, {"o": customer_manual_order.pk}, headers=STREAM)
+    assert refused.status_code == 403
+    assert not refused.streaming
+    # Staff naming something that is no order: not found, nothing streams
+    sales = AsyncClient()
+    sales.force_login(sales_user)
+    made_up = async_to_sync(sales.get)(
+        url, {"o": [customer_manual_order.pk, "K7QM3XPA9Z"]}, headers=STREAM
+    )
+    assert made_up.status_code == 404
+    assert not made_up.streaming
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worklist_stream_says_which_of_its_orders_changed(
+    sales_user, customer_manual_order, failed_order
+):
+    client = AsyncClient()
+    client.force_login(sales_user)
+    url = reverse("orders:list_live")
+
+    async def listen() -> bytes:
+        response = await client.get(
+            url, {"o": [customer_manual_order.pk, failed_order.pk]}, headers=STREAM
+        )
+        assert response.streaming
+        content = aiter(response.streaming_content)
+        try:
+            await asyncio.wait_for(anext(content), 5)  # ready
+            notifier.dispatch(failed_order.pk, 99)
+            return await asyncio.wait_for(anext(content), 5)
+        finally:
+            await content.aclose()
+            await notifier.aclose()
+
+    change = async_to_sync(listen)()
+    assert (
+        change == f'event: change\ndata: {{"order":"{failed_order.pk}","version":99}}\n\n'.encode()
+    )
