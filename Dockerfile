@@ -45,5 +45,8 @@ USER app
 
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--error-logfile", "-"]
+# uvicorn (ASGI), so that open pages are pushed each change (orders.live_push) over streams
+# that cost the server no worker each; gunicorn (config.wsgi) still serves, the pages then poll.
+# X-Forwarded-* are read by Django (TRUSTED_PROXY_COUNT), not rewritten by the server.
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--workers", "3", "--no-proxy-headers", "--timeout-graceful-shutdown", "5"]

@@ -13,6 +13,7 @@ class OrdersConfig(AppConfig):
         from orders import (
             access,  # noqa: F401  (ownership grants follow every order and customer save)
             events,  # noqa: F401  (status_changed_at follows every status event)
+            live_push,  # noqa: F401  (open pages hear of every event after its commit)
             milestones,  # noqa: F401  (milestones are planned and met with the order)
             moves,  # noqa: F401  (a move's orders follow each other's status)
             roles,

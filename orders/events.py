@@ -9,6 +9,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from orders.live_push import order_changed
 from orders.milestones import milestones_follow_billing, milestones_follow_items
 from orders.models import Order, OrderEvent, OrderItem
 from orders.states import EventSource, ItemState, OrderStatus
@@ -77,7 +78,7 @@ def item_states_changed(
     the state it left), written in one statement however many items moved."""
     now = timezone.now()
     milestones_follow_items(order, changes)
-    return OrderEvent.objects.bulk_create(
+    events = OrderEvent.objects.bulk_create(
         [
             OrderEvent(
                 order=order,
@@ -92,6 +93,11 @@ def item_states_changed(
             for item, previous in changes
         ]
     )
+    # bulk_create sends no post_save: the open pages are told here (orders.live_push).
+    versions = [event.pk for event in events if event.pk is not None]
+    if versions:
+        order_changed(order_id=order.pk, version=max(versions))
+    return events
 
 
 def task_done(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views, views_add_ons, views_amend, views_changes, views_moves
+from orders import views, views_add_ons, views_amend, views_changes, views_live, views_moves
 
 app_name = "orders"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
         name="line_change",
     ),
     path("orders/lines/<uuid:product_id>/move/", views_moves.line_move, name="line_move"),
+    # Before the order's own URLs: "live" is no order ID (its check character fails anyway).
+    path("orders/live/", views_live.orders_live, name="list_live"),
     path("orders/<str:order_id>/", views.order_detail, name="detail"),
     path("orders/<str:order_id>/live/", views.order_live, name="live"),
     path("orders/<str:order_id>/cancel/", views.order_cancel, name="cancel"),

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -223,7 +223,7 @@ def order_cancellation_withdraw(request: HttpRequest, order_id: str) -> HttpResp
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
-def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
+def order_live(request: HttpRequest, order_id: str) -> HttpResponseBase:
     order = order_get_for_user(request.user, order_id, queryset=selectors.order_detail_queryset())
     return live_fragment_response(
         request,

@@ -32,7 +32,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_bytes
@@ -494,7 +494,7 @@ def track_live_order(token: str) -> Order | None:
 
 @never_cache
 @require_GET
-def track_live(request: HttpRequest) -> HttpResponse:
+def track_live(request: HttpRequest) -> HttpResponseBase:
     """The tracking result's status fragment, polled like the signed-in pages (orders.live: 204
     while nothing changed). The token travels in a header, never in the URL, so it stays out
     of access logs and Referer headers. A token we never issued counts as a failed lookup for
@@ -518,4 +518,6 @@ def track_live(request: HttpRequest) -> HttpResponse:
         order,
         template="portal/_tracking.html",
         context=lambda: tracking_context(order, prices=False),
+        # A pushed stream ends with the token: the page's next request is then told 410.
+        until=float(signing.loads(token, salt=TRACK_LIVE_SALT)["e"]),
     )

@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from orders.live import push_available
 from orders.roles import Role, roles_of
 from portal.worklists import WORKLIST_PERMISSIONS
 
@@ -13,7 +14,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # No user on a request refused before the authentication middleware (the 400 page).
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav": {}, "live_poll_ms": settings.LIVE_STATUS_POLL_MS}
+        return {"nav": {}, **_live(request)}
     roles = roles_of(user)
     nav = {name: user.has_perms(perms) for name, perms in WORKLIST_PERMISSIONS.items()}
     nav.update(
@@ -27,4 +28,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "admin": user.is_staff,
         }
     )
-    return {"nav": nav, "live_poll_ms": settings.LIVE_STATUS_POLL_MS}
+    return {"nav": nav, **_live(request)}
+
+
+def _live(request: HttpRequest) -> dict[str, Any]:
+    """How the page's live parts hear of changes: pushed where this server can hold a stream
+    (orders.live), and by polling every ``live_poll_ms`` otherwise or meanwhile."""
+    return {"live_poll_ms": settings.LIVE_STATUS_POLL_MS, "live_push": push_available(request)}

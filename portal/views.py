@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -216,7 +216,7 @@ def order_contact(request: HttpRequest, order_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
+def order_live(request: HttpRequest, order_id: str) -> HttpResponseBase:
     order = _own_order(request, order_id)
     return live_fragment_response(
         request, order, template="portal/_tracking.html", context=lambda: tracking_context(order)

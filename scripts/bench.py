@@ -14,6 +14,9 @@ CELERY_BROKER_URL is set.
     written to the fragment first reflecting it.
 (e) items (scripts/bench_items.py): SQL statements per order and orders/s for a 1-item and a
     3-item order, at intake and through the whole plan, run in process as a worker runs it.
+(f) live push (scripts/bench_push.py): a real uvicorn with 1,000 open pages (event streams);
+    a status change committed -> every page of the order told, and -> its fragment showing it,
+    p50 and p99.
 """
 
 from __future__ import annotations
@@ -467,6 +470,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--visibility-orders", type=int, default=10)
     parser.add_argument("--latency-ms", type=int, default=200, help="simulator latency per step")
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument("--push-streams", type=int, default=1000, help="open pages, for (f)")
+    parser.add_argument("--push-orders", type=int, default=100, help="orders they show, (f)")
+    parser.add_argument("--push-changes", type=int, default=40, help="at most --push-orders")
+    parser.add_argument("--only-push", action="store_true", help="(f) only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary VAR_DIR")
     return parser.parse_args(argv)
 
@@ -495,14 +502,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker: CeleryWorker | None = None
     try:
         catalog = make_catalog()
-        if not args.only_items:
+        if args.only_push or not args.only_items:
+            from scripts.bench_push import bench_push
+
+            name = f"(f) live push: {args.push_streams} open pages on {args.push_orders} orders"
+            print(f"{name}...", flush=True)
+            with _unread_queue():  # the orders' own work is not what is measured here
+                figures = bench_push(
+                    catalog,
+                    submit=submit,
+                    var_dir=var_dir,
+                    streams=args.push_streams,
+                    orders=args.push_orders,
+                    changes=min(args.push_changes, args.push_orders),
+                )
+            results.append(Result(name, figures))
+        if args.only_push:
+            pass
+        elif not args.only_items:
             print(f"(a) intake: {args.intake_orders} orders...", flush=True)
             results.append(bench_intake(catalog, count=args.intake_orders))
         from scripts.bench_items import bench_items
 
-        print(f"(e) items: {args.item_orders} orders of each kind...", flush=True)
-        results.append(bench_items(catalog, count=args.item_orders, unread_queue=_unread_queue))
-        if not args.only_items:
+        if not args.only_push:
+            print(f"(e) items: {args.item_orders} orders of each kind...", flush=True)
+            results.append(bench_items(catalog, count=args.item_orders, unread_queue=_unread_queue))
+        if not args.only_items and not args.only_push:
             print(f"(d) TMF622 intake: {args.intake_orders} orders...", flush=True)
             results.append(bench_api_intake(catalog, count=args.intake_orders))
 

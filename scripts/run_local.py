@@ -187,7 +187,21 @@ def child_env(port: int, environ: dict[str, str]) -> dict[str, str]:
 def child_commands(port: int, var_dir: Path) -> dict[str, list[str]]:
     python = sys.executable
     return {
-        "web": [python, "manage.py", "runserver", f"{HOST}:{port}", "--noreload"],
+        # An ASGI server, so that open pages are pushed each change (orders.live_push); open
+        # streams are given 3 s to end on Ctrl-C.
+        "web": [
+            python,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--no-proxy-headers",
+            "--timeout-graceful-shutdown",
+            "3",
+        ],
         "worker": [
             python,
             "-m",

@@ -7,7 +7,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -180,7 +180,7 @@ def order_cancellation_withdraw(request: HttpRequest, order_id: str) -> HttpResp
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
-def order_live(request: HttpRequest, order_id: str) -> HttpResponse:
+def order_live(request: HttpRequest, order_id: str) -> HttpResponseBase:
     order = order_get_for_user(request.user, order_id, queryset=selectors.order_detail_queryset())
     return live_fragment_response(
         request,

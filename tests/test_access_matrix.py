@@ -262,6 +262,8 @@ orders:serviceability                          in   400  403  403  403  403  403
 orders:customer_lookup                         in   200  403  403  403  403  403  403  200
 orders:detail                                  in   200  200  200  200  200  403  403  200
 orders:live                                    in   200  200  200  200  200  403  403  200
+# a worklist's live stream: staff only, and only naming orders they may see (none named here)
+orders:list_live                               in   404  404  404  404  404  403  403  404
 # cancelling on the customer's behalf: sales, support and the provisioning lead (POST only)
 orders:cancel                                  in   405  403  405  403  405  403  403  405
 orders:cancellation_withdraw                   in   405  403  405  403  405  403  403  405

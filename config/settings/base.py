@@ -379,6 +379,22 @@ PHONE_COUNTRY_CODE = env.str("PHONE_COUNTRY_CODE", default="44")
 MANUAL_PROVISIONING_LEAD_DAYS = env.int("MANUAL_PROVISIONING_LEAD_DAYS", default=3)
 # How often the tracking pages ask for news (US-02: visible within 60 s; we aim for 2 s).
 LIVE_STATUS_POLL_MS = env.int("LIVE_STATUS_POLL_MS", default=2000)
+# Open pages are told of a change the moment it commits (orders.live_push): a server-sent event
+# stream per page, from an ASGI server (uvicorn), through Redis pub/sub when there is a Redis
+# (LIVE_PUSH_REDIS_URL; by default the broker's, when that is Redis), or else one indexed query
+# of the event table every LIVE_PUSH_DB_POLL_MS per web process. Pages poll as above when the
+# push is off (LIVE_PUSH_ENABLED) or unavailable (a WSGI server: runserver, gunicorn).
+LIVE_PUSH_ENABLED = env.bool("LIVE_PUSH_ENABLED", default=True)
+LIVE_PUSH_REDIS_URL = env.str(
+    "LIVE_PUSH_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
+LIVE_PUSH_DB_POLL_MS = env.int("LIVE_PUSH_DB_POLL_MS", default=250)
+# A stream ends after this long and the page opens another, so that who may see the order is
+# checked again (a tracking token that ran out, a grant taken away).
+LIVE_PUSH_STREAM_SECONDS = env.int("LIVE_PUSH_STREAM_SECONDS", default=300)
+# A comment line this often keeps proxies from closing an idle stream.
+LIVE_PUSH_KEEPALIVE_SECONDS = env.int("LIVE_PUSH_KEEPALIVE_SECONDS", default=15)
 
 LOGGING = {
     "version": 1,

@@ -2,10 +2,22 @@
 // The server answers 204 while nothing happened since our version (one cheap query). A page
 // without a sign-in (order tracking) carries a signed token for its order in data-live-token,
 // sent as a header so that it never appears in a URL.
+//
+// Where the server can push (data-live-push on <body>: an ASGI server), the same URL asked
+// with "Accept: text/event-stream" is a stream of server-sent events saying "changed" the
+// moment a change commits; the element then asks for its fragment as a poll would. The stream
+// is read with fetch (not EventSource) so that it carries the same headers as the polls. While
+// the stream is down (not offered, cut by a proxy, the server restarting) the element polls
+// every data-live-poll-ms and tries the stream again after a while. data-live-push on the
+// element says which of the two it is doing ("streaming" or "polling").
 (function () {
   "use strict";
   var body = document.body;
   var interval = parseInt(body.getAttribute("data-live-poll-ms") || "2000", 10);
+  var canPush = body.getAttribute("data-live-push") === "true" && !!window.ReadableStream &&
+    !!window.TextDecoder && !!window.AbortController;
+  var RETRY_MIN_MS = 1000;
+  var RETRY_MAX_MS = 30000;
 
   function watch(el) {
     var url = el.getAttribute("data-live-url");
@@ -13,24 +25,37 @@
     var token = el.getAttribute("data-live-token");
     if (token) { headers["X-Live-Token"] = token; }
     var busy = false;
+    var again = false;
     var timer = null;
+    var stopped = false;
+    var retryMs = RETRY_MIN_MS;
+    var stream = null;
+
     function stop() {
+      stopped = true;
       clearInterval(timer);
+      timer = null;
+      if (stream) { stream.abort(); }
       document.removeEventListener("visibilitychange", poll);
       el.setAttribute("data-live-stopped", "true");
     }
+    function version() { return parseInt(el.getAttribute("data-live-version") || "0", 10); }
+    function gone(status) { return [403, 404, 410].indexOf(status) !== -1; }
+
     function poll() {
-      if (busy || document.hidden) { return; }
+      if (stopped || document.hidden) { return; }
+      // A change heard while a fetch runs is asked for again as soon as it is back.
+      if (busy) { again = true; return; }
       busy = true;
-      var version = el.getAttribute("data-live-version") || "0";
-      fetch(url + "?since=" + encodeURIComponent(version), {
+      again = false;
+      fetch(url + "?since=" + encodeURIComponent(String(version())), {
         credentials: "same-origin",
         headers: headers,
         cache: "no-store"
       }).then(function (response) {
         // Gone (a tracking token that ran out) or not, or no longer, ours to see: asking again
         // will not change that.
-        if ([403, 404, 410].indexOf(response.status) !== -1) { stop(); return; }
+        if (gone(response.status)) { stop(); return; }
         if (response.status === 200) {
           var next = response.headers.get("X-Live-Version");
           return response.text().then(function (html) {
@@ -40,11 +65,188 @@
           });
         }
       }).catch(function () { /* offline for a moment: the next poll tries again */ })
-        .then(function () { busy = false; });
+        .then(function () {
+          busy = false;
+          if (again) { poll(); }
+        });
     }
-    timer = setInterval(poll, interval);
+
+    function startPolling() {
+      el.setAttribute("data-live-push", "polling");
+      if (timer === null && !stopped) { timer = setInterval(poll, interval); }
+    }
+    function stopPolling() {
+      clearInterval(timer);
+      timer = null;
+    }
+
+    function heard(block) {
+      var name = "message";
+      var data = "";
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event:") === 0) { name = line.slice(6).trim(); }
+        if (line.indexOf("data:") === 0) { data += line.slice(5).trim(); }
+      });
+      if (name !== "change") { return; }
+      var pushed = 0;
+      try { pushed = parseInt(JSON.parse(data).version, 10) || 0; } catch (e) { pushed = 0; }
+      // 0: the server may have missed something; the fragment URL knows.
+      if (pushed === 0 || pushed > version()) { poll(); }
+    }
+
+    function listen() {
+      if (stopped) { return; }
+      stream = new AbortController();
+      var streamHeaders = { "Accept": "text/event-stream" };
+      Object.keys(headers).forEach(function (key) { streamHeaders[key] = headers[key]; });
+      var streaming = false;
+      fetch(url + "?since=" + encodeURIComponent(String(version())), {
+        credentials: "same-origin",
+        headers: streamHeaders,
+        cache: "no-store",
+        signal: stream.signal
+      }).then(function (response) {
+        if (gone(response.status)) { stop(); return; }
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || type.indexOf("text/event-stream") !== 0 || !response.body) {
+          return;  // not offered here after all: polling it is
+        }
+        streaming = true;
+        retryMs = RETRY_MIN_MS;
+        stopPolling();
+        el.setAttribute("data-live-push", "streaming");
+        poll();  // what changed while no stream was open
+        var reader = response.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = "";
+        function read() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) { return; }
+            buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+            var end = buffer.indexOf("\n\n");
+            while (end !== -1) {
+              heard(buffer.slice(0, end));
+              buffer = buffer.slice(end + 2);
+              end = buffer.indexOf("\n\n");
+            }
+            return read();
+          });
+        }
+        return read();
+      }).catch(function () { /* cut: polling until the next try */ })
+        .then(function () {
+          stream = null;
+          if (stopped) { return; }
+          startPolling();
+          // A stream that ended by itself (its time was up) is opened again at once; one that
+          // failed waits longer each time.
+          var wait = streaming ? 250 : retryMs;
+          if (!streaming) { retryMs = Math.min(retryMs * 2, RETRY_MAX_MS); }
+          setTimeout(listen, wait);
+        });
+    }
+
     document.addEventListener("visibilitychange", poll);
+    startPolling();
+    if (canPush) { listen(); }
+  }
+
+  // A worklist's live section (data-live-list: its stream URL) follows the orders of its rows
+  // (data-live-order): when one changes, the page is read again and the section replaced by
+  // its new self (rows may leave, come or move). Only where the server pushes: without the
+  // push a worklist stays as loaded, as it always did.
+  function readStream(response, onBlock) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function read() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) { return; }
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+        var end = buffer.indexOf("\n\n");
+        while (end !== -1) {
+          onBlock(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf("\n\n");
+        }
+        return read();
+      });
+    }
+    return read();
+  }
+
+  function watchList(section) {
+    var url = section.getAttribute("data-live-list");
+    var key = section.getAttribute("data-testid");
+    var busy = false;
+    var again = false;
+    var stream = null;
+    var retryMs = RETRY_MIN_MS;
+
+    function orders() {
+      return Array.prototype.map.call(section.querySelectorAll("[data-live-order]"), function (row) {
+        return row.getAttribute("data-live-order");
+      }).filter(function (id, i, all) { return all.indexOf(id) === i; }).slice(0, 100);
+    }
+    function refresh() {
+      if (busy) { again = true; return; }
+      busy = true;
+      again = false;
+      fetch(window.location.href, {
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+        cache: "no-store"
+      }).then(function (response) {
+        if (!response.ok) { return; }
+        return response.text().then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html")
+            .querySelector('[data-testid="' + key + '"]');
+          if (!fresh) { return; }
+          var before = orders().join(" ");
+          section.innerHTML = fresh.innerHTML;
+          section.setAttribute("data-live-updated", new Date().toISOString());
+          if (orders().join(" ") !== before && stream) { stream.abort(); }  // listen anew
+        });
+      }).catch(function () { /* the next change tries again */ })
+        .then(function () {
+          busy = false;
+          if (again) { refresh(); }
+        });
+    }
+    function listen() {
+      var ids = orders();
+      if (!ids.length) { return; }
+      stream = new AbortController();
+      var query = ids.map(function (id) { return "o=" + encodeURIComponent(id); }).join("&");
+      var streaming = false;
+      fetch(url + "?" + query, {
+        credentials: "same-origin",
+        headers: { "Accept": "text/event-stream", "X-Requested-With": "fetch" },
+        cache: "no-store",
+        signal: stream.signal
+      }).then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || type.indexOf("text/event-stream") !== 0 || !response.body) { return; }
+        streaming = true;
+        retryMs = RETRY_MIN_MS;
+        section.setAttribute("data-live-push", "streaming");
+        return readStream(response, function (block) {
+          if (block.indexOf("event: change") !== -1) { refresh(); }
+        });
+      }).catch(function () { /* cut, or aborted to listen to other rows */ })
+        .then(function () {
+          stream = null;
+          section.setAttribute("data-live-push", "off");
+          var wait = streaming ? 250 : retryMs;
+          if (!streaming) { retryMs = Math.min(retryMs * 2, RETRY_MAX_MS); }
+          setTimeout(listen, wait);
+        });
+    }
+    listen();
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-live-url]"), watch);
+  if (canPush) {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-live-list]"), watchList);
+  }
 })();

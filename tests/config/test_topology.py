@@ -39,3 +39,16 @@ def test_make_run_keeps_beat_quiet_so_the_banner_stays_on_screen(tmp_path):
     # Beat sends the due dispatch every second: at INFO each send is a line on the console.
     beat = child_commands(8000, tmp_path)["beat"]
     assert beat[beat.index("-l") + 1] == "warning"
+
+
+def test_make_run_the_image_and_compose_serve_the_web_under_asgi_so_pages_are_pushed(tmp_path):
+    # Pushed live status needs an ASGI server (orders.live); each lets open streams end on stop.
+    web = child_commands(8000, tmp_path)["web"]
+    assert web[1:4] == ["-m", "uvicorn", "config.asgi:application"]
+    assert "--timeout-graceful-shutdown" in web
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
+    assert compose["command"][:2] == ["uvicorn", "config.asgi:application"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["uvicorn", "config.asgi:application"' in dockerfile
+    pinned = (ROOT / "constraints.txt").read_text().splitlines()
+    assert any(line.startswith("uvicorn==") for line in pinned)

@@ -1,0 +1,135 @@
+"""Telling open pages that an order changed, the moment the change commits.
+
+Every page that shows an order (orders.live) carries the id of the order's newest OrderEvent, its
+version. When an event is written, ``order_changed`` schedules one message per order and
+transaction, sent after the commit (nothing about a rolled-back change leaves), carrying only the
+order ID and the new version: never what changed, so a message tells nobody anything they could
+not see. Each web process has one notifier (orders.live_notifier) that hears these messages and
+wakes the streams of the pages showing that order; the page then asks its own fragment URL, where
+the permission checks are, for what changed.
+
+With Redis (``LIVE_PUSH_REDIS_URL``) the message is published on one pub/sub channel. Without
+Redis (the embedded default) nothing is sent: each web process's notifier reads the new events
+from the table itself every ``LIVE_PUSH_DB_POLL_MS``, one indexed query per process, not one per
+page, and only committed rows are there to read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from orders.models import OrderEvent
+
+logger = logging.getLogger(__name__)
+
+# A publish waits at most this long for Redis: after a commit, in the request or task that made
+# the change, so a Redis outage must cost the change little (the pages' polling covers it).
+PUBLISH_TIMEOUT_SECONDS = 0.5
+
+_local = threading.local()
+_client_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+
+
+def push_redis_url() -> str:
+    return str(settings.LIVE_PUSH_REDIS_URL or "")
+
+
+def push_channel() -> str:
+    """The pub/sub channel. Redis channels ignore the database number, so the channel carries
+    it: two deployments (or test runs) sharing one server on different databases keep apart."""
+    database = urlsplit(push_redis_url()).path.strip("/") or "0"
+    return f"order-live:{database}"
+
+
+def encode_message(order_id: str, version: int) -> str:
+    return json.dumps({"order": order_id, "version": version}, separators=(",", ":"))
+
+
+def decode_message(raw: bytes | str) -> tuple[str, int] | None:
+    """(order ID, version) from a message, or None for one that is not ours."""
+    try:
+        data = json.loads(raw)
+        return str(data["order"]), int(data["version"])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+class _Batch:
+    """The orders changed in one transaction, sent once it commits (its on_commit callback)."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, int] = {}
+        self.sent = False
+
+    def add(self, order_id: str, version: int) -> None:
+        self.versions[order_id] = max(version, self.versions.get(order_id, 0))
+
+    def __call__(self) -> None:
+        self.sent = True
+        for order_id, version in self.versions.items():
+            publish(order_id, version)
+
+
+def order_changed(*, order_id: str, version: int) -> None:
+    """Tell the pages showing ``order_id`` that it is now at ``version``, after the current
+    transaction commits: once per order and transaction however many events it wrote, with the
+    newest version, and not at all if it rolls back."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        publish(order_id, version)
+        return
+    batch: _Batch | None = getattr(_local, "batch", None)
+    # The batch of this transaction is the one still waiting among its commit callbacks; one
+    # from a transaction that committed (sent) or rolled back has left that list.
+    if (
+        batch is None
+        or batch.sent
+        or not any(entry[1] is batch for entry in connection.run_on_commit)
+    ):
+        batch = _Batch()
+        _local.batch = batch
+        transaction.on_commit(batch, robust=True)
+    batch.add(order_id, version)
+
+
+def publish(order_id: str, version: int) -> None:
+    """Send one message now (Redis), or nothing where the notifiers read the table."""
+    if not settings.LIVE_PUSH_ENABLED or not push_redis_url():
+        return
+    try:
+        _redis().publish(push_channel(), encode_message(order_id, version))
+    except Exception as error:  # a Redis outage must not fail the change that committed
+        logger.warning("live push: could not publish %s v%s: %s", order_id, version, error)
+
+
+def _redis() -> Any:
+    url = push_redis_url()
+    with _client_lock:
+        if url not in _clients:
+            import redis
+
+            # One pool per process; redis-py opens a new one in a forked worker child.
+            _clients[url] = redis.Redis.from_url(
+                url,
+                socket_timeout=PUBLISH_TIMEOUT_SECONDS,
+                socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS,
+            )
+        return _clients[url]
+
+
+@receiver(post_save, sender=OrderEvent, dispatch_uid="orders.live_push.event_saved")
+def _event_saved(
+    sender: type[OrderEvent], instance: OrderEvent, created: bool, **kwargs: Any
+) -> None:
+    if created and not kwargs.get("raw"):
+        order_changed(order_id=instance.order_id, version=instance.pk)

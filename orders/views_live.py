@@ -1,0 +1,48 @@
+"""The event stream of a worklist: the orders its rows show (orders.live for one order's page).
+
+A worklist page (sales, provisioning, billing) names the orders of each live section's rows;
+its stream says ``change`` for any of them, and the page then reads itself again and replaces
+the section. The stream opens only if the user may see every order named (404 otherwise, as
+for an order's own page), and only from a server that can push: elsewhere the worklists stay
+as loaded, as they were before the push.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from orders import order_id
+from orders.access import restrict_orders
+from orders.live import wants_stream
+from orders.live_notifier import orders_event_stream, stream_headers
+from orders.models import Order
+
+# The rows of a worklist's page, and some: a page shows 25 per list.
+MAX_ORDERS_PER_STREAM = 100
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def orders_live(request: HttpRequest) -> HttpResponseBase:
+    names = request.GET.getlist("o")
+    if not names or len(names) > MAX_ORDERS_PER_STREAM:
+        raise Http404("No such orders.")
+    try:
+        wanted = {order_id.normalize(name) for name in names}
+    except order_id.InvalidOrderId as exc:
+        raise Http404("No such order.") from exc
+    visible = set(
+        restrict_orders(Order.objects.filter(pk__in=wanted), request.user).values_list(
+            "pk", flat=True
+        )
+    )
+    if visible != wanted:
+        raise Http404("No such order.")
+    if not wants_stream(request):
+        return HttpResponse(status=204)  # no push here: the page stays as loaded
+    return StreamingHttpResponse(
+        orders_event_stream(tuple(sorted(wanted))), headers=stream_headers()
+    )
