@@ -94,8 +94,8 @@ class LiveNotifier:
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, 2)
 
     def _ensure_running(self) -> None:
         loop = asyncio.get_running_loop()
@@ -134,8 +134,9 @@ class LiveNotifier:
                 logger.warning("live push: Redis subscription lost (%s); retrying", error)
                 await asyncio.sleep(RECONNECT_SECONDS)
             finally:
+                # Bounded: a connection cut while subscribing must not hold up a shutdown.
                 with contextlib.suppress(Exception):
-                    await client.aclose()
+                    await asyncio.wait_for(client.aclose(), 2)
 
     async def _poll_table(self) -> None:
         # One thread of its own: the poll never waits behind request threads, and keeps one
