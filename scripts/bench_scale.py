@@ -9,17 +9,19 @@ nothing about production), in a database of its own beside the configured one
    customers per order, about 5 events per order, items (one order in three with a static IP
    and a router), their fulfilment tasks and attempts (retries among them), billing accounts
    and per-item charges, products, exception cases (open and resolved, naming their task),
-   support tickets, TMF622 cancellation requests and hub deliveries, in bulk (COPY), then
-   ANALYZE. A dataset of the same size left
-   by an earlier run is reused (``--regenerate`` forces a new one); an interrupted generation
-   is started again from empty;
+   support tickets, TMF622 cancellation requests and hub deliveries, each order's milestones
+   with the jeopardies, escalations, customer notices, contact tasks and scheduled
+   cancellations they lead to (scripts.bench_scale_watch), in bulk (COPY), then ANALYZE. A
+   dataset of the same size left by an earlier run is reused (``--regenerate`` forces a new
+   one); an interrupted generation is started again from empty;
 2. measures every role's landing page, support search (by order ID, name, e-mail, phone), an
-   order page (staff and customer; support's for a 3-item plan), the manual task pool and the
-   retry log of task attempts, the admin changelists and the TMF lists (first page, a deep
-   offset, a cursor page, filters; TMF637's products where the build serves them) through
-   Django's test Client in this process (no network, no gunicorn: the figures are the
-   application's and the database's), after a warm-up, and prints p50, p95 and the number
-   of SQL queries of each.
+   order page (staff and customer; support's for a 3-item plan and for an order in jeopardy),
+   the operations manager's page, support's contact worklist, the jeopardy scan, the manual
+   task pool and the retry log of task attempts, the admin changelists and the TMF lists
+   (first page, a deep offset, a cursor page, filters; TMF637's products where the build
+   serves them) through Django's test Client in this process (no network, no gunicorn: the
+   figures are the application's and the database's), after a warm-up, and prints p50, p95
+   and the number of SQL queries of each.
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
     from django.db.models import Max, Min
     from django.test import Client
 
+    from orders.jeopardy import jeopardy_scan
     from orders.models import Customer, Order
     from orders.outbox.dispatch import outbox_due
     from orders.outbox.recovery import outbox_find_lost
@@ -147,7 +150,7 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
 
     staff = {
         role: client_for(f"bench-{role}")
-        for role in ("sales-00", "prov-0", "lead", "billing", "support", "admin")
+        for role in ("sales-00", "prov-0", "lead", "billing", "support", "admin", "ops-0")
     }
     # A customer with two orders (the ones customers 1.. have when orders outnumber them).
     customer = Customer.objects.filter(user__isnull=False).order_by("pk").first()
@@ -161,6 +164,15 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
     planned = (
         Order.objects.filter(status="exception", tasks__key="2.allocate_address")
         .order_by("pk")
+        .first()
+        or some
+    )
+    # An open order in jeopardy with its notices and a contact task (the new cards and panels).
+    watched = (
+        Order.objects.filter(
+            jeopardies__cleared_at__isnull=True, contact_tasks__done_at__isnull=True
+        )
+        .order_by("-submitted_at")
         .first()
         or some
     )
@@ -195,6 +207,8 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         ("worklist: provisioning lead", get(staff["lead"], "/work/lead/")),
         ("worklist: lead, mine, > 1 day", get(staff["lead"], "/work/lead/?owner=mine&age=gt1d")),
         ("worklist: billing", get(staff["billing"], "/work/billing/")),
+        ("worklist: operations manager", get(staff["ops-0"], "/work/operations/")),
+        ("support: contact worklist", get(staff["support"], "/support/contacts/")),
         ("support: search by order ID", get(staff["support"], f"/support/?q={some.display_id}")),
         ("support: search by name", get(staff["support"], f"/support/?q={named.name}")),
         ("support: search by e-mail", get(staff["support"], f"/support/?q={named.email.upper()}")),
@@ -203,6 +217,10 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         (
             "support: order page, 3-item plan",
             get(staff["support"], f"/support/orders/{planned.pk}/"),
+        ),
+        (
+            "support: order page, in jeopardy",
+            get(staff["support"], f"/support/orders/{watched.pk}/"),
         ),
         ("provisioning: manual task pool", call(lambda: manual_pool_tasks(users["bench-prov-0"]))),
         ("provisioning: retry log", call(lambda: retry_log(users["bench-prov-0"]))),
@@ -234,6 +252,7 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         ),
         ("support: open tickets", get(staff["support"], "/support/queue/")),
         ("outbox: recovery (find lost)", call(outbox_find_lost)),
+        ("jeopardy: scan (beat)", call(jeopardy_scan)),
         ("outbox: due dispatcher (scan)", call(outbox_due)),
         ("tmf622: first page", get(api, f"{base}/productOrder?limit=100")),
         ("tmf622: offset 90%", get(api, f"{base}/productOrder?offset={deep}&limit=100")),
