@@ -245,9 +245,12 @@ def jeopardy_scan(now: datetime.datetime | None = None) -> int:
     top = max(LEVEL_RANK.values())
     open_rank = Jeopardy.objects.filter(milestone=OuterRef("pk"), cleared_at__isnull=True)
     candidates = (
-        OrderMilestone.objects.filter(met_at__isnull=True, dropped_at__isnull=True)
+        # Not yet begun (a future-dated order's work): no time used.
+        OrderMilestone.objects.filter(
+            met_at__isnull=True, dropped_at__isnull=True, anchor_at__lt=now
+        )
         .exclude(order__status__in=CLOSED)
-        .annotate(open_rank=Subquery(open_rank.values("rank")[:1]))
+        .annotate(open_rank=Subquery(open_rank.order_by().values("rank")[:1]))
         .filter(Q(open_rank__isnull=True) | Q(open_rank__lt=top))
         .only("order_id", "anchor_at", "due_at")
         .order_by("due_at", "id")
