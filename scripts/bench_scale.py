@@ -105,6 +105,8 @@ class Row:
     p95: float
     queries: int
     status: int
+    sql_ms: float = 0.0  # time in the database, of one request (the rest is Python)
+    slowest: str = ""  # the slowest SELECT of that request
 
 
 def measure(name: str, request: Callable[[], Any], *, warmup: int, runs: int) -> Row:
@@ -115,21 +117,42 @@ def measure(name: str, request: Callable[[], Any], *, warmup: int, runs: int) ->
     for _ in range(warmup):
         response = request()
     times = []
-    queries = 0
+    queries, sql_ms, slowest = 0, 0.0, ""
     for i in range(runs):
         if i == 0:
             with CaptureQueriesContext(connection) as captured:
                 response = request()
             queries = len(captured)
+            timed = [(float(q["time"]), q["sql"]) for q in captured.captured_queries]
+            sql_ms = sum(t for t, _ in timed) * 1000
+            selects = [(t, sql) for t, sql in timed if sql.startswith("SELECT")]
+            slowest = max(selects)[1] if selects else ""
         start = time.perf_counter()
         response = request()
         times.append(time.perf_counter() - start)
         reset_queries()
     status = response.status_code if response is not None else 0
-    return Row(name, percentile(times, 50) * 1000, percentile(times, 95) * 1000, queries, status)
+    return Row(
+        name,
+        percentile(times, 50) * 1000,
+        percentile(times, 95) * 1000,
+        queries,
+        status,
+        sql_ms,
+        slowest,
+    )
 
 
-def run_measurements(*, warmup: int, runs: int) -> list[Row]:
+def explain(sql: str) -> str:
+    """EXPLAIN ANALYZE of a captured query (its parameters are already in its text)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        return "\n".join(f"      {line}" for (line,) in cur.fetchall())
+
+
+def run_measurements(*, warmup: int, runs: int, explain_over: float | None = None) -> list[Row]:
     from django.contrib.auth.models import User
     from django.db.models import Max, Min
     from django.test import Client
@@ -272,9 +295,12 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         rows.append(measure(name, request, warmup=warmup, runs=runs))
         row = rows[-1]
         print(
-            f"  {row.name:<34} {row.p50:8.1f} {row.p95:8.1f} {row.queries:5d}  {row.status}",
+            f"  {row.name:<34} {row.p50:8.1f} {row.p95:8.1f} {row.queries:5d} "
+            f"{row.sql_ms:8.1f}  {row.status}",
             flush=True,
         )
+        if explain_over is not None and row.p95 > explain_over and row.slowest:
+            print(f"    slowest query: {row.slowest[:200]}\n{explain(row.slowest)}", flush=True)
     return rows
 
 
@@ -302,6 +328,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--explain",
+        type=float,
+        nargs="?",
+        const=200.0,
+        metavar="MS",
+        help="EXPLAIN ANALYZE the slowest query of each page whose p95 is over MS (200)",
+    )
     args = parser.parse_args(argv)
     configure_django(args.orders)
     from django.core.management import call_command
@@ -318,15 +352,20 @@ def main(argv: list[str] | None = None) -> int:
         generation = generate(args.orders)
         print(f"generated in {generation:.0f} s")
     outbox_history_ensure()
-    print(f"\n  {'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5}  HTTP")
-    rows = run_measurements(warmup=args.warmup, runs=args.runs)
+    print(f"\n  {'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5} {'SQL ms':>8}  HTTP")
+    rows = run_measurements(warmup=args.warmup, runs=args.runs, explain_over=args.explain)
     out = io.StringIO()
     out.write(f"\n{args.orders:,} orders (generated in {generation:.0f} s), ")
     out.write(f"{args.runs} runs after {args.warmup} warm-up, Django test Client in-process\n")
-    out.write("| page | p50 ms | p95 ms | SQL queries |\n| --- | ---: | ---: | ---: |\n")
+    out.write(
+        "| page | p50 ms | p95 ms | SQL queries | SQL ms |\n| --- | ---: | ---: | ---: | ---: |\n"
+    )
     for row in rows:
         flag = "" if row.status == 200 else f" (HTTP {row.status})"
-        out.write(f"| {row.name}{flag} | {row.p50:.1f} | {row.p95:.1f} | {row.queries} |\n")
+        out.write(
+            f"| {row.name}{flag} | {row.p50:.1f} | {row.p95:.1f} | {row.queries} "
+            f"| {row.sql_ms:.1f} |\n"
+        )
     print(out.getvalue())
     return 0
 
