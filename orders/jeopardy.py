@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -234,21 +235,32 @@ def jeopardy_follow(order: Order, now: datetime.datetime | None = None) -> list[
 
 
 def jeopardy_scan(now: datetime.datetime | None = None) -> int:
-    """Beat: every open order with a milestone still to reach whose time used reaches the
-    lowest level, each in its own transaction under its lock (an order locked by work on it
-    now is skipped: that work follows its jeopardies itself, and the next scan comes). Returns
-    how many jeopardies were raised or escalated."""
+    """Beat: every open order with a milestone still to reach whose time used reaches a level
+    above its open jeopardy's (the lowest, when it has none), each in its own transaction under
+    its lock (an order locked by work on it now is skipped: that work follows its jeopardies
+    itself, and the next scan comes). Returns how many jeopardies were raised or escalated."""
     now = now or timezone.now()
-    lowest = min(at for at, _ in thresholds())
+    # A milestone whose open jeopardy is already at the level its time used reaches has nothing
+    # to raise: following its order again would only lock it (every stuck order, every minute).
+    top = max(LEVEL_RANK.values())
+    open_rank = Jeopardy.objects.filter(milestone=OuterRef("pk"), cleared_at__isnull=True)
     candidates = (
-        OrderMilestone.objects.filter(met_at__isnull=True, dropped_at__isnull=True)
+        # Not yet begun (a future-dated order's work): no time used.
+        OrderMilestone.objects.filter(
+            met_at__isnull=True, dropped_at__isnull=True, anchor_at__lt=now
+        )
         .exclude(order__status__in=CLOSED)
+        .annotate(open_rank=Subquery(open_rank.order_by().values("rank")[:1]))
+        .filter(Q(open_rank__isnull=True) | Q(open_rank__lt=top))
         .only("order_id", "anchor_at", "due_at")
         .order_by("due_at", "id")
     )
     due: list[str] = []
     for milestone in candidates.iterator(chunk_size=SCAN_BATCH):
-        if milestone.share_used(now) >= lowest and milestone.order_id not in due:
+        level = level_for(milestone.share_used(now))
+        if level is None or LEVEL_RANK[level] <= (milestone.open_rank or 0):
+            continue
+        if milestone.order_id not in due:
             due.append(milestone.order_id)
     count = 0
     for pk in due:

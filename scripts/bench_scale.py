@@ -9,17 +9,19 @@ nothing about production), in a database of its own beside the configured one
    customers per order, about 5 events per order, items (one order in three with a static IP
    and a router), their fulfilment tasks and attempts (retries among them), billing accounts
    and per-item charges, products, exception cases (open and resolved, naming their task),
-   support tickets, TMF622 cancellation requests and hub deliveries, in bulk (COPY), then
-   ANALYZE. A dataset of the same size left
-   by an earlier run is reused (``--regenerate`` forces a new one); an interrupted generation
-   is started again from empty;
+   support tickets, TMF622 cancellation requests and hub deliveries, each order's milestones
+   with the jeopardies, escalations, customer notices, contact tasks and scheduled
+   cancellations they lead to (scripts.bench_scale_watch), in bulk (COPY), then ANALYZE. A
+   dataset of the same size left by an earlier run is reused (``--regenerate`` forces a new
+   one); an interrupted generation is started again from empty;
 2. measures every role's landing page, support search (by order ID, name, e-mail, phone), an
-   order page (staff and customer; support's for a 3-item plan), the manual task pool and the
-   retry log of task attempts, the admin changelists and the TMF lists (first page, a deep
-   offset, a cursor page, filters; TMF637's products where the build serves them) through
-   Django's test Client in this process (no network, no gunicorn: the figures are the
-   application's and the database's), after a warm-up, and prints p50, p95 and the number
-   of SQL queries of each.
+   order page (staff and customer; support's for a 3-item plan and for an order in jeopardy),
+   the operations manager's page, support's contact worklist, the jeopardy scan, the manual
+   task pool and the retry log of task attempts, the admin changelists and the TMF lists
+   (first page, a deep offset, a cursor page, filters; TMF637's products where the build
+   serves them) through Django's test Client in this process (no network, no gunicorn: the
+   figures are the application's and the database's), after a warm-up, and prints p50, p95
+   and the number of SQL queries of each.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class Row:
     p95: float
     queries: int
     status: int
+    sql_ms: float = 0.0  # time in the database, of one request (the rest is Python)
+    slowest: str = ""  # the slowest SELECT of that request
 
 
 def measure(name: str, request: Callable[[], Any], *, warmup: int, runs: int) -> Row:
@@ -113,25 +117,47 @@ def measure(name: str, request: Callable[[], Any], *, warmup: int, runs: int) ->
     for _ in range(warmup):
         response = request()
     times = []
-    queries = 0
+    queries, sql_ms, slowest = 0, 0.0, ""
     for i in range(runs):
         if i == 0:
             with CaptureQueriesContext(connection) as captured:
                 response = request()
             queries = len(captured)
+            timed = [(float(q["time"]), q["sql"]) for q in captured.captured_queries]
+            sql_ms = sum(t for t, _ in timed) * 1000
+            selects = [(t, sql) for t, sql in timed if sql.startswith("SELECT")]
+            slowest = max(selects)[1] if selects else ""
         start = time.perf_counter()
         response = request()
         times.append(time.perf_counter() - start)
         reset_queries()
     status = response.status_code if response is not None else 0
-    return Row(name, percentile(times, 50) * 1000, percentile(times, 95) * 1000, queries, status)
+    return Row(
+        name,
+        percentile(times, 50) * 1000,
+        percentile(times, 95) * 1000,
+        queries,
+        status,
+        sql_ms,
+        slowest,
+    )
 
 
-def run_measurements(*, warmup: int, runs: int) -> list[Row]:
+def explain(sql: str) -> str:
+    """EXPLAIN ANALYZE of a captured query (its parameters are already in its text)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        return "\n".join(f"      {line}" for (line,) in cur.fetchall())
+
+
+def run_measurements(*, warmup: int, runs: int, explain_over: float | None = None) -> list[Row]:
     from django.contrib.auth.models import User
     from django.db.models import Max, Min
     from django.test import Client
 
+    from orders.jeopardy import jeopardy_scan
     from orders.models import Customer, Order
     from orders.outbox.dispatch import outbox_due
     from orders.outbox.recovery import outbox_find_lost
@@ -147,7 +173,7 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
 
     staff = {
         role: client_for(f"bench-{role}")
-        for role in ("sales-00", "prov-0", "lead", "billing", "support", "admin")
+        for role in ("sales-00", "prov-0", "lead", "billing", "support", "admin", "ops-0")
     }
     # A customer with two orders (the ones customers 1.. have when orders outnumber them).
     customer = Customer.objects.filter(user__isnull=False).order_by("pk").first()
@@ -161,6 +187,15 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
     planned = (
         Order.objects.filter(status="exception", tasks__key="2.allocate_address")
         .order_by("pk")
+        .first()
+        or some
+    )
+    # An open order in jeopardy with its notices and a contact task (the new cards and panels).
+    watched = (
+        Order.objects.filter(
+            jeopardies__cleared_at__isnull=True, contact_tasks__done_at__isnull=True
+        )
+        .order_by("-submitted_at")
         .first()
         or some
     )
@@ -195,6 +230,8 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         ("worklist: provisioning lead", get(staff["lead"], "/work/lead/")),
         ("worklist: lead, mine, > 1 day", get(staff["lead"], "/work/lead/?owner=mine&age=gt1d")),
         ("worklist: billing", get(staff["billing"], "/work/billing/")),
+        ("worklist: operations manager", get(staff["ops-0"], "/work/operations/")),
+        ("support: contact worklist", get(staff["support"], "/support/contacts/")),
         ("support: search by order ID", get(staff["support"], f"/support/?q={some.display_id}")),
         ("support: search by name", get(staff["support"], f"/support/?q={named.name}")),
         ("support: search by e-mail", get(staff["support"], f"/support/?q={named.email.upper()}")),
@@ -203,6 +240,10 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         (
             "support: order page, 3-item plan",
             get(staff["support"], f"/support/orders/{planned.pk}/"),
+        ),
+        (
+            "support: order page, in jeopardy",
+            get(staff["support"], f"/support/orders/{watched.pk}/"),
         ),
         ("provisioning: manual task pool", call(lambda: manual_pool_tasks(users["bench-prov-0"]))),
         ("provisioning: retry log", call(lambda: retry_log(users["bench-prov-0"]))),
@@ -234,6 +275,7 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         ),
         ("support: open tickets", get(staff["support"], "/support/queue/")),
         ("outbox: recovery (find lost)", call(outbox_find_lost)),
+        ("jeopardy: scan (beat)", call(jeopardy_scan)),
         ("outbox: due dispatcher (scan)", call(outbox_due)),
         ("tmf622: first page", get(api, f"{base}/productOrder?limit=100")),
         ("tmf622: offset 90%", get(api, f"{base}/productOrder?offset={deep}&limit=100")),
@@ -253,9 +295,12 @@ def run_measurements(*, warmup: int, runs: int) -> list[Row]:
         rows.append(measure(name, request, warmup=warmup, runs=runs))
         row = rows[-1]
         print(
-            f"  {row.name:<34} {row.p50:8.1f} {row.p95:8.1f} {row.queries:5d}  {row.status}",
+            f"  {row.name:<34} {row.p50:8.1f} {row.p95:8.1f} {row.queries:5d} "
+            f"{row.sql_ms:8.1f}  {row.status}",
             flush=True,
         )
+        if explain_over is not None and row.p95 > explain_over and row.slowest:
+            print(f"    slowest query: {row.slowest[:200]}\n{explain(row.slowest)}", flush=True)
     return rows
 
 
@@ -283,6 +328,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--explain",
+        type=float,
+        nargs="?",
+        const=200.0,
+        metavar="MS",
+        help="EXPLAIN ANALYZE the slowest query of each page whose p95 is over MS (200)",
+    )
     args = parser.parse_args(argv)
     configure_django(args.orders)
     from django.core.management import call_command
@@ -299,15 +352,20 @@ def main(argv: list[str] | None = None) -> int:
         generation = generate(args.orders)
         print(f"generated in {generation:.0f} s")
     outbox_history_ensure()
-    print(f"\n  {'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5}  HTTP")
-    rows = run_measurements(warmup=args.warmup, runs=args.runs)
+    print(f"\n  {'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5} {'SQL ms':>8}  HTTP")
+    rows = run_measurements(warmup=args.warmup, runs=args.runs, explain_over=args.explain)
     out = io.StringIO()
     out.write(f"\n{args.orders:,} orders (generated in {generation:.0f} s), ")
     out.write(f"{args.runs} runs after {args.warmup} warm-up, Django test Client in-process\n")
-    out.write("| page | p50 ms | p95 ms | SQL queries |\n| --- | ---: | ---: | ---: |\n")
+    out.write(
+        "| page | p50 ms | p95 ms | SQL queries | SQL ms |\n| --- | ---: | ---: | ---: | ---: |\n"
+    )
     for row in rows:
         flag = "" if row.status == 200 else f" (HTTP {row.status})"
-        out.write(f"| {row.name}{flag} | {row.p50:.1f} | {row.p95:.1f} | {row.queries} |\n")
+        out.write(
+            f"| {row.name}{flag} | {row.p50:.1f} | {row.p95:.1f} | {row.queries} "
+            f"| {row.sql_ms:.1f} |\n"
+        )
     print(out.getvalue())
     return 0
 

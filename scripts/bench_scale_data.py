@@ -37,6 +37,7 @@ from scripts.bench_scale_shape import (
     S,
     status_for,
 )
+from scripts.bench_scale_watch import watch_fill
 
 META_TABLE = "bench_scale_dataset"
 
@@ -71,7 +72,9 @@ def generate(n_orders: int) -> float:
             "billing_billingwaiver, inventory_product, "
             "support_supportticket, tmf_cancelproductorder, tmf_deletedproductorder, "
             "tmf_eventdelivery, tmf_deliveryattempt, tmf_hubsubscription, tmf_idempotencyrecord, "
-            "guardian_userobjectpermission, auditlog_logentry RESTART IDENTITY CASCADE"
+            "guardian_userobjectpermission, auditlog_logentry, orders_ordermilestone, "
+            "orders_jeopardy, orders_escalation, notices_customernotice, support_contacttask, "
+            "orders_scheduledcancellation RESTART IDENTITY CASCADE"
         )
         # Customers' sign-ins have no rows elsewhere once the tables above are empty.
         cur.execute("DELETE FROM auth_user WHERE username LIKE 'bench-customer-%%'")
@@ -141,7 +144,8 @@ def generate(n_orders: int) -> float:
     provisioners = [staff(f"bench-prov-{i}", Role.PROVISIONING) for i in range(5)]
     lead = staff("bench-lead", Role.PROVISIONING_LEAD)
     staff("bench-billing", Role.BILLING)
-    staff("bench-support", Role.SUPPORT)
+    support = staff("bench-support", Role.SUPPORT)
+    managers = [staff(f"bench-ops-{i}", Role.OPERATIONS_MANAGER) for i in range(2)]
     staff("bench-admin", None, is_staff=True, is_superuser=True)
     ApiClient.objects.filter(name="bench-crm").delete()
     client, _ = api_client_create("bench-crm", ["read", "create", "cancel", "subscribe"])
@@ -301,7 +305,7 @@ def generate(n_orders: int) -> float:
                 *fulfilment.totals(j),
                 plan.currency,
                 requested,
-                "tmf_api" if api else "sales_portal",
+                "api" if api else "sales_portal",
                 rep,
                 None,
                 f"CRM-{j}" if api else "",
@@ -350,7 +354,7 @@ def generate(n_orders: int) -> float:
     def events() -> Iterator[tuple[Any, ...]]:
         for j in range(n_orders):
             chain = CHAINS[statuses[j]]
-            source = "tmf_api" if j % 5 < 2 else "sales_portal"
+            source = "api" if j % 5 < 2 else "sales_portal"
             for kind, from_status, to_status, code, m in chain.events:
                 reason = f"Because {code}." if code else ""
                 yield (
@@ -526,6 +530,21 @@ def generate(n_orders: int) -> float:
         ),
     )
     print(f"  {n_products:,} products ({time.monotonic() - t:.0f} s)", flush=True)
+
+    watch_fill(
+        copy,
+        cur,
+        fulfilment=fulfilment,
+        minutes=minutes,
+        technician=lambda j: not areas[j % len(areas)].auto_provisioning,
+        n_customers=n_customers,
+        owners=owners,
+        lead=lead.pk,
+        support=support.pk,
+        managers=[m.pk for m in managers],
+        reps=lambda j: None if j % 5 < 2 else reps[j % SALES_REPS].pk,
+        now=now,
+    )
 
     def tickets() -> Iterator[tuple[Any, ...]]:
         for j in range(0, n_orders, 20):

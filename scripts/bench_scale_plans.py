@@ -44,6 +44,7 @@ TASK_COLUMNS = [
     "error_code",
     "error_message",
     "note",
+    "undo",
 ]
 ATTEMPT_COLUMNS = [
     "task_id",
@@ -75,6 +76,7 @@ ITEM_COLUMNS = [
     "state_changed_at",
     "network_identifiers",
     "completed_at",
+    "change",
 ]
 CHARGE_COLUMNS = [
     "account_id",
@@ -278,6 +280,7 @@ class Fulfilment:
                     code if failed else "",
                     "No free static IPv4 address in the pool." if failed else "",
                     "",
+                    False,
                 )
 
     def attempts(self) -> Iterator[tuple[Any, ...]]:
@@ -338,6 +341,7 @@ class Fulfilment:
                     self.minutes(j, 20 if delivered else 1),
                     json.dumps(self.item_identifiers(j, str(position)) if delivered else {}),
                     self.minutes(j, 20) if delivered else None,
+                    "",
                 )
 
     def cases(self, owners: list[int | None], lead: int) -> Iterator[tuple[Any, ...]]:

@@ -176,3 +176,29 @@ def test_the_customer_is_told_once_with_the_new_date_when_the_order_first_goes_l
     assert f"{timezone.localdate(expected):%-d %B %Y}" in notice.body
     to_customer = [m for m in mail.outbox if m.to == [order.customer.email]]
     assert len(to_customer) == 1 and to_customer[0].subject == notice.subject
+
+
+def test_the_scan_leaves_alone_orders_whose_jeopardies_are_already_at_their_level(
+    plan,
+    serviceable_area,
+    lead_user,
+    ops_manager_user,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
+):
+    """The beat runs every minute: an order stuck past its milestones, already critical, is
+    not locked and followed again each time (a backlog of them made each scan take seconds)."""
+    stuck = [
+        Order.objects.get(pk=submit_order(plan=plan, area=serviceable_area).order.pk)
+        for _ in range(3)
+    ]
+    # Accepted (1 h) and provisioning started (4 h) are both long past: critical
+    later = max(o.submitted_at for o in stuck) + 1000 * MINUTE
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jeopardy_scan(now=later) == 6
+    assert set(Jeopardy.objects.values_list("level", flat=True)) == {JeopardyLevel.CRITICAL}
+    events = OrderEvent.objects.filter(kind=OrderEvent.Kind.JEOPARDY).count()
+
+    with django_assert_max_num_queries(1):
+        assert jeopardy_scan(now=later + 60 * MINUTE) == 0
+    assert OrderEvent.objects.filter(kind=OrderEvent.Kind.JEOPARDY).count() == events
