@@ -199,6 +199,20 @@ def run_measurements(*, warmup: int, runs: int, explain_over: float | None = Non
         .first()
         or some
     )
+    # A signed-in customer's open order that went late (its delayed notice, its milestones).
+    late_mine = (
+        Order.objects.filter(
+            customer__user__isnull=False,
+            jeopardies__cleared_at__isnull=True,
+            customer_notices__kind="delayed",
+        )
+        .select_related("customer__user")
+        .order_by("-submitted_at")
+        .first()
+    )
+    late_me = Client()
+    if late_mine is not None:
+        late_me.force_login(late_mine.customer.user)
     named = Customer.objects.get(pk=max(1, Customer.objects.count() // 2))
     _, token = api_client_rotate("bench-crm")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -250,6 +264,10 @@ def run_measurements(*, warmup: int, runs: int, explain_over: float | None = Non
         ("sales: order page", get(staff["sales-00"], f"/sales/orders/{some.pk}/")),
         ("customer: my orders", get(me, "/my/orders/")),
         ("customer: order page", get(me, f"/my/orders/{my_order.pk}/")),
+        (
+            "customer: order page, late",
+            get(late_me, f"/my/orders/{(late_mine or my_order).pk}/"),
+        ),
         ("admin: orders", get(staff["admin"], "/admin/orders/order/")),
         (
             "admin: orders, status filter",
