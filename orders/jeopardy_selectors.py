@@ -3,10 +3,8 @@ every list, paged by keyset on their partial indexes (orders.models.jeopardy).""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from orders.access import restrict_by_order
 from orders.models import Escalation, Jeopardy, Order
@@ -72,10 +70,8 @@ def order_jeopardies(order: Order) -> list[Jeopardy]:
     )
 
 
-def counts_by_level(user: Any) -> dict[str, int]:
+def counts_by_level(user: User | AnonymousUser) -> dict[str, int]:
     """Open jeopardies per level the user may see (the manager's summary)."""
-    from django.db.models import Count
-
     rows = (
         restrict_by_order(Jeopardy.objects.filter(cleared_at__isnull=True), user)
         .values("level")
