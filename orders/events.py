@@ -9,7 +9,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from orders.live_push import order_changed
+from orders.live_push import event_topics, order_changed
 from orders.milestones import milestones_follow_billing, milestones_follow_items
 from orders.models import Order, OrderEvent, OrderItem
 from orders.states import EventSource, ItemState, OrderStatus
@@ -96,7 +96,11 @@ def item_states_changed(
     # bulk_create sends no post_save: the open pages are told here (orders.live_push).
     versions = [event.pk for event in events if event.pk is not None]
     if versions:
-        order_changed(order_id=order.pk, version=max(versions))
+        order_changed(
+            order_id=order.pk,
+            version=max(versions),
+            topics=event_topics(OrderEvent.Kind.ITEM_STATE_CHANGED),
+        )
     return events
 
 

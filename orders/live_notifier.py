@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,13 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from orders.live_push import decode_message, encode_message, push_channel, push_redis_url
+from orders.live_push import (
+    decode_message,
+    encode_message,
+    event_topics,
+    push_channel,
+    push_redis_url,
+)
 from orders.models import OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -40,16 +47,24 @@ RESYNC = 0
 
 
 class Subscription:
-    """One open stream's interest in its orders (one for an order's page, those listed for a
-    worklist): the newest version heard of each changed since last read, and a wake-up."""
+    """One open stream's interest: in its orders (one for an order's page, the rows of a
+    worklist) and in sorts of change (``topics``, a worklist's: an order may have come into it).
+    Holds the newest version heard of each of its orders changed since last read, whether a
+    change of one of its topics was heard, and a wake-up."""
 
-    def __init__(self, order_ids: tuple[str, ...]) -> None:
+    def __init__(self, order_ids: tuple[str, ...], topics: tuple[str, ...] = ()) -> None:
         self.order_ids = order_ids
+        self.topics = topics
         self.changes: dict[str, int] = {}
+        self.listed = False
         self.changed = asyncio.Event()
 
     def notify(self, order_id: str, version: int) -> None:
         self.changes[order_id] = max(version, self.changes.get(order_id, RESYNC))
+        self.changed.set()
+
+    def notify_listed(self) -> None:
+        self.listed = True
         self.changed.set()
 
     def take(self) -> dict[str, int]:
@@ -61,33 +76,47 @@ class Subscription:
 class LiveNotifier:
     def __init__(self) -> None:
         self._subscriptions: dict[str, set[Subscription]] = {}
+        self._by_topic: dict[str, set[Subscription]] = {}
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
 
-    def subscribe(self, *order_ids: str) -> Subscription:
+    def subscribe(self, *order_ids: str, topics: tuple[str, ...] = ()) -> Subscription:
         self._ensure_running()
-        subscription = Subscription(order_ids)
+        subscription = Subscription(order_ids, topics)
         for order_id in order_ids:
             self._subscriptions.setdefault(order_id, set()).add(subscription)
+        for topic in topics:
+            self._by_topic.setdefault(topic, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        for order_id in subscription.order_ids:
-            subs = self._subscriptions.get(order_id)
+        for key, index in (
+            *((order_id, self._subscriptions) for order_id in subscription.order_ids),
+            *((topic, self._by_topic) for topic in subscription.topics),
+        ):
+            subs = index.get(key)
             if subs is not None:
                 subs.discard(subscription)
                 if not subs:
-                    del self._subscriptions[order_id]
+                    del index[key]
 
-    def dispatch(self, order_id: str, version: int) -> None:
-        for subscription in self._subscriptions.get(order_id, ()):
+    def dispatch(self, order_id: str, version: int, topics: tuple[str, ...] = ()) -> None:
+        told = self._subscriptions.get(order_id, set())
+        for subscription in told:
             subscription.notify(order_id, version)
+        for topic in topics:
+            for subscription in self._by_topic.get(topic, ()):
+                if subscription not in told:
+                    subscription.notify_listed()
 
     def resync(self) -> None:
         for order_id, subs in self._subscriptions.items():
             for subscription in subs:
                 subscription.notify(order_id, RESYNC)
+        for subs in self._by_topic.values():
+            for subscription in subs:
+                subscription.notify_listed()
 
     async def aclose(self) -> None:
         """Stop listening (the server shutting down, a test's loop ending)."""
@@ -153,16 +182,16 @@ class LiveNotifier:
                     logger.warning("live push: reading new events failed (%s)", error)
                     self.resync()
                 else:
-                    for order_id, version in changes:
-                        self.dispatch(order_id, version)
+                    for order_id, version, topics in changes:
+                        self.dispatch(order_id, version, topics)
                     if len(changes) >= DB_POLL_BATCH:
                         continue
             await asyncio.sleep(interval)
 
 
-def _read(after: int | None) -> tuple[int, list[tuple[str, int]]]:
-    """The newest event id and (order ID, version) of the events after ``after`` (None: from
-    now on)."""
+def _read(after: int | None) -> tuple[int, list[tuple[str, int, tuple[str, ...]]]]:
+    """The newest event id and (order ID, version, topics) of the events after ``after`` (None:
+    from now on)."""
     close_old_connections()
     try:
         if after is None:
@@ -171,12 +200,15 @@ def _read(after: int | None) -> tuple[int, list[tuple[str, int]]]:
         rows = list(
             OrderEvent.objects.filter(id__gt=after)
             .order_by("id")
-            .values_list("id", "order_id")[:DB_POLL_BATCH]
+            .values_list("id", "order_id", "kind", "to_status")[:DB_POLL_BATCH]
         )
     except Exception:
         connections["default"].close()
         raise
-    return (rows[-1][0] if rows else after), [(order_id, pk) for pk, order_id in rows]
+    changes = [
+        (order_id, pk, event_topics(kind, to_status)) for pk, order_id, kind, to_status in rows
+    ]
+    return (rows[-1][0] if rows else after), changes
 
 
 notifier = LiveNotifier()
@@ -194,29 +226,48 @@ async def order_event_stream(
 
 
 async def orders_event_stream(
-    order_ids: tuple[str, ...], *, ready: str = "", until: float | None = None
+    order_ids: tuple[str, ...],
+    *,
+    topics: tuple[str, ...] = (),
+    ready: str = "",
+    until: float | None = None,
 ) -> AsyncIterator[bytes]:
     """As ``order_event_stream``, for every order in ``order_ids`` (a worklist's rows): one
-    ``change`` per order that changed."""
+    ``change`` per order that changed; and, for a change of a sort in ``topics`` to an order
+    not listed (one that may have come into the list), a ``change`` that names no order, at
+    most once every ``LIVE_PUSH_LIST_MIN_SECONDS`` (a busy network moves orders all the time;
+    each such change costs the page a read of itself)."""
     # The request's thread holds no database connection while the page listens (it would hold
     # it for as long as the stream is open).
     await sync_to_async(connections.close_all)()
-    subscription = notifier.subscribe(*order_ids)
+    subscription = notifier.subscribe(*order_ids, topics=topics)
     deadline = time.time() + settings.LIVE_PUSH_STREAM_SECONDS
     if until is not None:
         deadline = min(deadline, until)
     keepalive = settings.LIVE_PUSH_KEEPALIVE_SECONDS
+    list_gap = settings.LIVE_PUSH_LIST_MIN_SECONDS
+    listed_at = -math.inf
     try:
         yield f"retry: {settings.LIVE_STATUS_POLL_MS}\nevent: ready\ndata: {ready}\n\n".encode()
         while (left := deadline - time.time()) > 0:
-            try:
-                await asyncio.wait_for(subscription.changed.wait(), timeout=min(keepalive, left))
-            except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
+            wait = min(keepalive, left)
+            if subscription.listed:  # told at once unless the last was told just now
+                wait = min(wait, max(0.0, listed_at + list_gap - time.monotonic()))
+            if not subscription.changes and wait > 0:
+                subscription.changed.clear()
+                try:
+                    await asyncio.wait_for(subscription.changed.wait(), timeout=wait)
+                except TimeoutError:
+                    if not subscription.listed:
+                        yield b": keep-alive\n\n"
+                    continue
             for order_id, version in subscription.take().items():
                 data = encode_message(order_id, version)
                 yield f"event: change\ndata: {data}\n\n".encode()
+            if subscription.listed and time.monotonic() >= listed_at + list_gap:
+                subscription.listed = False
+                listed_at = time.monotonic()
+                yield b'event: change\ndata: {"list":true}\n\n'
     finally:
         notifier.unsubscribe(subscription)
 

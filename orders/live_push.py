@@ -12,6 +12,10 @@ With Redis (``LIVE_PUSH_REDIS_URL``) the message is published on one pub/sub cha
 Redis (the embedded default) nothing is sent: each web process's notifier reads the new events
 from the table itself every ``LIVE_PUSH_DB_POLL_MS``, one indexed query per process, not one per
 page, and only committed rows are there to read.
+
+Each message also names the sort of change (``event_topics``: the event's kind, the status it
+moved to) for the worklists that wait for orders to come into them: those are told "your list
+may have changed", never which order, and read themselves again.
 """
 
 from __future__ import annotations
@@ -51,16 +55,29 @@ def push_channel() -> str:
     return f"order-live:{database}"
 
 
-def encode_message(order_id: str, version: int) -> str:
-    return json.dumps({"order": order_id, "version": version}, separators=(",", ":"))
+def event_topics(kind: str, to_status: str = "") -> tuple[str, ...]:
+    """What sort of change an event is, for the worklists waiting for orders to come into
+    them (orders.live_notifier): ``kind:<its kind>`` and, for a status change,
+    ``status:<the status it moved the order to>``."""
+    return (f"kind:{kind}", f"status:{to_status}") if to_status else (f"kind:{kind}",)
 
 
-def decode_message(raw: bytes | str) -> tuple[str, int] | None:
-    """(order ID, version) from a message, or None for one that is not ours."""
+def encode_message(order_id: str, version: int, topics: tuple[str, ...] = ()) -> str:
+    """The message on the channel (with its topics), or, without topics, what a page's stream
+    says about one of its orders: never what changed, only that it did."""
+    data: dict[str, Any] = {"order": order_id, "version": version}
+    if topics:
+        data["topics"] = sorted(topics)
+    return json.dumps(data, separators=(",", ":"))
+
+
+def decode_message(raw: bytes | str) -> tuple[str, int, tuple[str, ...]] | None:
+    """(order ID, version, topics) from a message, or None for one that is not ours."""
     try:
         data = json.loads(raw)
-        return str(data["order"]), int(data["version"])
-    except (ValueError, TypeError, KeyError):
+        topics = tuple(str(topic) for topic in data.get("topics", ()))
+        return str(data["order"]), int(data["version"]), topics
+    except (ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
@@ -69,24 +86,27 @@ class _Batch:
 
     def __init__(self) -> None:
         self.versions: dict[str, int] = {}
+        self.topics: dict[str, set[str]] = {}
         self.sent = False
 
-    def add(self, order_id: str, version: int) -> None:
+    def add(self, order_id: str, version: int, topics: tuple[str, ...]) -> None:
         self.versions[order_id] = max(version, self.versions.get(order_id, 0))
+        self.topics.setdefault(order_id, set()).update(topics)
 
     def __call__(self) -> None:
         self.sent = True
         for order_id, version in self.versions.items():
-            publish(order_id, version)
+            publish(order_id, version, tuple(self.topics.get(order_id, ())))
 
 
-def order_changed(*, order_id: str, version: int) -> None:
-    """Tell the pages showing ``order_id`` that it is now at ``version``, after the current
+def order_changed(*, order_id: str, version: int, topics: tuple[str, ...] = ()) -> None:
+    """Tell the pages showing ``order_id`` that it is now at ``version``, and the worklists
+    waiting for changes of the sorts in ``topics`` (``event_topics``), after the current
     transaction commits: once per order and transaction however many events it wrote, with the
-    newest version, and not at all if it rolls back."""
+    newest version and every topic, and not at all if it rolls back."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        publish(order_id, version)
+        publish(order_id, version, topics)
         return
     batch: _Batch | None = getattr(_local, "batch", None)
     # The batch of this transaction is the one still waiting among its commit callbacks; one
@@ -99,15 +119,15 @@ def order_changed(*, order_id: str, version: int) -> None:
         batch = _Batch()
         _local.batch = batch
         transaction.on_commit(batch, robust=True)
-    batch.add(order_id, version)
+    batch.add(order_id, version, topics)
 
 
-def publish(order_id: str, version: int) -> None:
+def publish(order_id: str, version: int, topics: tuple[str, ...] = ()) -> None:
     """Send one message now (Redis), or nothing where the notifiers read the table."""
     if not settings.LIVE_PUSH_ENABLED or not push_redis_url():
         return
     try:
-        _redis().publish(push_channel(), encode_message(order_id, version))
+        _redis().publish(push_channel(), encode_message(order_id, version, topics))
     except Exception as error:  # a Redis outage must not fail the change that committed
         logger.warning("live push: could not publish %s v%s: %s", order_id, version, error)
 
@@ -132,4 +152,8 @@ def _event_saved(
     sender: type[OrderEvent], instance: OrderEvent, created: bool, **kwargs: Any
 ) -> None:
     if created and not kwargs.get("raw"):
-        order_changed(order_id=instance.order_id, version=instance.pk)
+        order_changed(
+            order_id=instance.order_id,
+            version=instance.pk,
+            topics=event_topics(instance.kind, instance.to_status),
+        )

@@ -1,10 +1,12 @@
 """The event stream of a worklist: the orders its rows show (orders.live for one order's page).
 
-A worklist page (sales, provisioning, billing) names the orders of each live section's rows;
-its stream says ``change`` for any of them, and the page then reads itself again and replaces
-the section. The stream opens only if the user may see every order named (404 otherwise, as
-for an order's own page), and only from a server that can push: elsewhere the worklists stay
-as loaded, as they were before the push.
+A worklist page names the orders of its live sections' rows (``o``) and the sorts of change
+that may bring an order into one of them (``t``: ``status:<status>`` or ``kind:<event kind>``,
+orders.live_push.event_topics); its stream says ``change`` for any of them, and the page then
+reads itself again and replaces its sections. The stream opens only if the user may see every
+order named (404 otherwise, as for an order's own page), and only from a server that can push:
+elsewhere the worklists stay as loaded, as they were before the push. A topic's ``change``
+names no order, so it tells nobody of an order they may not see.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ from orders import order_id
 from orders.access import restrict_orders
 from orders.live import wants_stream
 from orders.live_notifier import orders_event_stream, stream_headers
-from orders.models import Order
+from orders.models import Order, OrderEvent
+from orders.states import OrderStatus
 
-# The rows of a worklist's page, and some: a page shows 25 per list.
-MAX_ORDERS_PER_STREAM = 100
+# The rows of a worklist's page, and some: a page shows up to 25 in each of its lists.
+MAX_ORDERS_PER_STREAM = 250
+TOPICS = frozenset(
+    [*(f"status:{status}" for status in OrderStatus.values)]
+    + [f"kind:{kind}" for kind in OrderEvent.Kind.values]
+)
 
 
 @login_required
@@ -28,8 +35,11 @@ MAX_ORDERS_PER_STREAM = 100
 @require_GET
 def orders_live(request: HttpRequest) -> HttpResponseBase:
     names = request.GET.getlist("o")
-    if not names or len(names) > MAX_ORDERS_PER_STREAM:
+    topics = tuple(sorted(set(request.GET.getlist("t"))))
+    if not (names or topics) or len(names) > MAX_ORDERS_PER_STREAM:
         raise Http404("No such orders.")
+    if not TOPICS.issuperset(topics):
+        raise Http404("No such list.")
     try:
         wanted = {order_id.normalize(name) for name in names}
     except order_id.InvalidOrderId as exc:
@@ -44,5 +54,5 @@ def orders_live(request: HttpRequest) -> HttpResponseBase:
     if not wants_stream(request):
         return HttpResponse(status=204)  # no push here: the page stays as loaded
     return StreamingHttpResponse(
-        orders_event_stream(tuple(sorted(wanted))), headers=stream_headers()
+        orders_event_stream(tuple(sorted(wanted)), topics=topics), headers=stream_headers()
     )

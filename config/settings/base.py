@@ -395,6 +395,9 @@ LIVE_PUSH_DB_POLL_MS = env.int("LIVE_PUSH_DB_POLL_MS", default=250)
 LIVE_PUSH_STREAM_SECONDS = env.int("LIVE_PUSH_STREAM_SECONDS", default=300)
 # A comment line this often keeps proxies from closing an idle stream.
 LIVE_PUSH_KEEPALIVE_SECONDS = env.int("LIVE_PUSH_KEEPALIVE_SECONDS", default=15)
+# A worklist hears at once of a change that may bring an order into it (one it does not list
+# yet), then at most once in this many seconds: each such change costs the page a read of itself.
+LIVE_PUSH_LIST_MIN_SECONDS = env.float("LIVE_PUSH_LIST_MIN_SECONDS", default=2.0)
 
 LOGGING = {
     "version": 1,

@@ -151,10 +151,14 @@
     if (canPush) { listen(); }
   }
 
-  // A worklist's live section (data-live-list: its stream URL) follows the orders of its rows
-  // (data-live-order): when one changes, the page is read again and the section replaced by
-  // its new self (rows may leave, come or move). Only where the server pushes: without the
-  // push a worklist stays as loaded, as it always did.
+  // A worklist's live sections (data-live-list: the stream URL; data-testid: the section's
+  // name) follow the orders of their rows (data-live-order) and the sorts of change that may
+  // bring an order into them (data-live-topics, e.g. "status:exception kind:jeopardy"). One
+  // stream per page: when it says "change", the page is read again (once, however many sections)
+  // and each section replaced by its new self (rows may leave, come or move). A section someone
+  // is working in (a field focused or filled in, a form opened) is not replaced under their
+  // hands: it says that it has changed and is replaced once they are done, or at once if they
+  // ask. Only where the server pushes: without the push a worklist stays as loaded.
   function readStream(response, onBlock) {
     var reader = response.body.getReader();
     var decoder = new TextDecoder();
@@ -175,20 +179,92 @@
     return read();
   }
 
-  function watchList(section) {
-    var url = section.getAttribute("data-live-list");
-    var key = section.getAttribute("data-testid");
+  var MAX_LIST_ORDERS = 250;
+  var FIELDS = "input, textarea, select";
+
+  // Someone is working in the section: what they typed or opened would be lost. A form opened
+  // (a <details> open) or a field focused or changed from what the page brought.
+  function inUse(section) {
+    var active = document.activeElement;
+    if (active && section.contains(active) && active.matches(FIELDS)) { return true; }
+    if (section.querySelector("details[open]")) { return true; }
+    return Array.prototype.some.call(section.querySelectorAll(FIELDS), function (field) {
+      if (field.type === "hidden" || field.type === "submit" || field.type === "button") {
+        return false;
+      }
+      // A form put away (its <details> closed) is no longer being filled in.
+      if (field.closest("details:not([open])")) { return false; }
+      if (field.type === "checkbox" || field.type === "radio") {
+        return field.checked !== field.defaultChecked;
+      }
+      if (field.tagName === "SELECT") {
+        return Array.prototype.some.call(field.options, function (option) {
+          return option.selected !== option.defaultSelected;
+        });
+      }
+      return field.value !== field.defaultValue;
+    });
+  }
+
+  function watchWorklist(sections) {
+    var url = sections[0].getAttribute("data-live-list");
     var busy = false;
     var again = false;
     var stream = null;
+    var listening = "";
     var retryMs = RETRY_MIN_MS;
+    var seen = {};  // each section's content as last shown, by name
 
     function orders() {
-      return Array.prototype.map.call(section.querySelectorAll("[data-live-order]"), function (row) {
-        return row.getAttribute("data-live-order");
-      }).filter(function (id, i, all) { return all.indexOf(id) === i; }).slice(0, 100);
+      var ids = [];
+      sections.forEach(function (section) {
+        Array.prototype.forEach.call(section.querySelectorAll("[data-live-order]"), function (row) {
+          var id = row.getAttribute("data-live-order");
+          if (ids.indexOf(id) === -1) { ids.push(id); }
+        });
+      });
+      return ids.slice(0, MAX_LIST_ORDERS);
     }
-    function refresh() {
+    function topics() {
+      var all = [];
+      sections.forEach(function (section) {
+        (section.getAttribute("data-live-topics") || "").split(/\s+/).forEach(function (topic) {
+          if (topic && all.indexOf(topic) === -1) { all.push(topic); }
+        });
+      });
+      return all.sort();
+    }
+    function query() {
+      return orders().map(function (id) { return "o=" + encodeURIComponent(id); })
+        .concat(topics().map(function (topic) { return "t=" + encodeURIComponent(topic); }))
+        .join("&");
+    }
+
+    function pending(section, on) {
+      var note = section.querySelector(":scope > .live-pending");
+      section.toggleAttribute("data-live-pending", on);
+      if (!on) { if (note) { note.remove(); } return; }
+      if (note) { return; }
+      note = document.createElement("p");
+      note.className = "live-pending";
+      note.setAttribute("role", "status");
+      note.appendChild(document.createTextNode(
+        "This list has changed. It updates when you have finished here. "));
+      var now = document.createElement("button");
+      now.type = "button";
+      now.textContent = "Show the changes now";
+      now.addEventListener("click", function () { refresh(true); });
+      note.appendChild(now);
+      section.insertBefore(note, section.firstElementChild ? section.firstElementChild.nextSibling : null);
+    }
+
+    function replace(section, fresh) {
+      section.innerHTML = fresh.innerHTML;
+      section.hidden = fresh.hidden;
+      section.setAttribute("data-live-updated", new Date().toISOString());
+    }
+
+    function refresh(force) {
       if (busy) { again = true; return; }
       busy = true;
       again = false;
@@ -199,27 +275,51 @@
       }).then(function (response) {
         if (!response.ok) { return; }
         return response.text().then(function (html) {
-          var fresh = new DOMParser().parseFromString(html, "text/html")
-            .querySelector('[data-testid="' + key + '"]');
-          if (!fresh) { return; }
-          var before = orders().join(" ");
-          section.innerHTML = fresh.innerHTML;
-          section.setAttribute("data-live-updated", new Date().toISOString());
-          if (orders().join(" ") !== before && stream) { stream.abort(); }  // listen anew
+          var page = new DOMParser().parseFromString(html, "text/html");
+          sections.forEach(function (section) {
+            var key = section.getAttribute("data-testid");
+            var fresh = page.querySelector('[data-live-list][data-testid="' + key + '"]');
+            if (!fresh) { return; }
+            if (!force && inUse(section)) {
+              if (fresh.innerHTML !== seen[key]) { pending(section, true); }
+              return;
+            }
+            pending(section, false);
+            replace(section, fresh);
+            seen[key] = fresh.innerHTML;
+          });
+          if (query() !== listening && stream) { stream.abort(); }  // listen anew
         });
       }).catch(function () { /* the next change tries again */ })
         .then(function () {
           busy = false;
-          if (again) { refresh(); }
+          if (again) { refresh(false); }
         });
     }
+
+    // A section that waited for someone to finish is brought up to date once they have.
+    function settle() {
+      setTimeout(function () {
+        var waiting = sections.some(function (section) {
+          return section.hasAttribute("data-live-pending") && !inUse(section);
+        });
+        if (waiting) { refresh(false); }
+      }, 0);
+    }
+    sections.forEach(function (section) {
+      seen[section.getAttribute("data-testid")] = section.innerHTML;
+      ["focusout", "change", "input", "reset"].forEach(function (name) {
+        section.addEventListener(name, settle);
+      });
+      section.addEventListener("toggle", settle, true);  // a form's <details> closed
+    });
+
     function listen() {
-      var ids = orders();
-      if (!ids.length) { return; }
+      listening = query();
+      if (!listening) { return; }
       stream = new AbortController();
-      var query = ids.map(function (id) { return "o=" + encodeURIComponent(id); }).join("&");
       var streaming = false;
-      fetch(url + "?" + query, {
+      fetch(url + "?" + listening, {
         credentials: "same-origin",
         headers: { "Accept": "text/event-stream", "X-Requested-With": "fetch" },
         cache: "no-store",
@@ -229,14 +329,14 @@
         if (!response.ok || type.indexOf("text/event-stream") !== 0 || !response.body) { return; }
         streaming = true;
         retryMs = RETRY_MIN_MS;
-        section.setAttribute("data-live-push", "streaming");
+        sections.forEach(function (section) { section.setAttribute("data-live-push", "streaming"); });
         return readStream(response, function (block) {
-          if (block.indexOf("event: change") !== -1) { refresh(); }
+          if (block.indexOf("event: change") !== -1) { refresh(false); }
         });
       }).catch(function () { /* cut, or aborted to listen to other rows */ })
         .then(function () {
           stream = null;
-          section.setAttribute("data-live-push", "off");
+          sections.forEach(function (section) { section.setAttribute("data-live-push", "off"); });
           var wait = streaming ? 250 : retryMs;
           if (!streaming) { retryMs = Math.min(retryMs * 2, RETRY_MAX_MS); }
           setTimeout(listen, wait);
@@ -246,7 +346,6 @@
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-live-url]"), watch);
-  if (canPush) {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-live-list]"), watchList);
-  }
+  var lists = Array.prototype.slice.call(document.querySelectorAll("[data-live-list]"));
+  if (canPush && lists.length) { watchWorklist(lists); }
 })();

@@ -147,3 +147,44 @@ def test_every_open_page_of_the_order_shows_a_status_change_within_a_second(
         assert page.evaluate("window.__sameDocument") is True, name
     assert "Inverness" not in customer.locator("main").inner_text()
     assert "Inverness" not in tracking.locator("main").inner_text()
+
+
+def test_a_worklist_left_open_shows_new_work_and_keeps_what_someone_is_typing(
+    chromium, asgi_server, provisioning_user, customer_manual_order, place_order, plan, manual_area
+):
+    # Given the provisioning worklist open on one order waiting for its manual tasks, and the
+    # technician filling in the record of one of its tasks
+    first = customer_manual_order
+    page = signed_in(
+        chromium, asgi_server, provisioning_user.username, reverse("portal:provisioning_home")
+    )
+    tasks = page.get_by_test_id("task-pool")
+    pool = page.get_by_test_id("manual-pool")
+    expect(tasks).to_have_attribute("data-live-push", "streaming")
+    expect(pool.get_by_test_id(f"pool-{first.pk}")).to_be_visible()
+    page.evaluate("window.__sameDocument = true")
+    row = tasks.locator(f'[data-live-order="{first.pk}"]').first
+    row.get_by_text("Record as done…").click()
+    note = row.get_by_role("textbox").first
+    note.fill("Jumper run at the cabinet, waiting for sync")
+
+    # When another order comes in for the same kind of area (in another process than the
+    # web server's)
+    second = place_order(plan=plan, area=manual_area, email="next@example.com", name="Sam Next")
+    committed = time.monotonic()
+
+    # Then within a second the list nobody is working in shows it, without a reload ...
+    expect(pool.get_by_test_id(f"pool-{second.pk}")).to_be_visible(timeout=PUSH_WITHIN_MS)
+    assert time.monotonic() - committed < PUSH_WITHIN_MS / 1000 * 1.5
+    # ... and the list being worked in says it has changed but keeps what was typed
+    expect(tasks.get_by_role("status")).to_contain_text(
+        "This list has changed", timeout=PUSH_WITHIN_MS
+    )
+    expect(note).to_have_value("Jumper run at the cabinet, waiting for sync")
+    assert tasks.locator(f'[data-live-order="{second.pk}"]').count() == 0
+
+    # When the technician puts the form away, the list catches up by itself
+    row.get_by_text("Record as done…").click()
+    expect(tasks.locator(f'[data-live-order="{second.pk}"]').first).to_be_visible()
+    expect(tasks.get_by_role("status")).to_have_count(0)
+    assert page.evaluate("window.__sameDocument") is True

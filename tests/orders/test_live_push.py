@@ -8,7 +8,7 @@ from django.db import transaction
 from orders import live_push
 from orders.models import OrderEvent
 from orders.services import order_confirm_manual_activation
-from orders.states import EventSource
+from orders.states import EventSource, OrderStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,16 @@ pytestmark = pytest.mark.django_db
 def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     sent: list[tuple[str, int]] = []
     monkeypatch.setattr(
-        live_push, "publish", lambda order_id, version: sent.append((order_id, version))
+        live_push, "publish", lambda order_id, version, topics=(): sent.append((order_id, version))
+    )
+    return sent
+
+
+@pytest.fixture
+def published_topics(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    sent: list[tuple[str, ...]] = []
+    monkeypatch.setattr(
+        live_push, "publish", lambda order_id, version, topics=(): sent.append(tuple(topics))
     )
     return sent
 
@@ -78,5 +87,34 @@ def test_a_change_rolled_back_is_never_published(
 def test_messages_carry_only_the_order_id_and_version():
     message = live_push.encode_message("K7QM3XPA9Z", 42)
     assert message == '{"order":"K7QM3XPA9Z","version":42}'
-    assert live_push.decode_message(message) == ("K7QM3XPA9Z", 42)
+    assert live_push.decode_message(message) == ("K7QM3XPA9Z", 42, ())
     assert live_push.decode_message(b"not json") is None
+    assert live_push.decode_message(b"[1, 2]") is None
+
+
+def test_the_channel_says_what_sort_of_change_it_was_for_the_worklists():
+    # What the web processes hear names the event's kind and the status it moved to (for the
+    # worklists an order may come into); what a page's stream says never does.
+    topics = live_push.event_topics("status_changed", "exception")
+    assert topics == ("kind:status_changed", "status:exception")
+    message = live_push.encode_message("K7QM3XPA9Z", 42, topics)
+    assert live_push.decode_message(message) == ("K7QM3XPA9Z", 42, tuple(sorted(topics)))
+    assert live_push.event_topics("note") == ("kind:note",)
+
+
+def test_a_transaction_publishes_every_sort_of_change_it_made_to_the_order(
+    customer_manual_order, published_topics, django_capture_on_commit_callbacks
+):
+    published_topics.clear()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        OrderEvent.objects.create(
+            order=customer_manual_order, kind=OrderEvent.Kind.NOTE, reason="A note."
+        )
+        OrderEvent.objects.create(
+            order=customer_manual_order,
+            kind=OrderEvent.Kind.STATUS_CHANGED,
+            from_status=OrderStatus.AWAITING_MANUAL,
+            to_status=OrderStatus.EXCEPTION,
+        )
+    [topics] = published_topics
+    assert set(topics) == {"kind:note", "kind:status_changed", "status:exception"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -170,3 +171,61 @@ def test_a_worklist_stream_says_which_of_its_orders_changed(
     assert (
         change == f'event: change\ndata: {{"order":"{failed_order.pk}","version":99}}\n\n'.encode()
     )
+
+
+@pytest.mark.django_db
+def test_a_worklist_stream_takes_only_the_sorts_of_change_we_publish(sales_user):
+    sales = AsyncClient()
+    sales.force_login(sales_user)
+    url = reverse("orders:list_live")
+    made_up = async_to_sync(sales.get)(url, {"t": "status:anything"}, headers=STREAM)
+    assert made_up.status_code == 404
+    assert not made_up.streaming
+    nothing = async_to_sync(sales.get)(url, headers=STREAM)
+    assert nothing.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worklist_hears_that_an_order_may_have_come_into_it_without_being_told_which(
+    sales_user, customer_manual_order, failed_order, settings
+):
+    # Given a sales rep's worklist listing one order, waiting for orders put in exception
+    settings.LIVE_PUSH_LIST_MIN_SECONDS = 0.5
+    client = AsyncClient()
+    client.force_login(sales_user)
+    url = reverse("orders:list_live")
+
+    async def listen() -> tuple[bytes, bytes, bytes, float]:
+        response = await client.get(
+            url, {"o": customer_manual_order.pk, "t": "status:exception"}, headers=STREAM
+        )
+        assert response.streaming
+        content = aiter(response.streaming_content)
+        try:
+            await asyncio.wait_for(anext(content), 5)  # ready
+            # When another order goes into exception: the list is told, at once
+            notifier.dispatch(failed_order.pk, 98, ("kind:status_changed", "status:exception"))
+            first = await asyncio.wait_for(anext(content), 5)
+            first_at = time.monotonic()
+            # ... a change of a sort it does not wait for says nothing; its own order's does
+            notifier.dispatch(failed_order.pk, 99, ("kind:note",))
+            notifier.dispatch(customer_manual_order.pk, 100, ("kind:note",))
+            own = await asyncio.wait_for(anext(content), 5)
+            # ... and two more exceptions at once are told once, not before the list's pause
+            notifier.dispatch(failed_order.pk, 101, ("status:exception",))
+            notifier.dispatch(failed_order.pk, 102, ("status:exception",))
+            second = await asyncio.wait_for(anext(content), 5)
+            return first, own, second, time.monotonic() - first_at
+        finally:
+            await content.aclose()
+            await notifier.aclose()
+
+    first, own, second, waited = async_to_sync(listen)()
+    assert first == b'event: change\ndata: {"list":true}\n\n'
+    assert failed_order.pk.encode() not in first + second
+    told = f'{{"order":"{customer_manual_order.pk}","version":100}}'
+    assert own == f"event: change\ndata: {told}\n\n".encode()
+    assert second == b'event: change\ndata: {"list":true}\n\n'
+    assert 0.5 <= waited <= 3
+    # The stream gone, nobody waits on the topic any more
+    assert "status:exception" not in notifier._by_topic
