@@ -255,13 +255,12 @@ def jeopardy_scan(now: datetime.datetime | None = None) -> int:
         .only("order_id", "anchor_at", "due_at")
         .order_by("due_at", "id")
     )
-    due: list[str] = []
+    due: dict[str, None] = {}  # the orders in the order found, each once
     for milestone in candidates.iterator(chunk_size=SCAN_BATCH):
         level = level_for(milestone.share_used(now))
         if level is None or LEVEL_RANK[level] <= (milestone.open_rank or 0):
             continue
-        if milestone.order_id not in due:
-            due.append(milestone.order_id)
+        due.setdefault(milestone.order_id)
     count = 0
     for pk in due:
         with transaction.atomic():
