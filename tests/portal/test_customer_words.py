@@ -12,6 +12,7 @@ from notices.customer_words import WORDS, customer_words
 from orders.eligibility import EligibilityReason
 from orders.errors import CancellationRefused
 from orders.events import OVERRIDE_REASON_CODE
+from orders.jeopardy import jeopardy_reason_code
 from orders.models.jeopardy import JeopardyLevel
 from provisioning.models import ReasonCode
 
@@ -24,7 +25,7 @@ EVERY_CODE = [
     CancellationRefused.SCHEDULED,
     "LIVE",
     OVERRIDE_REASON_CODE,
-    *(f"JEOPARDY_{level.upper()}" for level in JeopardyLevel.values),
+    *(jeopardy_reason_code(level) for level in JeopardyLevel.values),
 ]
 
 
