@@ -45,6 +45,9 @@ def _status_changed(sender: Any, order: Order, event: OrderEvent, **kwargs: Any)
         notice_send(order, NoticeKind.ACTIVE, key="active")
     elif to_status == OrderStatus.CANCELLED:
         notice_send(order, NoticeKind.CANCELLED, key="cancelled")
+    elif to_status == OrderStatus.REJECTED:
+        # Closed for good (the address or the plan cannot be served): told once.
+        notice_send(order, NoticeKind.REJECTED, key="rejected")
     elif event.reason_code in NEEDS_CUSTOMER_REASONS:
         notice_send(
             order,

@@ -13,8 +13,9 @@ from django.utils import timezone
 from notices.models import CustomerNotice, NoticeKind
 from orders.amendments import order_amend_items
 from orders.changes import order_submit_change
-from orders.models import OrderEvent
+from orders.models import Order, OrderEvent
 from orders.services import order_amend, order_cancel
+from orders.signals import order_status_changed
 from orders.states import EventSource, ItemChange, OrderStatus
 from provisioning.services import fulfilment_start
 from tests.factories import OrderFactory, submit_order
@@ -112,6 +113,33 @@ def test_a_cancelled_order_tells_the_customer_once(
     assert "is cancelled" in cancelled.subject
     # The staff reason is not the customer's message
     assert "moved away" not in cancelled.body
+
+
+def test_a_rejected_order_tells_the_customer_once_that_it_cannot_go_ahead(
+    plan, serviceable_area, django_capture_on_commit_callbacks
+):
+    # Given an order taken for an address the network then stops reaching
+    order = submit_order(plan=plan, area=serviceable_area, email="rae@example.com").order
+    serviceable_area.max_download_mbps = 0
+    serviceable_area.save(update_fields=["max_download_mbps"])
+    # When the checks before activation reject it
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        fulfilment_start(order.pk)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REJECTED
+    # Then the customer is told, once, that it cannot go ahead and costs them nothing
+    assert _kinds(order) == [NoticeKind.TAKEN, NoticeKind.REJECTED]
+    (message,) = _notice_mails("rae@example.com")
+    assert message.subject == f"We cannot go ahead with your order {order.display_id}"
+    assert "you will not be charged" in message.body
+    assert order.service_address in message.body
+    # ... and a trigger fired again (a retried task, a second run of the checks) adds nothing
+    event = OrderEvent.objects.get(order=order, to_status=OrderStatus.REJECTED)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        order_status_changed.send(sender=Order, order=order, event=event)
+        fulfilment_start(order.pk)
+    assert _kinds(order) == [NoticeKind.TAKEN, NoticeKind.REJECTED]
+    assert len(_notice_mails("rae@example.com")) == 1
 
 
 def test_an_order_missing_details_asks_the_customer_for_them_in_plain_words(
