@@ -15,6 +15,7 @@ class NoticeKind(models.TextChoices):
     DELAYED = "delayed", "Order delayed"
     CHANGED = "changed", "Order changed"
     CANCELLED = "cancelled", "Order cancelled"
+    REJECTED = "rejected", "Order not possible"
     NEEDS_ACTION = "needs_action", "We need something from you"
 
 

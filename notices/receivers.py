@@ -14,9 +14,11 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from notices.customer_words import CustomerWords, customer_words, order_situation
 from notices.models import NoticeKind
 from notices.services import notice_send
 from orders.eligibility import EligibilityReason
+from orders.jeopardy import jeopardy_reason_code
 from orders.models import Jeopardy, Order, OrderEvent, OrderItem
 from orders.signals import order_delayed, order_items_amended, order_status_changed
 from orders.states import OrderStatus
@@ -44,14 +46,24 @@ def _status_changed(sender: Any, order: Order, event: OrderEvent, **kwargs: Any)
     elif to_status in ACTIVE_STATES:
         notice_send(order, NoticeKind.ACTIVE, key="active")
     elif to_status == OrderStatus.CANCELLED:
-        notice_send(order, NoticeKind.CANCELLED, key="cancelled")
+        notice_send(order, NoticeKind.CANCELLED, key="cancelled", context=_why(event))
+    elif to_status == OrderStatus.REJECTED:
+        # Closed for good (the address or the plan cannot be served): told once.
+        notice_send(order, NoticeKind.REJECTED, key="rejected", context=_why(event))
     elif event.reason_code in NEEDS_CUSTOMER_REASONS:
         notice_send(
             order,
             NoticeKind.NEEDS_ACTION,
             key=f"event:{event.pk}",
-            context={"needed": _details_missing(order)},
+            context={"needed": _details_missing(order), **_why(event)},
         )
+
+
+def _why(event: OrderEvent) -> dict[str, CustomerWords | None]:
+    """The template's ``situation``: the causing event's reason in the customer's words (what
+    happened, what happens next). None for no reason code or one without words: the e-mail
+    then leaves it out, and never shows the code."""
+    return {"situation": customer_words(event.reason_code)}
 
 
 def _details_missing(order: Order) -> str:
@@ -118,11 +130,17 @@ def _as_date(iso: str) -> str:
 @receiver(order_delayed, dispatch_uid="notices.order_delayed")
 def _order_delayed(sender: Any, order: Order, jeopardy: Jeopardy, **kwargs: Any) -> None:
     """A milestone went late: the customer hears of it before they have to ask, with the new
-    date, once per order and date (milestones due together go late together)."""
+    date, once per order and date (milestones due together go late together), and why: what
+    holds the order up if its status has words for it (a failed activation, the manual pool),
+    else the lateness itself in the jeopardy's words."""
     expected = jeopardy.expected_at
     if expected is None or not _on():
         return
     day = timezone.localdate(expected)
+    situation = order_situation(order) or customer_words(jeopardy_reason_code(jeopardy.level))
     notice_send(
-        order, NoticeKind.DELAYED, key=f"delayed:{day.isoformat()}", context={"expected": day}
+        order,
+        NoticeKind.DELAYED,
+        key=f"delayed:{day.isoformat()}",
+        context={"expected": day, "situation": situation},
     )

@@ -36,8 +36,10 @@ def notice_send(
     rendered and queue its e-mail in the outbox. A second call with the same ``order`` and
     ``key`` changes nothing and returns the notice the first one recorded. ``context`` adds to
     what every template gets (order, address, plan, dates); ``delayed`` needs
-    ``context["expected"]`` (a date). Returns None, and records nothing, when the customer has
-    no e-mail address. Must run inside a transaction (``outbox_enqueue``)."""
+    ``context["expected"]`` (a date). The rejected, cancelled, needs-action and delayed
+    templates tell ``context["situation"]`` (a notices.customer_words.CustomerWords: what
+    happened and what happens next) when it is given. Returns None, and records nothing, when
+    the customer has no e-mail address. Must run inside a transaction (``outbox_enqueue``)."""
     kind = NoticeKind(kind)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("notice_send must run inside the transaction that causes the notice")

@@ -60,6 +60,12 @@ def thresholds() -> list[tuple[int, str]]:
     return sorted(((int(configured[level]), level) for level in LEVEL_RANK), reverse=True)
 
 
+def jeopardy_reason_code(level: str) -> str:
+    """The reason code a jeopardy at ``level`` is recorded with ("JEOPARDY_LATE"): the code
+    its customer words are found by (notices.customer_words)."""
+    return f"JEOPARDY_{level.upper()}"
+
+
 def level_for(share: int) -> str | None:
     return next((level for at, level in thresholds() if share >= at), None)
 
@@ -133,7 +139,7 @@ def _record(order: Order, jeopardy: Jeopardy, what: str, reason: str) -> None:
         kind=OrderEvent.Kind.JEOPARDY,
         source=EventSource.SCHEDULER,
         reason=reason,
-        reason_code=f"JEOPARDY_{jeopardy.level.upper()}" if what != "cleared" else "",
+        reason_code=jeopardy_reason_code(jeopardy.level) if what != "cleared" else "",
         data={
             "jeopardy": jeopardy.pk,
             "milestone": jeopardy.milestone_id,

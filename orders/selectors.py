@@ -230,7 +230,7 @@ class CustomerTimelineEntry:
     at: datetime.datetime
     text: str
     status: str
-    # Internal: what the customer's page turns into words (portal.customer_words), never shown.
+    # Internal: what the customer's page turns into words (notices.customer_words), never shown.
     reason_code: str = ""
 
 

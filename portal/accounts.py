@@ -40,6 +40,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from notices.customer_words import order_situation
 from orders import order_id as order_ids
 from orders import selectors
 from orders.live import live_fragment_response
@@ -47,7 +48,6 @@ from orders.models import Customer, Order, normalize_postcode
 from orders.notifications import email_send
 from orders.outbox import outbox_enqueue
 from orders.roles import Role
-from portal.customer_words import current_situation
 
 logger = logging.getLogger(__name__)
 
@@ -455,13 +455,12 @@ def tracking_context(order: Order, *, prices: bool = True) -> dict[str, Any]:
     each costs. The tracking page without sign-in shows no prices: it proves only an order ID
     and a postcode, so it says how far the order is, not what the household pays."""
     timeline = selectors.customer_timeline(order)
-    latest = timeline[-1].reason_code if timeline else ""
     return {
         "order": order,
         "label": selectors.customer_status_label(order),
         **selectors.estimate_context(order),
         "timeline": timeline,
-        "situation": current_situation(order.status, latest),
+        "situation": order_situation(order, timeline=timeline),
         "items": selectors.customer_items(order),
         "show_prices": prices,
     }

@@ -1,4 +1,4 @@
-"""Every reason code has customer words (portal.customer_words): what happened and what
+"""Every reason code has customer words (notices.customer_words): what happened and what
 happens next, never the code or internal detail; the customer's page and /track/ use them."""
 
 from __future__ import annotations
@@ -8,11 +8,12 @@ import html
 import pytest
 from django.urls import reverse
 
+from notices.customer_words import WORDS, customer_words
 from orders.eligibility import EligibilityReason
 from orders.errors import CancellationRefused
 from orders.events import OVERRIDE_REASON_CODE
+from orders.jeopardy import jeopardy_reason_code
 from orders.models.jeopardy import JeopardyLevel
-from portal.customer_words import WORDS, customer_words
 from provisioning.models import ReasonCode
 
 EVERY_CODE = [
@@ -24,7 +25,7 @@ EVERY_CODE = [
     CancellationRefused.SCHEDULED,
     "LIVE",
     OVERRIDE_REASON_CODE,
-    *(f"JEOPARDY_{level.upper()}" for level in JeopardyLevel.values),
+    *(jeopardy_reason_code(level) for level in JeopardyLevel.values),
 ]
 
 

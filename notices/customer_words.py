@@ -1,6 +1,8 @@
 """Every reason code in the customer's words: what happened and what happens next, never
 internal detail (no exchanges, task names or codes). Used on the customer's order page
-and on /track/ (portal/_tracking.html), and by the e-mails that explain a status.
+and on /track/ (portal/_tracking.html), and by the e-mails that explain a status
+(notices.receivers). The words live here, below the portal, because both the portal and the
+notices use them and the portal already builds on the notices.
 
 The codes come from every part of the system that records why an order moved: the network's
 activation failures (provisioning.models.ReasonCode), the eligibility checks
@@ -10,11 +12,14 @@ and jeopardies. tests/portal/test_customer_words.py fails for a code without wor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orders.eligibility import EligibilityReason
 from orders.errors import CancellationRefused
 from orders.events import OVERRIDE_REASON_CODE
+from orders.models import Order
+from orders.selectors import CustomerTimelineEntry, customer_timeline
 from orders.states import OrderStatus
 from provisioning.models import ReasonCode
 
@@ -129,6 +134,8 @@ EXPLAINED_STATUSES = frozenset(
 
 
 def customer_words(code: str) -> CustomerWords | None:
+    """The words for ``code``; None for no code or one without words (the caller leaves the
+    explanation out rather than show a code)."""
     return WORDS.get(code) if code else None
 
 
@@ -137,3 +144,17 @@ def current_situation(status: str, latest_reason_code: str) -> CustomerWords | N
     if status not in EXPLAINED_STATUSES:
         return None
     return customer_words(latest_reason_code)
+
+
+def order_situation(
+    order: Order, *, timeline: Sequence[CustomerTimelineEntry] | None = None
+) -> CustomerWords | None:
+    """What explains ``order``'s status now, in customer words: the reason of its latest status
+    change while it is in a status worth explaining (``current_situation``), else None. Give the
+    order's ``timeline`` (orders.selectors.customer_timeline) when it is read already."""
+    if order.status not in EXPLAINED_STATUSES:
+        return None  # nothing to explain: the timeline is not read
+    if timeline is None:
+        timeline = customer_timeline(order)
+    latest = timeline[-1].reason_code if timeline else ""
+    return current_situation(order.status, latest)
