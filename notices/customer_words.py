@@ -40,7 +40,7 @@ WORDS: dict[str, CustomerWords] = {
     # Activation failures on the network (provisioning.models.ReasonCode)
     ReasonCode.PORT_UNAVAILABLE: CustomerWords(
         "There is no free connection for your line in your area at the moment.",
-        "Our team is arranging one. We will tell you the new date as soon as we have it.",
+        "Our team is arranging one. We will tell you if this moves the date we expect.",
     ),
     ReasonCode.PROFILE_REJECTED: _NETWORK_PROBLEM,
     ReasonCode.SPEED_PROFILE_FAILED: CustomerWords(
