@@ -12,6 +12,7 @@ names no order, so it tells nobody of an order they may not see.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
@@ -34,25 +35,32 @@ TOPICS = frozenset(
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def orders_live(request: HttpRequest) -> HttpResponseBase:
+    return list_stream_response(
+        request, restrict_orders(Order.objects.all(), request.user), topics=True
+    )
+
+
+def list_stream_response(
+    request: HttpRequest, visible: QuerySet[Order], *, topics: bool
+) -> HttpResponseBase:
+    """The stream of a page listing orders (``o``, each one of ``visible``: 404 otherwise)
+    and, where ``topics`` is allowed (staff worklists), the sorts of change it waits for
+    (``t``). A 204 where the server cannot push."""
     names = request.GET.getlist("o")
-    topics = tuple(sorted(set(request.GET.getlist("t"))))
-    if not (names or topics) or len(names) > MAX_ORDERS_PER_STREAM:
+    wanted_topics = tuple(sorted(set(request.GET.getlist("t"))))
+    if not (names or wanted_topics) or len(names) > MAX_ORDERS_PER_STREAM:
         raise Http404("No such orders.")
-    if not TOPICS.issuperset(topics):
+    if wanted_topics and not (topics and TOPICS.issuperset(wanted_topics)):
         raise Http404("No such list.")
     try:
         wanted = {order_id.normalize(name) for name in names}
     except order_id.InvalidOrderId as exc:
         raise Http404("No such order.") from exc
-    visible = set(
-        restrict_orders(Order.objects.filter(pk__in=wanted), request.user).values_list(
-            "pk", flat=True
-        )
-    )
-    if visible != wanted:
+    if set(visible.filter(pk__in=wanted).values_list("pk", flat=True)) != wanted:
         raise Http404("No such order.")
     if not wants_stream(request):
         return HttpResponse(status=204)  # no push here: the page stays as loaded
     return StreamingHttpResponse(
-        orders_event_stream(tuple(sorted(wanted)), topics=topics), headers=stream_headers()
+        orders_event_stream(tuple(sorted(wanted)), topics=wanted_topics),
+        headers=stream_headers(),
     )

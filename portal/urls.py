@@ -7,6 +7,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("my/orders/", views.my_orders, name="my_orders"),
+    path("my/orders/live/", views.my_orders_live, name="my_orders_live"),
     path("my/orders/<str:order_id>/", views.order_detail, name="order_detail"),
     path("my/orders/<str:order_id>/live/", views.order_live, name="order_live"),
     path("my/orders/<str:order_id>/contact/", views.order_contact, name="order_contact"),

@@ -27,6 +27,7 @@ from orders.views_cancel import (
     customer_refusal_text,
     withdraw_from_post,
 )
+from orders.views_live import list_stream_response
 from portal.accounts import tracking_context
 from portal.changes import order_line
 from portal.lines import customer_line, line_states
@@ -212,6 +213,13 @@ def order_contact(request: HttpRequest, order_id: str) -> HttpResponse:
             )
             return redirect("portal:order_detail", order_id=order.pk)
     return _order_page(request, order, form=form)
+
+
+@login_required
+@require_GET
+def my_orders_live(request: HttpRequest) -> HttpResponseBase:
+    """The stream of "My orders": a change to any of the customer's own orders listed."""
+    return list_stream_response(request, own_orders(request.user), topics=False)
 
 
 @login_required

@@ -232,6 +232,8 @@ portal:home                                    in   go   go   go   go   go   go 
 portal:my_orders                               in   200  200  200  200  200  200  200  200
 portal:order_detail                            in   404  404  404  404  404  200  404  404
 portal:order_live                              in   404  404  404  404  404  200  404  404
+# the live stream of "My orders": one's own orders only (none named here: nothing to follow)
+portal:my_orders_live                          in   404  404  404  404  404  404  404  404
 portal:order_contact                           in   405  405  405  405  405  405  405  405
 portal:order_cancel                            in   405  405  405  405  405  405  405  405
 portal:order_cancellation_withdraw             in   405  405  405  405  405  405  405  405

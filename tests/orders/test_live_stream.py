@@ -229,3 +229,26 @@ def test_a_worklist_hears_that_an_order_may_have_come_into_it_without_being_told
     assert 0.5 <= waited <= 3
     # The stream gone, nobody waits on the topic any more
     assert "status:exception" not in notifier._by_topic
+
+
+@pytest.mark.django_db
+def test_my_orders_streams_only_the_customers_own_orders(
+    customer_user, customer_manual_order, failed_order
+):
+    url = reverse("portal:my_orders_live")
+    customer = AsyncClient()
+    customer.force_login(customer_user)
+    # Someone else's order among theirs: as if it did not exist, nothing streams
+    refused = async_to_sync(customer.get)(
+        url, {"o": [customer_manual_order.pk, failed_order.pk]}, headers=STREAM
+    )
+    assert refused.status_code == 404
+    assert not refused.streaming
+    # Customers wait for no sorts of change (those are for staff worklists)
+    topics = async_to_sync(customer.get)(
+        url, {"o": customer_manual_order.pk, "t": "status:exception"}, headers=STREAM
+    )
+    assert topics.status_code == 404
+    # Their own order: a stream, or where the server cannot push, a 204 (the page as loaded)
+    own = async_to_sync(customer.get)(url, {"o": customer_manual_order.pk})
+    assert own.status_code == 204
