@@ -66,7 +66,10 @@ class PlanFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Plan
 
-    code = factory.Sequence(lambda n: f"fibre-{n}")
+    # A prefix of its own: tests name plans "fibre-500", "fibre-900" by hand and
+    # scenarios.plan_factory makes "plan-<n>"; a "fibre-<n>" sequence reached 500 in a long run
+    # and collided with the test's own plan.
+    code = factory.Sequence(lambda n: f"factory-plan-{n}")
     name = factory.Sequence(lambda n: f"Fibre {n}")
     specification = factory.LazyFunction(lambda: specification_for(ProductKind.INTERNET_ACCESS))
     download_mbps = 500
