@@ -116,23 +116,7 @@
         stopPolling();
         el.setAttribute("data-live-push", "streaming");
         poll();  // what changed while no stream was open
-        var reader = response.body.getReader();
-        var decoder = new TextDecoder();
-        var buffer = "";
-        function read() {
-          return reader.read().then(function (chunk) {
-            if (chunk.done) { return; }
-            buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
-            var end = buffer.indexOf("\n\n");
-            while (end !== -1) {
-              heard(buffer.slice(0, end));
-              buffer = buffer.slice(end + 2);
-              end = buffer.indexOf("\n\n");
-            }
-            return read();
-          });
-        }
-        return read();
+        return readStream(response, heard);
       }).catch(function () { /* cut: polling until the next try */ })
         .then(function () {
           stream = null;
@@ -151,14 +135,7 @@
     if (canPush) { listen(); }
   }
 
-  // A worklist's live sections (data-live-list: the stream URL; data-testid: the section's
-  // name) follow the orders of their rows (data-live-order) and the sorts of change that may
-  // bring an order into them (data-live-topics, e.g. "status:exception kind:jeopardy"). One
-  // stream per page: when it says "change", the page is read again (once, however many sections)
-  // and each section replaced by its new self (rows may leave, come or move). A section someone
-  // is working in (a field focused or filled in, a form opened) is not replaced under their
-  // hands: it says that it has changed and is replaced once they are done, or at once if they
-  // ask. Only where the server pushes: without the push a worklist stays as loaded.
+  // A server-sent event stream read with fetch, each event block handed to onBlock.
   function readStream(response, onBlock) {
     var reader = response.body.getReader();
     var decoder = new TextDecoder();
@@ -179,6 +156,14 @@
     return read();
   }
 
+  // A worklist's live sections (data-live-list: the stream URL; data-testid: the section's
+  // name) follow the orders of their rows (data-live-order) and the sorts of change that may
+  // bring an order into them (data-live-topics, e.g. "status:exception kind:jeopardy"). One
+  // stream per page: when it says "change", the page is read again (once, however many sections)
+  // and each section replaced by its new self (rows may leave, come or move). A section someone
+  // is working in (a field focused or filled in, a form opened) is not replaced under their
+  // hands: it says that it has changed and is replaced once they are done, or at once if they
+  // ask. Only where the server pushes: without the push a worklist stays as loaded.
   var MAX_LIST_ORDERS = 250;
   var FIELDS = "input, textarea, select";
 
