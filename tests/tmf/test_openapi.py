@@ -85,3 +85,18 @@ def test_the_product_order_is_described_by_the_serializers_that_validate_it(clie
     assert {"state", "itemPrice"} <= set(answer_item)
     assert "orderTotalPrice" in schemas["ProductOrder"]["properties"]
     assert "partial" in schemas["ProductOrderStateType"]["enum"]
+
+
+def test_the_patch_request_documents_every_attribute_it_changes(client):
+    # When an integrator reads how to amend an order
+    document = json.loads(client.get("/tmf-api/openapi.json").content)
+    patch = document["paths"][f"{TMF622}/productOrder/{{order_id}}"]["patch"]
+    reference = patch["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    update = document["components"]["schemas"][reference.rsplit("/", 1)[1]]["properties"]
+    # Then the request schema lists the item list beside the other attributes it changes
+    assert {"externalId", "requestedStartDate", "note", "productOrderItem"} <= set(update)
+    item = update["productOrderItem"]
+    assert item["type"] == "array"
+    # and the description says which orders' items cannot be changed, and why
+    assert "NOT_AMENDABLE" in patch["description"] and "PONR" in patch["description"]
+    assert "live" in patch["description"]

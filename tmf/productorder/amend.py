@@ -46,13 +46,13 @@ class ItemsPatch:
     paths: dict[str, str] = field(default_factory=dict)
 
 
-def items_in_patch(body: dict[str, Any], current: list[tuple[Any, Any]]) -> Any | None:
-    """The patch's ``productOrderItem`` when it asks for other items than ``current`` (the
-    order's (id, offering id) pairs, as the serializer compares them), else None."""
-    value = body.get(ITEMS)
-    if ITEMS not in body or _item_pairs(value) == current:
+def items_in_patch(changes: dict[str, Any], current: list[tuple[Any, Any]]) -> Any | None:
+    """Take the patch's item list out of ``changes`` (ProductOrderUpdate's); it when it asks for
+    other items than ``current`` (the order's (id, offering id) pairs), else None."""
+    if "items" not in changes:
         return None
-    return value
+    value = changes.pop("items")
+    return None if _item_pairs(value) == current else value
 
 
 def _invalid(fields: dict[str, str]) -> TmfError:

@@ -147,8 +147,9 @@ Merge patch. Changeable: `externalId`; `requestedStartDate` while the order has 
 access item keeps its `id` (another `productOffering.id` changes the plan), each add-on
 `reliesOn` it (one left out is taken off, a new one is added; an item already taken off sent
 back is ignored). Items can change until the plan's point of no return (activating the line):
-after it the answer is 409 `PONR`; a closed, cancelling or live-line order is 409
-`NOT_AMENDABLE`; a combination that cannot be ordered is a 400 naming the item
+after it the answer is 409 `PONR`; a closed or cancelling order, and an order about a live
+line (add-ons for it, a plan change, a suspension or a cease: cancel it and order again), is
+409 `NOT_AMENDABLE`; a combination that cannot be ordered is a 400 naming the item
 (`productOrderItem[i]`); a task of what changes running on the network at that moment is a 409
 `CONFLICT` (try again in a moment). The order is re-priced (`orderTotalPrice`) and the hub told
 (ProductOrderAttributeValueChangeEvent, `fieldPath` naming what changed). Attributes sent

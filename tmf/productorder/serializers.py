@@ -538,11 +538,24 @@ class ProductOrder(TmfObject):
         )
 
 
+@extend_schema_field(ProductOrderItem(many=True))
+class ItemListPatch(serializers.Field):
+    """``productOrderItem`` in a merge patch: the full item list the order should have. Passed on
+    as sent: tmf.productorder.amend reads it into the line's plan and add-ons, naming each
+    item's problem by its path, and the view compares it with the order's own items."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class ProductOrderUpdate(TmfObject):
     """A merge patch of a ProductOrder. Changeable: ``externalId``, ``requestedStartDate``,
     ``note`` (added to the timeline). Any other attribute sent back unchanged is accepted;
-    changed, it is refused by name. Needs ``context``: ``current`` (the order's representation)
-    and ``items`` (the order's (item id, offering id) pairs)."""
+    changed, it is refused by name. ``productOrderItem`` is passed on as ``items`` (read by
+    tmf.productorder.amend). Needs ``context``: ``current`` (the order's representation)."""
 
     meta = ()
     externalId = Text(max_length=MAX_EXTERNAL_ID)
@@ -553,6 +566,12 @@ class ProductOrderUpdate(TmfObject):
         allow_null=True,
         max_length=MAX_NOTES,
         error_messages={"max_length": f"At most {MAX_NOTES} notes in one update."},
+    )
+    productOrderItem = ItemListPatch(
+        required=False,
+        help_text="The full item list, as in a create: the internet access item keeps its id "
+        "(another productOffering.id changes the plan); each add-on reliesOn it (one left out "
+        "is taken off, a new one added). Until the point of no return.",
     )
 
     def to_internal_value(self, data: Any) -> Any:
@@ -569,13 +588,7 @@ class ProductOrderUpdate(TmfObject):
         for key, value in data.items():
             if key in self.fields or key.startswith("@") or key in MOVING:
                 continue
-            if key == "productOrderItem":
-                if _item_pairs(value) != self.context["items"]:
-                    problems[key] = (
-                        "The items cannot change after ordering: cancel the order "
-                        "(cancelProductOrder) and place a new one."
-                    )
-            elif key in current and value == current[key]:
+            if key in current and value == current[key]:
                 continue
             elif key == "state":
                 problems[key] = (
@@ -593,6 +606,8 @@ class ProductOrderUpdate(TmfObject):
             changes["requested_activation_date"] = attrs["requestedStartDate"]
         if "note" in attrs:
             changes["notes"] = tuple(note["text"] for note in attrs["note"] or ())
+        if "productOrderItem" in attrs:
+            changes["items"] = attrs["productOrderItem"]
         return changes
 
 

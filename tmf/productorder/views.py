@@ -347,13 +347,10 @@ class ProductOrderDetail(TmfView):
         items = item_pairs(
             [(item["id"], item["productOffering"]["id"]) for item in current["productOrderItem"]]
         )
-        wanted = amend.items_in_patch(body, items)  # other items: tmf.productorder.amend
-        if wanted is not None:
-            body = {key: value for key, value in body.items() if key != amend.ITEMS}
         changes = _valid(
-            resources.ProductOrderUpdate(data=body, context={"current": current, "items": items}),
-            "Invalid update",
+            resources.ProductOrderUpdate(data=body, context={"current": current}), "Invalid update"
         )
+        wanted = amend.items_in_patch(changes, items)  # other items: tmf.productorder.amend
         patch = amend.items_patch_read(wanted, order) if wanted is not None else None
         if changes or patch is not None:
             try:
