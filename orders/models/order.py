@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -255,6 +256,19 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.display_id
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Read the order again, status included, safely while other threads do the same.
+
+        django-fsm lifts the status field's protection for the whole class while it refreshes
+        and puts it back after; with two requests refreshing orders at once (the ASGI server
+        runs each in a thread of its own) one puts it back while the other is still setting
+        the status, which then fails. The field refuses a new value only where the instance
+        holds one already: forgetting it first lets the refresh set it whatever the flag is
+        (django-fsm reads every state field on a refresh, whatever ``fields`` says).
+        """
+        self.__dict__.pop("status", None)
+        super().refresh_from_db(*args, **kwargs)
 
     @property
     def display_id(self) -> str:
