@@ -39,6 +39,8 @@ from orders.items import (
 )
 from orders.models import (
     Customer,
+    DuplicateEntry,
+    DuplicateKind,
     Order,
     OrderEvent,
     OrderGroup,
@@ -173,6 +175,18 @@ def _customer_for(
     return customer, True
 
 
+def duplicate_entry_record(kind: DuplicateKind, *, order: Order, channel: str) -> None:
+    """Count one entry the system kept from being made twice (orders.models.duplicates), in
+    the caller's transaction."""
+    DuplicateEntry.objects.create(kind=kind, order=order, channel=channel)
+
+
+def _replayed(order: Order, *, channel: str) -> OrderSubmission:
+    """The answer to a submission repeated under the same idempotency key: the first order."""
+    duplicate_entry_record(DuplicateKind.REPLAYED, order=order, channel=channel)
+    return OrderSubmission(order=order, created=False, customer_created=False)
+
+
 # Attempts at taking one order when a concurrent one wins a unique constraint first.
 SUBMIT_ATTEMPTS = 3
 
@@ -214,7 +228,7 @@ def order_submit(
     if idempotency_key:
         prior = Order.objects.filter(idempotency_key=idempotency_key).first()
         if prior is not None:
-            return OrderSubmission(order=prior, created=False, customer_created=False)
+            return _replayed(prior, channel=channel)
     intake = order_intake(
         customer=customer, items=items, requested_activation_date=requested_activation_date
     )
@@ -230,6 +244,12 @@ def order_submit(
                     phone_match=phone_match,
                     same_customer=same_customer,
                 )
+        except DuplicateOrder as exc:
+            # Counted where it happens (the duplicate-entry KPI), after the attempt's rollback;
+            # a caller whose own transaction rolls back on the error records it again after
+            # that (tmf.productorder.services), so it is counted once either way.
+            duplicate_entry_record(DuplicateKind.REFUSED, order=exc.existing, channel=channel)
+            raise
         except IntegrityError:
             # A concurrent twin won a unique constraint (the key, the customer's e-mail, the
             # open order) and has committed; this attempt was rolled back whole. The next one
@@ -237,7 +257,7 @@ def order_submit(
             if idempotency_key:
                 prior = Order.objects.filter(idempotency_key=idempotency_key).first()
                 if prior is not None:
-                    return OrderSubmission(order=prior, created=False, customer_created=False)
+                    return _replayed(prior, channel=channel)
             logger.info("order submission lost a race (attempt %s); retrying", _attempt + 1)
             continue
         if submission.created:
@@ -292,7 +312,7 @@ def order_take(
     if open_duplicate is not None:
         if idempotency_key and open_duplicate.idempotency_key == idempotency_key:
             # Our own twin (same key) committed while we waited for the write lock.
-            return OrderSubmission(order=open_duplicate, created=False, customer_created=False)
+            return _replayed(open_duplicate, channel=channel)
         raise DuplicateOrder(open_duplicate, line=live.name if live is not None else "")
     monthly, once = items_totals(items)
     order = Order.objects.create(
@@ -316,6 +336,8 @@ def order_take(
         waits_for=waits_for,
     )
     items_create(order, items, live=live)
+    if not customer_created and live is None:
+        duplicate_entry_record(DuplicateKind.CUSTOMER_MATCHED, order=order, channel=channel)
     event = events.status_changed(
         order=order,
         from_status="",

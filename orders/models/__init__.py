@@ -13,6 +13,7 @@ from orders.models.catalog import (
     postcode_looks_valid,
 )
 from orders.models.cycle_times import CycleTimeEstimate, EstimateLevel
+from orders.models.duplicates import DuplicateEntry, DuplicateKind
 from orders.models.jeopardy import Escalation, Jeopardy
 from orders.models.milestones import MilestoneTarget, OrderMilestone
 from orders.models.order import (
@@ -31,6 +32,8 @@ __all__ = [
     "FORCED_TARGETS",
     "Customer",
     "CycleTimeEstimate",
+    "DuplicateEntry",
+    "DuplicateKind",
     "Escalation",
     "EstimateLevel",
     "Jeopardy",

@@ -29,4 +29,3 @@ def test_an_order_refreshes_its_status_while_another_threads_refresh_has_put_the
     # ... and the protection still holds for code that would set the status by hand
     with pytest.raises(AttributeError):
         order.status = OrderStatus.COMPLETED
-

@@ -8,7 +8,7 @@ import threading
 import pytest
 from rest_framework.test import APIClient
 
-from orders.models import Order
+from orders.models import DuplicateEntry, DuplicateKind, Order
 from orders.states import OrderStatus
 from tests.factories import PlanFactory
 from tests.tmf.product_order_bodies import ORDERS, new_customer_party, order_body, post_refused
@@ -173,3 +173,28 @@ def test_concurrent_twins_with_one_key_give_one_order_and_the_loser_is_a_replay(
     assert answers[0].json()["id"] == answers[1].json()["id"]
     assert Order.objects.count() == 1
     assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]
+
+
+# --- counted for the duplicate-entry KPI (orders.models.duplicates) --------------------------
+def counted() -> list[tuple[str, str, str]]:
+    return list(DuplicateEntry.objects.order_by("id").values_list("kind", "order_id", "channel"))
+
+
+def test_the_api_counts_a_refused_duplicate_once(api_writer, plan, manual_area):
+    body = order_body(postcode=manual_area.postcode)
+    first = api_writer.post(ORDERS, body, format="json").json()
+
+    post_refused(api_writer, body, status=409)
+
+    assert counted() == [(DuplicateKind.REFUSED, first["id"], "api")]
+
+
+def test_the_api_counts_each_replay_of_a_key(api_writer, plan, manual_area):
+    body = order_body(postcode=manual_area.postcode)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "crm-77"}
+    first = api_writer.post(ORDERS, body, format="json", **headers).json()
+
+    for _ in range(2):
+        assert api_writer.post(ORDERS, body, format="json", **headers).status_code == 201
+
+    assert counted() == [(DuplicateKind.REPLAYED, first["id"], "api")] * 2

@@ -16,10 +16,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from orders.errors import OrderError
-from orders.models import Order, ScheduledCancellation, ScheduledCancellationState
+from orders.errors import DuplicateOrder, OrderError
+from orders.models import (
+    DuplicateKind,
+    Order,
+    ScheduledCancellation,
+    ScheduledCancellationState,
+)
 from orders.scheduled_cancellations import order_cancellation_schedule
 from orders.services import (
+    duplicate_entry_record,
     order_amend,
     order_cancel,
     order_cancellation_refusal,
@@ -81,6 +87,15 @@ def product_order_place(
     under it comes back (``replayed``) for the same body, also to the loser of a race with its
     twin; another body under it raises IdempotencyKeyReused, and nothing is written. Raises
     what order_submit raises (ItemsInvalid, NotServiceable, DuplicateOrder, ...)."""
+    try:
+        return _place(client=client, draft=draft, key=key, fingerprint=fingerprint)
+    except DuplicateOrder as exc:
+        # order_submit counted the refusal in the transaction _place rolled back.
+        duplicate_entry_record(DuplicateKind.REFUSED, order=exc.existing, channel=EventSource.API)
+        raise
+
+
+def _place(*, client: ApiClient, draft: OrderDraft, key: str | None, fingerprint: str) -> Placement:
     with audit_actor(client.user), transaction.atomic():
         submission = order_submit(
             customer=draft.customer,

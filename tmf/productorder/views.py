@@ -24,10 +24,16 @@ from orders import order_id
 from orders.access import restrict_by_order, restrict_orders
 from orders.errors import CancellationRefused
 from orders.items import ItemsInvalid
-from orders.models import Order, OrderItem
+from orders.models import DuplicateKind, Order, OrderItem
 from orders.selectors import with_activation_estimate
-from orders.services import DuplicateOrder, NotServiceable, OrderConflict, OrderError
-from orders.states import TMF_STATE, OrderStatus
+from orders.services import (
+    DuplicateOrder,
+    NotServiceable,
+    OrderConflict,
+    OrderError,
+    duplicate_entry_record,
+)
+from orders.states import TMF_STATE, EventSource, OrderStatus
 from tmf.auth import client_of
 from tmf.common import (
     TmfView,
@@ -277,6 +283,7 @@ class ProductOrderList(TmfView):
             return None
         if record.request_hash != fingerprint:
             raise _key_reused(key)
+        duplicate_entry_record(DuplicateKind.REPLAYED, order=record.order, channel=EventSource.API)
         return _created(request, record.order, **{REPLAYED_HEADER: "true"})
 
 
