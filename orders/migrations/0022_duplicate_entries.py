@@ -6,24 +6,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0021_cycle_time_estimates'),
+        ("orders", "0021_cycle_time_estimates"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DuplicateEntry',
+            name="DuplicateEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('refused', 'Duplicate order refused'), ('replayed', 'Repeated submission answered with the first order'), ('customer_matched', 'Existing customer matched instead of re-entered')], max_length=20)),
-                ('channel', models.CharField(choices=[('sales_portal', 'Sales portal'), ('customer_portal', 'Customer portal'), ('support_portal', 'Support portal'), ('staff_portal', 'Staff worklists'), ('admin', 'Back office (admin)'), ('api', 'Open API'), ('provisioning', 'Provisioning worker'), ('billing', 'Billing'), ('scheduler', 'Scheduler')], help_text='Where the second entry came from.', max_length=20)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='duplicate_entries', to='orders.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("refused", "Duplicate order refused"),
+                            ("replayed", "Repeated submission answered with the first order"),
+                            ("customer_matched", "Existing customer matched instead of re-entered"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("sales_portal", "Sales portal"),
+                            ("customer_portal", "Customer portal"),
+                            ("support_portal", "Support portal"),
+                            ("staff_portal", "Staff worklists"),
+                            ("admin", "Back office (admin)"),
+                            ("api", "Open API"),
+                            ("provisioning", "Provisioning worker"),
+                            ("billing", "Billing"),
+                            ("scheduler", "Scheduler"),
+                        ],
+                        help_text="Where the second entry came from.",
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="duplicate_entries",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'duplicate entries',
-                'indexes': [models.Index(fields=['at'], name='duplicate_entry_at_idx')],
+                "verbose_name_plural": "duplicate entries",
+                "indexes": [models.Index(fields=["at"], name="duplicate_entry_at_idx")],
             },
         ),
     ]
