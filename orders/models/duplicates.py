@@ -1,6 +1,8 @@
 """Duplicate data entry caught where it happens (the case study's KPI "duplicate data entry
-events: eliminate"): each time the system stopped something from being entered twice, one row.
-The KPI dashboard (kpis) counts them per day; nothing else reads them."""
+events: eliminate"): each time the system stopped something from being entered twice, one row,
+written by orders.services (order_submit) and tmf.productorder. Nothing reads them yet: the
+KPI dashboard (issue 12, to come) is to count them per day by their ``at`` index.
+Not counted: a duplicate refused inside a move home (orders.moves calls order_take itself)."""
 
 from __future__ import annotations
 
