@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("sales/", include("orders.urls")),
     path("support/", include("support.urls")),
+    path("work/kpis/", include("kpis.urls")),
     path("", include("portal.account_urls")),
     path("", include("portal.urls")),
 ]

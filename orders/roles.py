@@ -56,6 +56,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "provisioning.change_exceptioncase",
         "provisioning.work_exceptioncase",
         "inventory.view_product",
+        "kpis.view_activation_kpis",
+        "kpis.view_provisioning_kpis",
+        "kpis.view_duplicate_kpis",
+        "kpis.view_support_kpis",
     ],
     Role.BILLING: [
         "orders.view_order",
@@ -64,6 +68,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "billing.view_billingaccount",
         "billing.work_billingaccount",
         "inventory.view_product",
+        "kpis.view_activation_kpis",
+        "kpis.view_duplicate_kpis",
     ],
     Role.SUPPORT: [
         "orders.view_order",
@@ -76,6 +82,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "support.view_supportticket",
         "support.change_supportticket",
         "inventory.view_product",
+        "kpis.view_support_kpis",
     ],
     # Critical jeopardies come to them (orders.jeopardy); they see every order and its plan.
     Role.OPERATIONS_MANAGER: [
@@ -88,6 +95,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "provisioning.view_fulfilmenttask",
         "provisioning.view_exceptioncase",
         "inventory.view_product",
+        "kpis.view_activation_kpis",
+        "kpis.view_provisioning_kpis",
+        "kpis.view_duplicate_kpis",
+        "kpis.view_support_kpis",
     ],
     Role.CUSTOMER: [],
 }

@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from kpis.views import may_see_kpis
 from orders.live import push_available
 from orders.roles import Role, roles_of
 from portal.worklists import WORKLIST_PERMISSIONS
@@ -24,6 +25,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             # The open-ticket queue opens for whoever may answer tickets.
             "support_queue": user.has_perm("support.change_supportticket"),
             "support_contacts": user.has_perm("support.change_supportticket"),
+            # The KPI dashboard shows whoever holds one of its figures their figures.
+            "kpis": may_see_kpis(user),
             "customer": Role.CUSTOMER in roles,
             "admin": user.is_staff,
         }

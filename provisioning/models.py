@@ -180,6 +180,8 @@ class TaskAttempt(models.Model):
                 name="attempt_retry_log_idx",
             ),
             models.Index(fields=["order", "started_at"], name="attempt_order_idx"),
+            # The KPI refresh reads the attempts that finished on a day (kpis.refresh).
+            models.Index(fields=["finished_at"], name="attempt_finished_idx"),
         ]
 
     def __str__(self) -> str:

@@ -135,6 +135,7 @@ class World:
             "escalation_id": 0,
             "contact_id": 0,
             "kind": "force-status",
+            "name": "activation-trend",
             "app_label": "orders",
             # A link that is not valid: the page must say so, to anyone.
             "uidb64": "MQ",
@@ -284,6 +285,10 @@ support:queue                                  in   403  403  403  403  200  403
 support:contacts                               in   403  403  403  403  200  403  403  200
 support:contact_take                           in   403  403  403  403  405  403  403  405
 support:contact_record                         in   403  403  403  403  405  403  403  405
+# the KPI dashboard: each role its own figures (the lead all of them, billing activations and
+# duplicates, support tickets and CSAT); the figure exported here is the activation trend
+kpis:dashboard                                 in   403  403  200  200  200  403  403  200
+kpis:export                                    in   403  403  200  200  403  403  403  200
 # TM Forum APIs: for registered client systems with a bearer token (tmf.auth); a signed-in
 # person's session is no credential there (401 for everyone). The OpenAPI document and its
 # browsable view are public; an unknown path under an API is a TMF 404.

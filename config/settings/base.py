@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "portal",
     "notices",
     "tmf",
+    "kpis",
 ]
 
 MIDDLEWARE = [
@@ -261,7 +262,16 @@ CELERY_BEAT_SCHEDULE = {
     "cycle-times-refresh": _every(
         "orders.cycle_times_refresh", env.float("CYCLE_TIME_REFRESH_EVERY_SECONDS", default=3600.0)
     ),
+    # The KPI dashboard's summary rows (kpis.refresh): today's and yesterday's every few
+    # minutes, the last weeks' once a day (an order amended after the day it was counted).
+    "kpis-refresh-recent": _every(
+        "kpis.refresh_recent", env.float("KPI_REFRESH_EVERY_SECONDS", default=300.0)
+    ),
+    "kpis-refresh-daily": _every("kpis.refresh_daily", 86400.0),
 }
+
+KPI_REFRESH_RECENT_DAYS = env.int("KPI_REFRESH_RECENT_DAYS", default=2)
+KPI_REFRESH_DAILY_DAYS = env.int("KPI_REFRESH_DAILY_DAYS", default=35)
 
 # Measured cycle times (orders.cycle_times): the expected activation date is the 80th percentile
 # of the working days the activations of the last 90 days took, per area and plan, else per
