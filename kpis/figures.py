@@ -116,14 +116,29 @@ def hours_rank(histogram: dict[int, int], percentile: int) -> int | None:
     return None  # unreachable: the ranks add up to the total
 
 
-def _weekly(
-    rows: QuerySet[Any], fields: list[str], weeks: list[datetime.date]
-) -> dict[datetime.date, Counter[str]]:
-    by_week: dict[datetime.date, Counter[str]] = {week: Counter() for week in weeks}
-    for row in rows.values("day").annotate(**{name: Sum(name) for name in fields}):
-        by_week.setdefault(week_of(row["day"]), Counter()).update(
-            {name: row[name] or 0 for name in fields}
-        )
+# The summed counters of KpiDay (every figure over a period reads them from one query).
+DAY_FIELDS = [
+    f.name
+    for f in KpiDay._meta.concrete_fields
+    if f.name not in ("id", "day", "service_area", "channel", "plan")
+]
+
+Days = dict[datetime.date, Counter[str]]
+
+
+def day_sums(kpi: KpiFilter) -> Days:
+    """Every counter of the filter's slice summed per day of its period: one query, one row a
+    day; the figures fold them into weeks and totals."""
+    rows = kpi.rows(KpiDay).values("day").annotate(**{name: Sum(name) for name in DAY_FIELDS})
+    return {row.pop("day"): Counter({k: v or 0 for k, v in row.items()}) for row in rows}
+
+
+def _weekly(kpi: KpiFilter, days: Days | None) -> dict[datetime.date, Counter[str]]:
+    by_week: dict[datetime.date, Counter[str]] = {
+        week: Counter() for week in weeks_between(kpi.since, kpi.until)
+    }
+    for day, counts in (day_sums(kpi) if days is None else days).items():
+        by_week.setdefault(week_of(day), Counter()).update(counts)
     return by_week
 
 
@@ -140,10 +155,8 @@ class Activation:
     target_hours: int = TARGET_HOURS
 
 
-def activation(kpi: KpiFilter) -> Activation:
-    fields = ["activated", "activation_seconds", "activated_within_target", "auto_provisioned"]
-    weeks = weeks_between(kpi.since, kpi.until)
-    by_week = _weekly(kpi.rows(KpiDay), fields, weeks)
+def activation(kpi: KpiFilter, days: Days | None = None) -> Activation:
+    by_week = _weekly(kpi, days)
     totals: Counter[str] = sum(by_week.values(), Counter())
     histogram = {
         row["hours"]: row["n"]
@@ -201,9 +214,13 @@ class Errors:
     reasons: list[Reason] = field(default_factory=list)
 
 
-def errors(kpi: KpiFilter, baseline_since: datetime.date, baseline_until: datetime.date) -> Errors:
-    weeks = weeks_between(kpi.since, kpi.until)
-    by_week = _weekly(kpi.rows(KpiDay), ["attempts", "attempts_failed"], weeks)
+def errors(
+    kpi: KpiFilter,
+    baseline_since: datetime.date,
+    baseline_until: datetime.date,
+    days: Days | None = None,
+) -> Errors:
+    by_week = _weekly(kpi, days)
     totals: Counter[str] = sum(by_week.values(), Counter())
     base = kpi.rows(KpiDay, since=baseline_since, until=baseline_until).aggregate(
         attempts=Sum("attempts"), failed=Sum("attempts_failed")
@@ -262,9 +279,8 @@ class Duplicates:
         return self.refused + self.replayed + self.customers_matched
 
 
-def duplicates(kpi: KpiFilter) -> Duplicates:
-    fields = ["duplicates_refused", "duplicates_replayed", "customers_matched"]
-    by_week = _weekly(kpi.rows(KpiDay), fields, weeks_between(kpi.since, kpi.until))
+def duplicates(kpi: KpiFilter, days: Days | None = None) -> Duplicates:
+    by_week = _weekly(kpi, days)
     totals: Counter[str] = sum(by_week.values(), Counter())
     return Duplicates(
         refused=totals["duplicates_refused"],
@@ -289,10 +305,8 @@ class Support:
     jeopardies: list[tuple[str, str, int]]
 
 
-def support(kpi: KpiFilter) -> Support:
-    scores = [f"csat_{score}" for score in range(1, 6)]
-    fields = ["orders_submitted", "tickets_opened", "csat_answers", "csat_score_sum", *scores]
-    by_week = _weekly(kpi.rows(KpiDay), fields, weeks_between(kpi.since, kpi.until))
+def support(kpi: KpiFilter, days: Days | None = None) -> Support:
+    by_week = _weekly(kpi, days)
     t: Counter[str] = sum(by_week.values(), Counter())
     return Support(
         orders_submitted=t["orders_submitted"],

@@ -120,16 +120,16 @@ EXPORTS: dict[str, tuple[str, str, Callable[[Any], Table]]] = {
 }
 
 
-def _figure(name: str, form: KpiFilterForm) -> Any:
+def _figure(name: str, form: KpiFilterForm, days: figures.Days | None = None) -> Any:
     kpi = form.kpi_filter()
     if name == "activation":
-        return figures.activation(kpi)
+        return figures.activation(kpi, days)
     if name == "errors":
         data = form.cleaned_data
-        return figures.errors(kpi, data["baseline_since"], data["baseline_until"])
+        return figures.errors(kpi, data["baseline_since"], data["baseline_until"], days)
     if name == "duplicates":
-        return figures.duplicates(kpi)
-    return figures.support(kpi)
+        return figures.duplicates(kpi, days)
+    return figures.support(kpi, days)
 
 
 def _charts(section: str, figure: Any) -> dict[str, Any]:
@@ -208,10 +208,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "kpis/dashboard.html", context, status=400)
     query = request.GET.urlencode()
+    days = figures.day_sums(form.kpi_filter())  # read once, shared by every section
     for section, perm, exports in SECTIONS:
         if not request.user.has_perm(perm):
             continue
-        figure = _figure(section, form)
+        figure = _figure(section, form, days)
         context["sections"][section] = {
             "figure": figure,
             "charts": _charts(section, figure),

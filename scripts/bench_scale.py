@@ -39,6 +39,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from scripts.bench_scale_data import existing_dataset, generate
+from scripts.bench_scale_kpis import kpi_pages, kpi_refresh_today, kpi_summary_ensure
 from scripts.bench_scale_outbox import outbox_history_ensure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,6 +309,8 @@ def run_measurements(*, warmup: int, runs: int, explain_over: float | None = Non
         ("tmf622: cancelProductOrder", get(api, f"{base}/cancelProductOrder?limit=100")),
     ]
     pages += _inventory_pages(api, get, customer_id=customer.pk)
+    pages += kpi_pages(staff, get)
+    pages.append(("kpis: refresh today (beat)", call(kpi_refresh_today)))
     rows = []
     for name, request in pages:
         rows.append(measure(name, request, warmup=warmup, runs=runs))
@@ -370,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         generation = generate(args.orders)
         print(f"generated in {generation:.0f} s")
     outbox_history_ensure()
+    kpi_summary_ensure()
     print(f"\n  {'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5} {'SQL ms':>8}  HTTP")
     rows = run_measurements(warmup=args.warmup, runs=args.runs, explain_over=args.explain)
     out = io.StringIO()

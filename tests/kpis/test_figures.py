@@ -12,8 +12,8 @@ from kpis import figures
 from kpis.figures import KpiFilter
 from kpis.models import KpiActivationHours, KpiDay, KpiFailureDay
 from kpis.refresh import kpis_refresh
-from orders.states import EventSource
-from tests.factories import PlanFactory
+from orders.states import EventSource, OrderStatus
+from tests.factories import OrderFactory, PlanFactory
 from tests.kpis.history import History, seed_history
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +121,38 @@ def test_an_order_moved_to_another_plan_counts_in_its_new_slice_after_the_refres
 
     assert figures.activation(period(history, plan=slow)).activated == 1
     assert figures.activation(period(history, plan=history.fast)).activated == 3
+
+
+def test_a_days_refresh_reads_the_same_few_queries_for_few_or_many_orders(
+    plan, serviceable_area
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kpis.refresh import kpis_refresh_day
+    from tests.kpis.history import at, week_a
+
+    day = week_a()
+
+    def activations(n: int) -> None:
+        for _ in range(n):
+            OrderFactory(
+                status=OrderStatus.COMPLETED,
+                plan=plan,
+                service_area=serviceable_area,
+                submitted_at=at(day, 8),
+                activated_at=at(day, 12),
+                completed_at=at(day, 12),
+            )
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            kpis_refresh_day(day)
+        return len(captured.captured_queries)
+
+    activations(2)
+    cost()  # the day's lock row exists from now on
+    few = cost()
+    activations(25)
+    assert cost() == few
+    assert KpiDay.objects.get(day=day).activated == 27
