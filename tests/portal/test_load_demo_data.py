@@ -65,6 +65,19 @@ def test_the_demo_holds_multi_item_orders_in_every_state() -> None:
 
 
 @pytest.mark.usefixtures("demo")
+def test_the_kpi_dashboard_counts_the_demos_orders_from_the_start() -> None:
+    from django.utils import timezone
+
+    from kpis.figures import KpiFilter, activation, support
+
+    today = KpiFilter(since=timezone.localdate(), until=timezone.localdate())
+    assert support(today).orders_submitted == Order.objects.count()
+    assert (
+        activation(today).activated
+        == Order.objects.filter(activated_at__isnull=False, product_ref__isnull=True).count()
+    )
+
+
 def test_a_completed_demo_order_has_its_products_and_a_charge_per_item() -> None:
     order = _order("customer@isp.example", status=OrderStatus.COMPLETED)
 
