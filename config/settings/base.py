@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "portal",
     "notices",
     "tmf",
+    "imports",
 ]
 
 MIDDLEWARE = [
