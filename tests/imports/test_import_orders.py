@@ -418,3 +418,30 @@ def test_a_file_that_is_not_a_legacy_export_is_refused_whole(
 
     _, _, error = run(write_csv(name="ok.csv"), "--batch-size", "0")
     assert error is not None and "--batch-size must be a whole number of at least 1" in str(error)
+
+
+def test_the_sample_file_imports_into_the_demo_catalogue(db: None) -> None:
+    # Given the demo catalogue's lines and areas (portal load_demo_data) that the sample names
+    for code, mbps in (
+        ("fibre-40", 40),
+        ("fibre-150", 150),
+        ("fibre-500", 500),
+        ("fibre-1000", 1000),
+    ):
+        PlanFactory(code=code, download_mbps=mbps)
+    for postcode, technology, mbps in (
+        ("SW1A 1AA", Technology.FTTP, 1000),
+        ("M1 1AE", Technology.FTTP, 1000),
+        ("LS1 4AP", Technology.FTTC, 80),
+        ("PL1 1PH", Technology.FTTP, 1000),
+    ):
+        ServiceAreaFactory(postcode=postcode, technology=technology, max_download_mbps=mbps)
+    sample = Path(__file__).resolve().parents[2] / "imports" / "samples" / "legacy_orders.csv"
+
+    # When the sample is imported, then every row is in: three live lines, one historical
+    # completed order and one cancelled order
+    out, _, error = run(sample, "--no-progress")
+    assert error is None
+    assert "5 row(s): imported 5, already imported 0, refused 0." in out
+    assert Product.objects.filter(status=ProductStatus.ACTIVE).count() == 3
+    assert Order.objects.filter(status=OrderStatus.CANCELLED).count() == 1

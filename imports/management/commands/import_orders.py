@@ -24,18 +24,20 @@ class ProgressBar:
     def __init__(self, stream: OutputWrapper, label: str) -> None:
         self.stream = stream
         self.label = label
-        self.drawn = False
+        self.ended = True  # nothing drawn yet
 
     def __call__(self, done: int, total: int) -> None:
         share = done / total if total else 1.0
         filled = round(self.WIDTH * share)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} rows ({share:.0%})", ending="")
+        line = f"\r{self.label} [{bar}] {done}/{total} rows ({share:.0%})"
+        self.ended = done >= total
+        self.stream.write(line, ending="\n" if self.ended else "")
         self.stream.flush()
-        self.drawn = True
 
     def close(self) -> None:
-        if self.drawn:
+        """End the bar's line, if a run stopped before its end."""
+        if not self.ended:
             self.stream.write("", ending="\n")
             self.stream.flush()
 
