@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.services import billing_account_import
@@ -42,6 +42,12 @@ from orders.system_actors import SystemComponent, acting_as_system
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 200
+
+
+class ImportInterrupted(Exception):
+    """A batch could not be written (the database refused it twice); the batches before it
+    are imported, the rest is not."""
+
 
 # Progress: (rows done, rows in all).
 Progress = Callable[[int, int], None]
@@ -122,7 +128,7 @@ def legacy_file_import(
     with acting_as_system(SystemComponent.MIGRATION) as actor:
         for start in range(0, len(good), batch_size):
             batch = good[start : start + batch_size]
-            imported, already = legacy_rows_import(batch, actor=actor, since=since)
+            imported, already = _batch_import(batch, actor=actor, since=since, report=report)
             report.imported += imported
             report.already_imported.update(already)
             done += len(batch)
@@ -131,6 +137,29 @@ def legacy_file_import(
     report.imported.sort()
     logger.info("legacy import of %s: %s", path, report.summary)
     return report
+
+
+def _batch_import(
+    batch: Sequence[LegacyRow],
+    *,
+    actor: User,
+    since: dict[str, datetime.datetime],
+    report: ImportReport,
+) -> tuple[list[int], dict[int, str]]:
+    """One batch, once more if a concurrent writer (another run of the same file) won a
+    unique constraint first: the second try finds what it wrote."""
+    try:
+        return legacy_rows_import(batch, actor=actor, since=since)
+    except IntegrityError:
+        logger.info("legacy import: batch from line %s lost a race; retrying", batch[0].line)
+    try:
+        return legacy_rows_import(batch, actor=actor, since=since)
+    except IntegrityError as exc:
+        raise ImportInterrupted(
+            f"The rows from line {batch[0].line} to line {batch[-1].line} could not be written "
+            f"({exc}); {len(report.imported)} row(s) before them were imported. Nothing after "
+            "them was: run the file again once the cause is fixed."
+        ) from exc
 
 
 def legacy_rows_import(

@@ -10,11 +10,14 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from auditlog.models import LogEntry
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError
 from django.utils import timezone
 
 from billing.models import BillingAccount, BillingCharge
+from imports import services
 from inventory.models import Product, ProductStatus
 from notices.models import CustomerNotice
 from orders.models import (
@@ -244,6 +247,11 @@ def test_good_file_imports_customers_orders_and_products_as_they_stand_with_no_s
     assert not Product.objects.filter(order__in=[completed, cancelled]).exists()
     assert not BillingAccount.objects.filter(order__in=[completed, cancelled]).exists()
 
+    # ... the audit log names the migration as the writer
+    audited = LogEntry.objects.get_for_object(live).select_related("actor")
+    assert audited.exists()
+    assert {entry.actor.username for entry in audited} == {SystemComponent.MIGRATION.value}
+
     # ... and nothing was provisioned, billed, mailed, published or queued
     assert side_effects() == dict.fromkeys(side_effects(), 0)
     assert not OrderEvent.objects.filter(kind=OrderEvent.Kind.BILLING_STARTED).exists()
@@ -417,7 +425,7 @@ def test_a_file_that_is_not_a_legacy_export_is_refused_whole(
     assert error is not None and "no such file" in str(error)
 
     _, _, error = run(write_csv(name="ok.csv"), "--batch-size", "0")
-    assert error is not None and "--batch-size must be a whole number of at least 1" in str(error)
+    assert error is not None and "--batch-size: a whole number of at least 1, not '0'" in str(error)
 
 
 def test_the_sample_file_imports_into_the_demo_catalogue(db: None) -> None:
@@ -445,3 +453,50 @@ def test_the_sample_file_imports_into_the_demo_catalogue(db: None) -> None:
     assert "5 row(s): imported 5, already imported 0, refused 0." in out
     assert Product.objects.filter(status=ProductStatus.ACTIVE).count() == 3
     assert Order.objects.filter(status=OrderStatus.CANCELLED).count() == 1
+
+
+def test_a_batch_that_loses_a_race_is_tried_again_and_finds_the_rows_imported(
+    catalogue: dict[str, object], write_csv: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given another run of the same file that writes the first batch just before this one
+    # does (this run's insert then hits the legacy_ref unique constraint)
+    real = services.legacy_rows_import
+    calls: list[int] = []
+
+    def racing(rows, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(rows[0].line)
+        if len(calls) == 1:
+            real(rows, **kwargs)  # the other run's commit
+            raise IntegrityError("duplicate key value violates order_legacy_ref_unique")
+        return real(rows, **kwargs)
+
+    monkeypatch.setattr(services, "legacy_rows_import", racing)
+
+    # When the file is imported in batches of two
+    out, _, error = run(write_csv(*GOOD_ROWS), "--no-progress", "--batch-size", "2")
+
+    # Then the batch is tried again and its rows count as imported before, the rest imports
+    assert error is None
+    assert calls == [2, 2, 4]
+    assert "3 row(s): imported 1, already imported 2, refused 0." in out
+    assert Order.objects.filter(legacy_ref__in=["L-1", "L-2", "L-3"]).count() == 3
+
+
+def test_a_batch_the_database_refuses_twice_stops_the_run_saying_where(
+    catalogue: dict[str, object], write_csv: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = services.legacy_rows_import
+
+    def refusing(rows, **kwargs):  # type: ignore[no-untyped-def]
+        if rows[0].line == 4:
+            raise IntegrityError("customer_email_unique_ci")
+        return real(rows, **kwargs)
+
+    monkeypatch.setattr(services, "legacy_rows_import", refusing)
+
+    _, _, error = run(write_csv(*GOOD_ROWS), "--no-progress", "--batch-size", "2")
+
+    assert error is not None
+    assert "The rows from line 4 to line 4 could not be written" in str(error)
+    assert "2 row(s) before them were imported" in str(error)
+    assert set(Order.objects.values_list("legacy_ref", flat=True)) == {"L-1", "L-2"}

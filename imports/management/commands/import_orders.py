@@ -7,13 +7,14 @@ imported before (left as they are) and refused. The exit status is 1 when any ro
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from imports.rows import FileUnreadable
-from imports.services import DEFAULT_BATCH_SIZE, legacy_file_import
+from imports.services import DEFAULT_BATCH_SIZE, ImportInterrupted, legacy_file_import
 
 
 class ProgressBar:
@@ -48,7 +49,7 @@ def _batch_size(value: str) -> int:
     except ValueError:
         size = 0
     if size < 1:
-        raise CommandError(f"--batch-size must be a whole number of at least 1, not '{value}'.")
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not '{value}'")
     return size
 
 
@@ -82,7 +83,7 @@ class Command(BaseCommand):
             report = legacy_file_import(
                 path, dry_run=dry_run, batch_size=options["batch_size"], progress=bar
             )
-        except FileUnreadable as exc:
+        except (FileUnreadable, ImportInterrupted) as exc:
             raise CommandError(str(exc)) from exc
         finally:
             if bar is not None:
