@@ -20,6 +20,7 @@ from billing.models import BillingAccount, BillingCharge
 from imports import services
 from inventory.models import Product, ProductStatus
 from notices.models import CustomerNotice
+from orders.changes import order_submit_change
 from orders.models import (
     Customer,
     DuplicateEntry,
@@ -31,7 +32,7 @@ from orders.models import (
     ServiceArea,
     Technology,
 )
-from orders.states import EventSource, ItemState, OrderStatus
+from orders.states import EventSource, ItemAction, ItemState, OrderStatus
 from orders.system_actors import SystemComponent
 from provisioning.models import ExceptionCase, FulfilmentTask, TaskAttempt
 from support.contact_models import ContactTask
@@ -500,3 +501,27 @@ def test_a_batch_the_database_refuses_twice_stops_the_run_saying_where(
     assert "The rows from line 4 to line 4 could not be written" in str(error)
     assert "2 row(s) before them were imported" in str(error)
     assert set(Order.objects.values_list("legacy_ref", flat=True)) == {"L-1", "L-2"}
+
+
+def test_an_imported_live_line_can_be_ceased_like_any_line(
+    catalogue: dict[str, object],
+    write_csv: Write,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    # Given a live service imported from the legacy system
+    assert run(write_csv(GOOD_ROWS[0]), "--no-progress")[2] is None
+    line = Product.objects.get(order__legacy_ref="L-1")
+
+    # When the customer's line is ceased through the normal road (the worker runs eagerly)
+    with django_capture_on_commit_callbacks(execute=True):
+        cease = order_submit_change(
+            line.pk, ItemAction.DELETE, channel=EventSource.SUPPORT_PORTAL, submitted_by=None
+        ).order
+
+    # Then the cease completes: the product is terminated and its imported charge ends
+    cease.refresh_from_db()
+    line.refresh_from_db()
+    assert cease.status == OrderStatus.COMPLETED
+    assert line.status == ProductStatus.TERMINATED
+    charge = BillingCharge.objects.get(account__order__legacy_ref="L-1")
+    assert charge.end_date is not None
