@@ -21,6 +21,7 @@ from imports import services
 from inventory.models import Product, ProductStatus
 from notices.models import CustomerNotice
 from orders.changes import order_submit_change
+from orders.cycle_times import activations_since
 from orders.models import (
     Customer,
     DuplicateEntry,
@@ -525,3 +526,28 @@ def test_an_imported_live_line_can_be_ceased_like_any_line(
     assert line.status == ProductStatus.TERMINATED
     charge = BillingCharge.objects.get(account__order__legacy_ref="L-1")
     assert charge.end_date is not None
+
+
+def test_imported_lines_are_not_samples_of_our_cycle_times(
+    catalogue: dict[str, object], write_csv: Write
+) -> None:
+    # Given a live service the legacy system activated last week, and one of ours
+    week_ago = timezone.localdate() - datetime.timedelta(days=7)
+    row = (
+        f"L-70,C-70,Recent Line,recent@example.com,07700900170,70 Road,,Town,SW1A 1AA,"
+        f"fibre-500,live,{week_ago - datetime.timedelta(days=30)},{week_ago},,"
+    )
+    assert run(write_csv(row), "--no-progress")[2] is None
+    ours = submit_order(area=catalogue["SW1A1AA"], plan=catalogue["fibre-500"]).order  # type: ignore[arg-type]
+    Order.objects.filter(pk=ours.pk).update(activated_at=timezone.now())
+
+    # When the cycle-time measure reads the lines activated in its window
+    measured = {
+        submitted
+        for *_, submitted, _requested, _activated in activations_since(
+            timezone.now() - datetime.timedelta(days=90)
+        )
+    }
+
+    # Then ours is a sample, the imported one (the legacy process's time) is not
+    assert measured == {ours.submitted_at}
