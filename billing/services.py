@@ -111,6 +111,48 @@ def billing_account_start(order_id: str) -> BillingAccount | None:
         return account
 
 
+def billing_account_import(order: Order) -> BillingAccount:
+    """The billing account of a live service brought in from the legacy system (imports),
+    already billed there: the account and its charges as they stand, from the line's
+    (historical) activation date at its price as ordered, so that later changes to the line
+    (a plan change, a cease) find its bill. Nothing starts: no 'billing started' event, no
+    completion (the import closed the order), no charge run. Idempotent: an order's existing
+    account is returned as it is. Call in the import's transaction."""
+    existing = BillingAccount.objects.filter(order_id=order.pk).first()
+    if existing is not None:
+        return existing
+    start = order.activation_date
+    if order.status != OrderStatus.COMPLETED or start is None:
+        raise ValueError(f"order {order.pk} is not a completed, activated order")
+    delivered = [
+        item
+        for item in order.items.select_related("offering").order_by("position")
+        if item.delivers and item.state == ItemState.COMPLETED
+    ]
+    charges = [_charge(item, default_start=start) for item in delivered]
+    monthly = sum((charge.recurring_price for charge in charges), Decimal("0.00"))
+    account = BillingAccount.objects.create(
+        order=order,
+        customer_id=order.customer_id,
+        plan_id=order.plan_id,
+        monthly_price=monthly,
+        currency=order.currency,
+        start_date=start,
+        first_period_end=first_period(start, monthly)[0],
+        first_period_amount=sum(
+            (charge.first_period_amount for charge in charges), Decimal("0.00")
+        ),
+        ordered_plan_id=order.plan_id,
+        ordered_monthly_price=monthly,
+        ordered_currency=order.currency,
+        ordered_activation_date=start,
+    )
+    for charge in charges:
+        charge.account = account
+    BillingCharge.objects.bulk_create(charges)
+    return account
+
+
 def _live_line_account(items: list[OrderItem]) -> BillingAccount | None:
     """The billing account of the live line the order's add-ons went on, if the line is
     billed: add-ons are charged on their line's bill."""

@@ -42,6 +42,22 @@ def products_record(order: Order) -> list[Product]:
     base, with the network identifiers its tasks recorded; an add-on's product is on its line's.
     Idempotent: items that already have a product are left alone. Call in the completion's
     transaction; one insert per level (the line, then its add-ons)."""
+    created = _products_write(order)
+    if created:
+        products_created.send(sender=Product, order=order, products=created)
+        logger.info("order %s: %d product(s) in the installed base", order.pk, len(created))
+    return created
+
+
+def products_import(order: Order) -> list[Product]:
+    """products_record for an order brought in from the legacy system (imports): the same
+    products, started on their items' (historical) completion dates, but nobody is told: the
+    customer has had them all along, so no ``products_created`` (no TMF637 hub event).
+    Idempotent like products_record."""
+    return _products_write(order)
+
+
+def _products_write(order: Order) -> list[Product]:
     items = list(
         OrderItem.objects.filter(
             order=order,
@@ -87,9 +103,6 @@ def products_record(order: Order) -> list[Product]:
             Product.objects.bulk_create(rows)
             existing.update({row.order_item_id: row for row in rows})
             created += rows
-    if created:
-        products_created.send(sender=Product, order=order, products=created)
-        logger.info("order %s: %d product(s) in the installed base", order.pk, len(created))
     return created
 
 

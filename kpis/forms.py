@@ -27,7 +27,11 @@ class KpiFilterForm(forms.Form):
         label="Area postcode", max_length=10, required=False, help_text="Empty for every area."
     )
     channel = forms.ChoiceField(
-        label="Channel", choices=[("", "All channels"), *EventSource.choices], required=False
+        label="Channel",
+        # Imported orders count in no figure (kpis.refresh).
+        choices=[("", "All channels")]
+        + [(v, label) for v, label in EventSource.choices if v != EventSource.MIGRATION],
+        required=False,
     )
     plan = forms.ModelChoiceField(
         label="Plan",

@@ -10,7 +10,7 @@ refreshes of the same day (beat's and a person's ``refresh_kpis``) take turns.
 When: every few minutes for today and yesterday (``kpis.refresh_recent``), once a day for the last
 KPI_REFRESH_DAILY_DAYS (late changes to an order's slice: an amended plan or address), and
 ``manage.py refresh_kpis --since`` after a bulk load. Orders brought in by the migration import
-(a ``legacy_ref``) are history of another system and count in no figure.
+(channel ``migration``) are another system's history and count in no figure.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils import timezone
 from kpis.models import HOURS_CAP, KpiActivationHours, KpiDay, KpiFailureDay, KpiRefresh
 from orders.models import DuplicateEntry, Order, OrderEvent
 from orders.models.duplicates import DuplicateKind
-from orders.states import OrderStatus
+from orders.states import EventSource, OrderStatus
 from provisioning.models import TaskAttempt
 from support.models import SupportTicket
 
@@ -75,7 +75,7 @@ def kpis_refresh_day(day: datetime.date) -> int:
     days: dict[Key, Counter[str]] = defaultdict(Counter)
     failures: Counter[tuple[Key, str]] = Counter()
     hours: Counter[tuple[Key, int]] = Counter()
-    orders = Order.objects.all()
+    orders = Order.objects.exclude(channel=EventSource.MIGRATION)
 
     submitted = orders.filter(submitted_at__gte=start, submitted_at__lt=end).order_by()
     for area, channel, plan in submitted.values_list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -43,6 +44,31 @@ def status_changed(
         reason=reason,
         reason_code=reason_code,
         data=data or {},
+    )
+
+
+def order_imported(
+    *,
+    order: Order,
+    from_status: str,
+    to_status: str,
+    actor: User | None,
+    at: datetime.datetime,
+    reason: str,
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    """A status event of an order brought in from the legacy system (imports): dated when it
+    happened there (``at``), its source the migration."""
+    return OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.STATUS_CHANGED,
+        from_status=from_status,
+        to_status=to_status,
+        actor=_actor(actor),
+        source=EventSource.MIGRATION,
+        reason=reason,
+        data=data or {},
+        created_at=at,
     )
 
 

@@ -144,6 +144,8 @@ class EventSource(models.TextChoices):
     PROVISIONING = "provisioning", "Provisioning worker"
     BILLING = "billing", "Billing"
     SCHEDULER = "scheduler", "Scheduler"
+    # Orders brought in from the legacy system (imports.import_orders), history as it was there.
+    MIGRATION = "migration", "Legacy migration"
 
 
 # An item that changes a live product, in customer words, by its state.

@@ -43,6 +43,7 @@ class SystemComponent(models.TextChoices):
     BILLING = "system:billing", "Billing worker"
     SCHEDULER = "system:scheduler", "Scheduler"
     ACCOUNTS = "system:accounts", "Customer accounts"
+    MIGRATION = "system:migration", "Legacy migration import"
 
 
 def system_user(component: SystemComponent | str) -> User:

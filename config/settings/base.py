@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "notices",
     "tmf",
     "kpis",
+    "imports",
 ]
 
 MIDDLEWARE = [

@@ -73,6 +73,10 @@ class Customer(models.Model):
         related_name="customer",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The customer's reference in the legacy system they were imported from (imports), so that
+    # importing the same file again finds them; null for customers taken on here (null, not
+    # '': the partial unique index on IS NOT NULL then serves every lookup by reference).
+    legacy_ref = models.CharField(max_length=60, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["name"]
@@ -81,6 +85,11 @@ class Customer(models.Model):
                 Lower("email"),
                 name="customer_email_unique_ci",
                 violation_error_message="A customer with this e-mail address already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["legacy_ref"],
+                condition=models.Q(legacy_ref__isnull=False),
+                name="customer_legacy_ref_unique",
             ),
         ]
         indexes = [
@@ -170,6 +179,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
     )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     external_id = models.CharField(max_length=100, blank=True)
+    # The order's reference in the legacy system it was imported from (imports); null for
+    # orders taken here (null, as Customer.legacy_ref). Importing the same file again finds the
+    # order by it and changes nothing.
+    legacy_ref = models.CharField(max_length=60, null=True, blank=True)  # noqa: DJ001
     submitted_at = models.DateTimeField(default=timezone.now)
     # When the order entered its current status: the time of its newest status event, kept in
     # step by a receiver in orders.events for every status event written, so that worklists
@@ -214,6 +227,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 fields=["product_ref"],
                 condition=models.Q(status__in=sorted(OPEN_STATES), product_ref__isnull=False),
                 name="one_open_order_per_product",
+            ),
+            models.UniqueConstraint(
+                fields=["legacy_ref"],
+                condition=models.Q(legacy_ref__isnull=False),
+                name="order_legacy_ref_unique",
             ),
         ]
         indexes = [
@@ -350,6 +368,34 @@ class Order(ConcurrentTransitionMixin, models.Model):
     def cancel_finish(self) -> None:
         """Every undo is done."""
         self.closed_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=OrderStatus.SUBMITTED,
+        target=RETURN_VALUE(OrderStatus.COMPLETED, OrderStatus.CANCELLED),
+    )
+    def close_as_imported(
+        self,
+        to_status: str,
+        *,
+        activated_at: datetime.datetime | None = None,
+        closed_at: datetime.datetime | None = None,
+    ) -> str:
+        """An order brought in from the legacy system (imports) takes the state it had there,
+        with its dates: a live service or a completed order completes as of its activation, a
+        cancelled order closes as of its cancellation. Nothing runs: no provisioning, no bill."""
+        if to_status == OrderStatus.COMPLETED:
+            if activated_at is None:
+                raise ValueError("an imported completed order needs its activation date")
+            self.activated_at = activated_at
+            self.completed_at = activated_at
+        elif to_status == OrderStatus.CANCELLED:
+            if closed_at is None:
+                raise ValueError("an imported cancelled order needs its cancellation date")
+            self.closed_at = closed_at
+        else:
+            raise ValueError(f"an imported order cannot be {to_status}")
+        return to_status
 
     @transition(field=status, source=list(FORCED_MOVES), target=RETURN_VALUE(*FORCED_TARGETS))
     def force(self, to_status: str) -> str:

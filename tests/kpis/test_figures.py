@@ -156,3 +156,21 @@ def test_a_days_refresh_reads_the_same_few_queries_for_few_or_many_orders(
     activations(25)
     assert cost() == few
     assert KpiDay.objects.get(day=day).activated == 27
+
+
+def test_orders_brought_in_by_the_migration_import_count_in_no_figure(history: History) -> None:
+    OrderFactory(
+        status=OrderStatus.COMPLETED,
+        channel=EventSource.MIGRATION,
+        legacy_ref="LEGACY-1",
+        plan=history.fast,
+        service_area=history.north,
+        submitted_at=history.orders["A"].submitted_at,
+        activated_at=history.orders["A"].activated_at,
+        completed_at=history.orders["A"].activated_at,
+    )
+
+    kpis_refresh(history.monday, history.until)
+
+    assert figures.activation(period(history)).activated == 4
+    assert figures.support(period(history)).orders_submitted == 5
