@@ -17,6 +17,7 @@ class NoticeKind(models.TextChoices):
     CANCELLED = "cancelled", "Order cancelled"
     REJECTED = "rejected", "Order not possible"
     NEEDS_ACTION = "needs_action", "We need something from you"
+    CSAT = "csat", "How did we do?"
 
 
 class NoticeChannel(models.TextChoices):
