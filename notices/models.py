@@ -20,6 +20,15 @@ class NoticeKind(models.TextChoices):
     CSAT = "csat", "How did we do?"
 
 
+# Notices whose body carries a link that acts for the customer (the CSAT question's signed
+# feedback link): staff read what was sent without it, so that only the customer answers.
+KEPT_FROM_STAFF = frozenset({NoticeKind.CSAT})
+KEPT_FROM_STAFF_TEXT = (
+    "This e-mail carries the customer's own link to answer; it is not shown to staff, so "
+    "that only the customer answers."
+)
+
+
 class NoticeChannel(models.TextChoices):
     EMAIL = "email", "E-mail"
 
@@ -54,3 +63,8 @@ class CustomerNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.get_kind_display()}"
+
+    @property
+    def body_for_staff(self) -> str:
+        """The body as staff may read it: as sent, except for a kind KEPT_FROM_STAFF."""
+        return KEPT_FROM_STAFF_TEXT if self.kind in KEPT_FROM_STAFF else self.body

@@ -419,3 +419,27 @@ def test_support_sees_that_an_order_not_live_is_not_asked(client, support_user, 
 def _panel(html: str) -> str:
     start = html.index('data-testid="csat-panel"')
     return html[start : html.index("</section>", start)]
+
+
+def test_only_the_customer_reads_the_feedback_link_that_was_sent(
+    client, customer_client, support_user, live_order
+):
+    # Given the CSAT e-mail as sent, with the customer's own link
+    path = feedback_path("rita@example.com")
+    notice = CustomerNotice.objects.get(order=live_order, kind=NoticeKind.CSAT)
+    # Then the customer's page lists it with the link
+    assert path in customer_client.get(order_page(live_order)).content.decode()
+    # ... support's order view and the back office list it without (a link to answer with is
+    # the customer's: an agent could otherwise rate their own work)
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    pages = []
+    client.force_login(support_user)
+    pages.append(client.get(reverse("support:order", kwargs={"order_id": live_order.pk})))
+    client.force_login(superuser)
+    pages.append(client.get(reverse("admin:notices_customernotice_change", args=[notice.pk])))
+    for response in pages:
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert notice.subject in html
+        assert "/feedback/" not in html
+        assert "not shown to staff" in html
