@@ -14,6 +14,7 @@ from orders import events
 from orders.models import Order
 from orders.notifications import email_send
 from orders.outbox import outbox_enqueue
+from support.csat_models import CSAT_COMMENT_MAX_LENGTH
 from support.models import CsatChannel, CsatResponse, SupportTicket, TicketAnswer
 from support.selectors import csat_asked
 
@@ -144,9 +145,12 @@ def csat_answer(
     the holder of the order's signed e-mail link. Raises CsatRefused, and writes nothing, when
     the order is not one we ask about (a new line, live: ``support.selectors.csat_asked``) or
     it has an answer already, including one recorded by a concurrent request (the one-to-one's
-    unique constraint decides the race). Raises ValueError for a score outside 1..5."""
+    unique constraint decides the race). Raises ValueError for a score outside 1..5 or a
+    comment over CSAT_COMMENT_MAX_LENGTH (the form tells the customer before)."""
     if score not in range(1, 6):
         raise ValueError(f"a CSAT score is 1 to 5, not {score!r}")
+    if len(comment) > CSAT_COMMENT_MAX_LENGTH:
+        raise ValueError(f"a CSAT comment is at most {CSAT_COMMENT_MAX_LENGTH} characters")
     channel = CsatChannel(channel)
     if not csat_asked(order):
         raise CsatRefused(CSAT_NOT_ASKED)

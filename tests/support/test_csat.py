@@ -353,10 +353,17 @@ def test_both_problems_at_once_are_each_told(client, live_order):
     assert f"Keep your comment to {CSAT_COMMENT_MAX_LENGTH} characters" in html
 
 
-def test_the_service_refuses_a_score_outside_one_to_five(live_order):
+def test_the_service_refuses_a_score_outside_one_to_five_or_a_comment_too_long(live_order):
     for score in (0, 6):
         with pytest.raises(ValueError, match="1 to 5"):
             csat_answer(order=live_order, score=score, channel=CsatChannel.EMAIL)
+    with pytest.raises(ValueError, match=f"at most {CSAT_COMMENT_MAX_LENGTH} characters"):
+        csat_answer(
+            order=live_order,
+            score=3,
+            comment="x" * (CSAT_COMMENT_MAX_LENGTH + 1),
+            channel=CsatChannel.EMAIL,
+        )
     assert not CsatResponse.objects.exists()
 
 
