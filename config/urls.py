@@ -33,6 +33,8 @@ urlpatterns = [
     path("sales/", include("orders.urls")),
     path("support/", include("support.urls")),
     path("work/kpis/", include("kpis.urls")),
+    # The CSAT question by the e-mail's signed link (public: the token names the order).
+    path("", include("support.feedback_urls")),
     path("", include("portal.account_urls")),
     path("", include("portal.urls")),
 ]

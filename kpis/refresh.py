@@ -26,7 +26,7 @@ from orders.models import DuplicateEntry, Order, OrderEvent
 from orders.models.duplicates import DuplicateKind
 from orders.states import EventSource, OrderStatus
 from provisioning.models import TaskAttempt
-from support.models import SupportTicket
+from support.models import CsatResponse, SupportTicket
 
 # A line live within this long of its start is within the case study's target of one day.
 TARGET_SECONDS = 24 * 3600
@@ -147,6 +147,17 @@ def kpis_refresh_day(day: datetime.date) -> int:
     )
     for area, channel, plan, kind in duplicates.iterator(CHUNK):
         days[(area, channel, plan)][DUPLICATE_FIELDS[DuplicateKind(kind)]] += 1
+
+    answers = (
+        CsatResponse.objects.filter(answered_at__gte=start, answered_at__lt=end)
+        .order_by()
+        .values_list("order__service_area_id", "order__channel", "order__plan_id", "score")
+    )
+    for area, channel, plan, score in answers.iterator(CHUNK):
+        counts = days[(area, channel, plan)]
+        counts["csat_answers"] += 1
+        counts["csat_score_sum"] += score
+        counts[f"csat_{score}"] += 1
 
     with transaction.atomic():
         KpiRefresh.objects.get_or_create(day=day)

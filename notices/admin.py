@@ -19,11 +19,26 @@ class CustomerNoticeAdmin(OrderIdSearchMixin, ReadOnlyAdmin):
     search_fields = ("=order__id",)  # the order ID as typed, through the mixin
     # By key: the newest first from the primary key's index, at any number of notices.
     ordering = ("-id",)
-    fields = ("order", "kind", "key", "channel", "to", "subject", "body", "created_at", "sent_at")
+    fields = (
+        "order",
+        "kind",
+        "key",
+        "channel",
+        "to",
+        "subject",
+        "body_shown",
+        "created_at",
+        "sent_at",
+    )
+    readonly_fields = ("body_shown",)
 
     @admin.display(description="order", ordering="order_id")
     def order_display(self, notice: CustomerNotice) -> str:
         return order_link(notice.order)
+
+    @admin.display(description="body")
+    def body_shown(self, notice: CustomerNotice) -> str:
+        return notice.body_for_staff
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CustomerNotice]:
         return restrict_by_order(super().get_queryset(request), request.user)

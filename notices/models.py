@@ -17,6 +17,16 @@ class NoticeKind(models.TextChoices):
     CANCELLED = "cancelled", "Order cancelled"
     REJECTED = "rejected", "Order not possible"
     NEEDS_ACTION = "needs_action", "We need something from you"
+    CSAT = "csat", "How did we do?"
+
+
+# Notices whose body carries a link that acts for the customer (the CSAT question's signed
+# feedback link): staff read what was sent without it, so that only the customer answers.
+KEPT_FROM_STAFF = frozenset({NoticeKind.CSAT})
+KEPT_FROM_STAFF_TEXT = (
+    "This e-mail carries the customer's own link to answer; it is not shown to staff, so "
+    "that only the customer answers."
+)
 
 
 class NoticeChannel(models.TextChoices):
@@ -53,3 +63,8 @@ class CustomerNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.get_kind_display()}"
+
+    @property
+    def body_for_staff(self) -> str:
+        """The body as staff may read it: as sent, except for a kind KEPT_FROM_STAFF."""
+        return KEPT_FROM_STAFF_TEXT if self.kind in KEPT_FROM_STAFF else self.body

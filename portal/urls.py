@@ -12,6 +12,7 @@ urlpatterns = [
     path("my/orders/<str:order_id>/live/", views.order_live, name="order_live"),
     path("my/orders/<str:order_id>/contact/", views.order_contact, name="order_contact"),
     path("my/orders/<str:order_id>/cancel/", views.order_cancel, name="order_cancel"),
+    path("my/orders/<str:order_id>/feedback/", views.order_csat, name="order_csat"),
     path(
         "my/orders/<str:order_id>/cancel/withdraw/",
         views.order_cancellation_withdraw,

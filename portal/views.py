@@ -32,8 +32,16 @@ from portal.accounts import tracking_context
 from portal.changes import order_line
 from portal.lines import customer_line, line_states
 from support import selectors as support_selectors
-from support.forms import ContactForm
-from support.services import TicketRefused, ticket_open
+from support.csat_models import CsatChannel
+from support.forms import ContactForm, CsatForm
+from support.services import (
+    CSAT_ALREADY_ANSWERED,
+    CSAT_NOT_ASKED,
+    CsatRefused,
+    TicketRefused,
+    csat_answer,
+    ticket_open,
+)
 
 LANDING = {
     Role.SALES: "portal:sales_home",
@@ -126,6 +134,7 @@ def _order_page(
     *,
     form: ContactForm,
     cancel: CancelCard | None = None,
+    csat_form: CsatForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = tracking_context(order)
@@ -142,6 +151,10 @@ def _order_page(
     context["line_changes"] = order_line(order) is not None
     context["move"] = selectors.order_move_link(order, visible=own_orders(request.user))
     context["line"] = customer_line(order, own=own_orders(request.user))
+    # The CSAT question once the new line is live, until answered; then the answer.
+    context["csat_asked"] = support_selectors.csat_asked(order)
+    context["csat_answer"] = support_selectors.order_csat(order)
+    context["csat_form"] = csat_form or CsatForm()
     return render(request, "portal/order_detail.html", context, status=status)
 
 
@@ -213,6 +226,39 @@ def order_contact(request: HttpRequest, order_id: str) -> HttpResponse:
             )
             return redirect("portal:order_detail", order_id=order.pk)
     return _order_page(request, order, form=form)
+
+
+@login_required
+@require_POST
+def order_csat(request: HttpRequest, order_id: str) -> HttpResponse:
+    """The customer answers the CSAT question about their own order (once per order, by this
+    page or the e-mail's link, whichever comes first)."""
+    order = _own_order(request, order_id)
+    if not request.user.has_perm(VIEW_ORDER, order):
+        raise Http404("No such order.")
+    page = reverse("portal:order_detail", kwargs={"order_id": order.pk}) + "#csat"
+    if not support_selectors.csat_asked(order):
+        messages.error(request, CSAT_NOT_ASKED)
+        return redirect(page)
+    if support_selectors.order_csat(order) is not None:
+        messages.error(request, CSAT_ALREADY_ANSWERED)
+        return redirect(page)
+    form = CsatForm(request.POST)
+    if form.is_valid():
+        try:
+            answer = csat_answer(
+                order=order,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+                channel=CsatChannel.PORTAL,
+                answered_by=request.user,  # type: ignore[arg-type]
+            )
+        except CsatRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Thanks, you rated {answer.score}/5.")
+        return redirect(page)
+    return _order_page(request, order, form=ContactForm(), csat_form=form)
 
 
 @login_required

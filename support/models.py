@@ -85,5 +85,6 @@ class TicketAnswer(models.Model):
 
 
 from support.contact_models import ContactTask  # noqa: E402  (the app's models, one module each)
+from support.csat_models import CsatChannel, CsatResponse  # noqa: E402
 
-__all__ = ["ContactTask", "SupportTicket", "TicketAnswer"]
+__all__ = ["ContactTask", "CsatChannel", "CsatResponse", "SupportTicket", "TicketAnswer"]

@@ -3,20 +3,24 @@ its customer."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, OuterRef, Prefetch, Subquery, Window
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from inventory.models import Product, ProductStatus
 from inventory.selectors import product_state_label
+from notices.receivers import ACTIVE_STATES
 from orders.access import restrict_by_order
 from orders.models import Customer, Order, OrderItem, ProductKind
 from orders.paging import BadCursor, keyset_page
 from orders.states import ItemAction
-from support.models import SupportTicket, TicketAnswer
+from support.csat_models import CSAT_SCORES
+from support.models import CsatResponse, SupportTicket, TicketAnswer
 
 QUEUE_PAGE_SIZE = 50
 
@@ -200,3 +204,57 @@ def with_change_orders(products: list[Product], *, per_product: int = CHANGES_PE
         )
         for product in by_id[item.product_ref]:
             product.change_orders.append(order)  # type: ignore[attr-defined]
+
+
+# --- customer satisfaction (CSAT) ---------------------------------------------------------------
+def csat_asked(order: Order) -> bool:
+    """We ask the customer how we did about ``order``: it set up a new line (not a change to a
+    live one) and that line is live (the states of the "your service is live" notice)."""
+    return order.product_ref is None and order.status in ACTIVE_STATES
+
+
+def order_csat(order: Order) -> CsatResponse | None:
+    """The customer's answer about ``order``, if any. No query for an order we do not ask
+    about (there is no answer to find). The caller has checked that the user may see it."""
+    if not csat_asked(order):
+        return None
+    return CsatResponse.objects.filter(order=order).first()
+
+
+@dataclass(frozen=True)
+class CsatSummary:
+    count: int  # the answers
+    average: float | None  # the mean score, 1 to 5; None without answers
+    distribution: dict[int, int]  # score -> answers, every score 1..5 (0 where none)
+
+
+def csat_summary(
+    *,
+    orders: Iterable[Order | str] | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> CsatSummary:
+    """The CSAT answers given in [``since``, ``until``) (either open), about ``orders`` (a
+    queryset of orders, or orders or order IDs; every order when None): how many, their mean
+    score and how many gave each score. One query, grouped by score: a range of the
+    answered_at index for a period. The caller has restricted ``orders`` to what the reader
+    may see (orders.access); with None, the reader is one who sees every order."""
+    answers = CsatResponse.objects.all()
+    if orders is not None:
+        if not isinstance(orders, QuerySet):
+            orders = [o if isinstance(o, str) else o.pk for o in orders]
+        answers = answers.filter(order__in=orders)
+    if since is not None:
+        answers = answers.filter(answered_at__gte=since)
+    if until is not None:
+        answers = answers.filter(answered_at__lt=until)
+    distribution = dict.fromkeys(CSAT_SCORES, 0)
+    for row in answers.order_by().values("score").annotate(n=Count("id")):
+        distribution[row["score"]] = row["n"]
+    count = sum(distribution.values())
+    total = sum(score * n for score, n in distribution.items())
+    return CsatSummary(
+        count=count,
+        average=total / count if count else None,
+        distribution=distribution,
+    )

@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +14,9 @@ from orders import events
 from orders.models import Order
 from orders.notifications import email_send
 from orders.outbox import outbox_enqueue
-from support.models import SupportTicket, TicketAnswer
+from support.csat_models import CSAT_COMMENT_MAX_LENGTH
+from support.models import CsatChannel, CsatResponse, SupportTicket, TicketAnswer
+from support.selectors import csat_asked
 
 logger = logging.getLogger(__name__)
 TICKET_ANSWER_EMAIL_TASK = "support.send_ticket_answer"
@@ -118,3 +120,52 @@ def ticket_answer_email_send(*, answer_id: int) -> bool:
         answer.save(update_fields=["emailed_at"])
     logger.info("order %s: answer %s to ticket %s e-mailed", order.pk, answer.pk, ticket.pk)
     return True
+
+
+# --- customer satisfaction (CSAT) ---------------------------------------------------------------
+CSAT_ALREADY_ANSWERED = "You have already answered for this order. Thank you!"
+CSAT_NOT_ASKED = "We ask how we did once your new line is live."
+
+
+class CsatRefused(Exception):
+    """The answer was not recorded; the message says why, in customer words."""
+
+
+def csat_answer(
+    *,
+    order: Order,
+    score: int,
+    comment: str = "",
+    channel: CsatChannel | str,
+    answered_by: User | None = None,
+) -> CsatResponse:
+    """Record the customer's one answer about ``order``: ``score`` from 1 to 5 and a comment.
+
+    The caller has identified the customer: the order's owner signed in (``answered_by``), or
+    the holder of the order's signed e-mail link. Raises CsatRefused, and writes nothing, when
+    the order is not one we ask about (a new line, live: ``support.selectors.csat_asked``) or
+    it has an answer already, including one recorded by a concurrent request (the one-to-one's
+    unique constraint decides the race). Raises ValueError for a score outside 1..5 or a
+    comment over CSAT_COMMENT_MAX_LENGTH (the form tells the customer before)."""
+    if score not in range(1, 6):
+        raise ValueError(f"a CSAT score is 1 to 5, not {score!r}")
+    if len(comment) > CSAT_COMMENT_MAX_LENGTH:
+        raise ValueError(f"a CSAT comment is at most {CSAT_COMMENT_MAX_LENGTH} characters")
+    channel = CsatChannel(channel)
+    if not csat_asked(order):
+        raise CsatRefused(CSAT_NOT_ASKED)
+    if CsatResponse.objects.filter(order=order).exists():
+        raise CsatRefused(CSAT_ALREADY_ANSWERED)
+    try:
+        with transaction.atomic():
+            response = CsatResponse.objects.create(
+                order=order,
+                score=score,
+                comment=comment,
+                channel=channel,
+                answered_by=answered_by,
+            )
+    except IntegrityError as exc:  # answered meanwhile, by the other channel or a double click
+        raise CsatRefused(CSAT_ALREADY_ANSWERED) from exc
+    logger.info("order %s: CSAT %s/5 by %s", order.pk, score, channel.value)
+    return response

@@ -37,8 +37,10 @@ from support.models import SupportTicket
 from support.selectors import (
     CUSTOMER_PRODUCTS_LIMIT,
     SEARCH_PRODUCTS_PER_CUSTOMER,
+    csat_asked,
     customer_products,
     open_tickets_queue,
+    order_csat,
     order_products,
     order_tickets,
     products_by_customer,
@@ -116,6 +118,8 @@ def _order_context(order: Order) -> dict:
         "tickets": order_tickets(order),
         "notices": order_notices(order),
         "answer_form": TicketAnswerForm(),
+        "csat_asked": csat_asked(order),
+        "csat": order_csat(order),
     }
 
 

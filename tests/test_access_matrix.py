@@ -238,6 +238,9 @@ portal:my_orders_live                          in   404  404  404  404  404  404
 portal:order_contact                           in   405  405  405  405  405  405  405  405
 portal:order_cancel                            in   405  405  405  405  405  405  405  405
 portal:order_cancellation_withdraw             in   405  405  405  405  405  405  405  405
+portal:order_csat                              in   405  405  405  405  405  405  405  405
+# the CSAT question by the e-mail's signed link: public, and a link that is not one is refused
+csat_feedback                                  400  400  400  400  400  400  400  400  400
 # the customer's own changes to their live line: the order here is not complete, so no line
 portal:order_change                            in   404  404  404  404  404  404  404  404
 portal:order_amend                             in   404  404  404  404  404  200  404  404
@@ -368,6 +371,9 @@ portal:order_contact                           in   404  404  404  404  404  200
 portal:order_cancel                            in   404  404  404  404  404  go   404  404
 # withdrawing a scheduled cancellation (none is scheduled here): back to the page, saying so
 portal:order_cancellation_withdraw             in   404  404  404  404  404  go   404  404
+# the CSAT answer: only the owner, and this order's line is not live, so back with a message
+portal:order_csat                              in   404  404  404  404  404  go   404  404
+csat_feedback                                  400  400  400  400  400  400  400  400  400
 orders:cancel                                  in   200  403  200  403  200  403  403  200
 orders:cancellation_withdraw                   in   go   403  go   403  go   403  403  go
 orders:amend                                   in   200  403  200  403  200  403  403  200

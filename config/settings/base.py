@@ -428,3 +428,7 @@ LOGGING = {
 # The customer is e-mailed about their order's events (notices.receivers). On everywhere but in
 # tests, which turn it on where they are about it (tests of other areas count their own e-mails).
 CUSTOMER_NOTICES_ON_EVENTS = env.bool("CUSTOMER_NOTICES_ON_EVENTS", default=True)
+
+# Customer satisfaction (support.csat_links): the feedback link in the CSAT e-mail works for
+# this many days after it was sent; the order page asks the same question with no limit.
+CSAT_LINK_MAX_AGE_DAYS = env.int("CSAT_LINK_MAX_AGE_DAYS", default=30)

@@ -18,7 +18,8 @@ percentile (rank 4 of 4) 96 h; live within a day: A, C = 50.0 %; auto-provisione
 75.0 %. Orders submitted: 5. Task attempts finished in the period: 10 of which 3 failed (2
 PORT_UNAVAILABLE, 1 NETWORK_TIMEOUT) = 30.0 %; in the baseline (the four weeks before week A) 4
 of which 2 failed (PORT_UNAVAILABLE) = 50.0 %, so the target is 30.0 %. Duplicates: 2 refused,
-1 replayed, 3 customers matched. Tickets: 3 (on order A and D), 0.60 per order.
+1 replayed, 3 customers matched. Tickets: 3 (on order A and D), 0.60 per order. CSAT: A 5,
+B 4, C 2 (by e-mail), D 5: 4 answers, average 16/4 = 4.00, distribution 0, 1, 0, 1, 2.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from orders.models import DuplicateEntry, Order, OrderEvent, Plan, ServiceArea
 from orders.models.duplicates import DuplicateKind
 from orders.states import EventSource, OrderStatus
 from provisioning.models import TaskAttempt, TaskMode, TaskState
+from support.models import CsatChannel, CsatResponse
 from tests.factories import (
     FulfilmentTaskFactory,
     OrderFactory,
@@ -159,4 +161,11 @@ def seed_history() -> History:
             )
     for order, day in ((orders["A"], 2), (orders["A"], 3), (orders["D"], 6)):
         SupportTicketFactory(order=order, created_at=at(monday, 10, day))
+    for name, score, day in (("A", 5, 1), ("B", 4, 3), ("C", 2, 4), ("D", 5, 6)):
+        CsatResponse.objects.create(
+            order=orders[name],
+            score=score,
+            channel=CsatChannel.EMAIL if name == "C" else CsatChannel.PORTAL,
+            answered_at=at(monday, 18, day),
+        )
     return History(monday=monday, north=north, south=south, fast=fast, orders=orders)

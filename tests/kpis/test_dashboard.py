@@ -108,6 +108,7 @@ def test_the_operations_manager_reads_every_figure_of_the_history(
     assert text(page, "duplicates-refused") == "2"
     assert text(page, "customers-matched") == "3"
     assert (text(page, "tickets"), text(page, "tickets-per-order")) == ("3", "0.60")
+    assert text(page, "csat-average") == "4.00 / 5"
     # each section draws its charts
     for section in ("kpi-activation", "kpi-errors", "kpi-duplicates", "kpi-support"):
         assert section in page.texts

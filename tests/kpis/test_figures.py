@@ -90,6 +90,8 @@ def test_duplicates_tickets_and_open_jeopardies(history: History) -> None:
     assert (duplicates.refused, duplicates.replayed, duplicates.customers_matched) == (2, 1, 3)
     assert (support.orders_submitted, support.tickets) == (5, 3)
     assert support.tickets_per_order == Decimal("0.60")
+    assert (support.csat_answers, support.csat_average) == (4, Decimal("4.00"))
+    assert support.csat_distribution == [(1, 0), (2, 1), (3, 0), (4, 1), (5, 2)]
     assert all(count == 0 for _, _, count in support.jeopardies)
 
 

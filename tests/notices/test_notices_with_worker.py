@@ -80,12 +80,12 @@ def test_every_notice_is_sent_once_through_a_killed_worker_and_a_forgetful_broke
 
         _wait_for(settled, 120, "every order and message done", workers)
         time.sleep(2)  # a late duplicate would show up here
-        # Then every customer got their invitation, "we have your order" and "your service
-        # is live": each once, the held one included
-        assert sent_to(mail) == {email: 3 for email in emails}
+        # Then every customer got their invitation, "we have your order", "your service is
+        # live" and the CSAT question ("how did we do?"): each once, the held one included
+        assert sent_to(mail) == {email: 4 for email in emails}
         for order in Order.objects.all():
             notices = CustomerNotice.objects.filter(order=order)
             assert sorted(notices.values_list("kind", flat=True)) == sorted(
-                [NoticeKind.ACTIVE, NoticeKind.TAKEN]
+                [NoticeKind.ACTIVE, NoticeKind.CSAT, NoticeKind.TAKEN]
             )
             assert not notices.filter(sent_at__isnull=True).exists()

@@ -62,13 +62,15 @@ def test_an_order_taken_and_activated_tells_the_customer_once_at_each_step(
         order = submit_order(plan=plan, area=serviceable_area, email="ana@example.com").order
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
-    # Then the customer was told it was received and that it is live: once each
-    assert _kinds(order) == [NoticeKind.TAKEN, NoticeKind.ACTIVE]
-    taken, active = _notice_mails("ana@example.com")
+    # Then the customer was told it was received and that it is live, then asked how we did
+    # (support's CSAT question, one per new line): once each
+    assert _kinds(order) == [NoticeKind.TAKEN, NoticeKind.ACTIVE, NoticeKind.CSAT]
+    taken, active, csat = _notice_mails("ana@example.com")
     assert order.display_id in taken.subject and "We have your order" in taken.subject
     assert order.service_address in taken.body and "Fibre 500" in taken.body
     assert "Your service is live" in active.subject
     assert f"switched on {timezone.localdate():%-d %B %Y}" in active.body
+    assert csat.subject.startswith("How did we do?") and "/feedback/" in csat.body
     assert not CustomerNotice.objects.filter(sent_at__isnull=True).exists()
 
 
