@@ -32,6 +32,8 @@ urlpatterns = [
     ),
     path("sales/", include("orders.urls")),
     path("support/", include("support.urls")),
+    # Cross-system mismatches, for the provisioning lead, billing and operations.
+    path("work/reconciliation/", include("reconciliation.urls")),
     path("", include("portal.account_urls")),
     path("", include("portal.urls")),
 ]

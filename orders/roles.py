@@ -56,6 +56,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "provisioning.change_exceptioncase",
         "provisioning.work_exceptioncase",
         "inventory.view_product",
+        # Cross-system mismatches (reconciliation), as for billing and operations.
+        "reconciliation.view_mismatch",
     ],
     Role.BILLING: [
         "orders.view_order",
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "billing.view_billingaccount",
         "billing.work_billingaccount",
         "inventory.view_product",
+        "reconciliation.view_mismatch",
     ],
     Role.SUPPORT: [
         "orders.view_order",
@@ -88,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "provisioning.view_fulfilmenttask",
         "provisioning.view_exceptioncase",
         "inventory.view_product",
+        "reconciliation.view_mismatch",
     ],
     Role.CUSTOMER: [],
 }

@@ -417,3 +417,21 @@ LOGGING = {
 # The customer is e-mailed about their order's events (notices.receivers). On everywhere but in
 # tests, which turn it on where they are about it (tests of other areas count their own e-mails).
 CUSTOMER_NOTICES_ON_EVENTS = env.bool("CUSTOMER_NOTICES_ON_EVENTS", default=True)
+
+# --- Cross-system reconciliation (reconciliation) ----------------------------------------------
+# Hourly by default, orders are compared with billing, provisioning tasks with the network and
+# the installed base with billing; what changed within the grace period is not a mismatch yet
+# (the systems may still be catching up). One run at a million orders takes minutes: its own
+# time limit, above the default task limits.
+INSTALLED_APPS += ["reconciliation"]
+RECONCILIATION_GRACE_MINUTES = env.int("RECONCILIATION_GRACE_MINUTES", default=30)
+RECONCILIATION_INTERVAL_MINUTES = env.int("RECONCILIATION_INTERVAL_MINUTES", default=60)
+RECONCILIATION_TIME_LIMIT_SECONDS = env.int("RECONCILIATION_TIME_LIMIT_SECONDS", default=1800)
+if RECONCILIATION_GRACE_MINUTES < 0 or RECONCILIATION_INTERVAL_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "RECONCILIATION_GRACE_MINUTES must be 0 or more and RECONCILIATION_INTERVAL_MINUTES "
+        "1 or more."
+    )
+CELERY_BEAT_SCHEDULE["reconciliation-run"] = _every(
+    "reconciliation.run", RECONCILIATION_INTERVAL_MINUTES * 60.0
+)
