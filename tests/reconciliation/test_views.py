@@ -9,7 +9,8 @@ import datetime
 import io
 
 import pytest
-from django.test import Client
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -168,3 +169,18 @@ def test_the_navigation_links_the_page_for_its_roles_only(lead_user, sales_user)
     link = f'href="{PAGE}"'
     assert link in _client(lead_user).get(reverse("portal:lead_home")).content.decode()
     assert link not in _client(sales_user).get(reverse("portal:sales_home")).content.decode()
+
+
+def test_an_asgi_server_streams_the_same_csv(lead_user, seeded):
+    # given the web server is ASGI (uvicorn, as the image runs it)
+    client = AsyncClient()
+    client.force_login(lead_user)
+    response = async_to_sync(client.get)(EXPORT)
+    assert response.status_code == 200 and response.is_async
+
+    async def read() -> bytes:
+        return b"".join([part async for part in response.streaming_content])
+
+    # then the CSV streamed is the one a WSGI server gives
+    rows = list(csv.DictReader(io.StringIO(async_to_sync(read)().decode())))
+    assert [row["what"] for row in rows] == [m.subject for m in seeded["open"]]
