@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -130,6 +131,8 @@ def reconciliation_run(
         try:
             for batch in _batched(check(context), BATCH):
                 result.new += _record(kind, batch, seen_at=started)
+        except SoftTimeLimitExceeded:
+            raise  # the run is out of time: stop here, the next run starts again from the top
         except Exception:
             logger.exception("reconciliation check %s failed", kind.value)
             result.failed = True

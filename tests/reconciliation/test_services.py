@@ -8,6 +8,7 @@ from io import StringIO
 from unittest import mock
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -137,3 +138,25 @@ def test_manage_py_reconcile_fails_when_a_check_fails(no_grace):
     with mock.patch.dict(checks.CHECKS, {kind: broken}), pytest.raises(CommandError) as failed:
         call_command("reconcile", stdout=StringIO())
     assert kind.value in str(failed.value)
+
+
+def test_a_run_out_of_time_stops_instead_of_going_on_to_the_next_check(no_grace):
+    # given a check that runs into the task's soft time limit
+    calls = []
+
+    def slow(ctx):
+        raise SoftTimeLimitExceeded()
+        yield  # pragma: no cover
+
+    def later(ctx):
+        calls.append(ctx)
+        yield from ()
+
+    first, second = list(checks.CHECKS)[:2]
+    # when the run reaches it, then the run stops there (the worker is about to be killed)
+    with (
+        mock.patch.dict(checks.CHECKS, {first: slow, second: later}),
+        pytest.raises(SoftTimeLimitExceeded),
+    ):
+        reconciliation_run()
+    assert calls == []
