@@ -8,8 +8,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from billing.models import BillingAccount, BillingCharge
+from billing.models import BillingAccount, BillingCharge, BillingWaiver
 from inventory.models import Product, ProductStatus
+from orders.add_ons import order_submit_add_ons
 from orders.fulfilment import TaskType
 from orders.models import Order, OrderItem
 from orders.services import order_cancel
@@ -36,9 +37,19 @@ def test_a_consistent_history_has_no_mismatch(
     live_line, change_line, plan, manual_area, faulty_area, django_capture_on_commit_callbacks
 ):
     # given lines made, changed and ceased through the real services: one with add-ons, one
-    # whose plan changed, one suspended, one ceased; an order cancelled after the network did
-    # part of its work (compensated), one in the exception queue, one waiting for a person
-    live_line(add_ons=True, email="kim@example.com")
+    # of them taken off; one ceased with its add-ons; add-ons ordered on a live line; a plan
+    # change, a suspension, a cease; an order cancelled after the network did part of its
+    # work (compensated), one in the exception queue, one waiting for a person
+    kims = live_line(add_ons=True, email="kim@example.com")
+    change_line(kims, "remove", add_on_id=kims.add_ons.get(specification__kind="router").pk)
+    change_line(live_line(add_ons=True, email="max@example.com"), "delete")
+    with django_capture_on_commit_callbacks(execute=True):
+        order_submit_add_ons(
+            live_line(email="una@example.com").pk,
+            [StaticIpOfferingFactory()],
+            channel=EventSource.SUPPORT_PORTAL,
+            submitted_by=None,
+        )
     change_line(
         live_line(email="pat@example.com"), "modify", offering=PlanFactory(name="Fibre 900")
     )
@@ -230,3 +241,13 @@ def test_an_order_changed_within_the_grace_period_is_not_a_mismatch_yet(live_lin
     # and once the order has been still for longer, it is
     _age(line.order_id)
     assert [f.subject for f in checks.order_active_without_billing_account(ctx)] == [line.order_id]
+
+
+def test_a_line_whose_billing_was_waived_is_not_a_mismatch(live_line, lead_user):
+    # given a live line with no account or charge because its billing was waived
+    line = live_line()
+    BillingAccount.objects.filter(order_id=line.order_id).delete()
+    BillingWaiver.objects.create(order_id=line.order_id, waived_by=lead_user, reason="Staff line.")
+    # then neither the order nor its product is reported for it
+    assert found(checks.order_active_without_billing_account) == []
+    assert found(checks.product_live_without_charge) == []
