@@ -11,6 +11,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -69,7 +70,12 @@ def _linked(request: HttpRequest, page: Worklist[Mismatch]) -> Worklist[Mismatch
 @require_GET
 def mismatch_list(request: HttpRequest) -> HttpResponse:
     form, kind, valid = _filter(request)
-    context: dict[str, Any] = {"form": form, "kind": kind or "", "counts": []}
+    context: dict[str, Any] = {
+        "form": form,
+        "kind": kind or "",
+        "counts": [],
+        "interval_minutes": settings.RECONCILIATION_INTERVAL_MINUTES,
+    }
     if valid:
         page = open_mismatch_page(request.user, kind=kind, after=request.GET.get("after") or None)
         counts = open_mismatch_counts()
