@@ -35,6 +35,8 @@ urlpatterns = [
     path("work/kpis/", include("kpis.urls")),
     # The CSAT question by the e-mail's signed link (public: the token names the order).
     path("", include("support.feedback_urls")),
+    # Cross-system mismatches, for the provisioning lead, billing and operations.
+    path("work/reconciliation/", include("reconciliation.urls")),
     path("", include("portal.account_urls")),
     path("", include("portal.urls")),
 ]

@@ -60,6 +60,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "kpis.view_provisioning_kpis",
         "kpis.view_duplicate_kpis",
         "kpis.view_support_kpis",
+        # Cross-system mismatches (reconciliation), as for billing and operations.
+        "reconciliation.view_mismatch",
     ],
     Role.BILLING: [
         "orders.view_order",
@@ -70,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "inventory.view_product",
         "kpis.view_activation_kpis",
         "kpis.view_duplicate_kpis",
+        "reconciliation.view_mismatch",
     ],
     Role.SUPPORT: [
         "orders.view_order",
@@ -99,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "kpis.view_provisioning_kpis",
         "kpis.view_duplicate_kpis",
         "kpis.view_support_kpis",
+        "reconciliation.view_mismatch",
     ],
     Role.CUSTOMER: [],
 }

@@ -253,6 +253,9 @@ portal:lead_home                               in   403  403  200  403  403  403
 portal:lead_assign                             in   403  403  405  403  403  403  403  405
 portal:lead_retry                              in   403  403  405  403  403  403  403  405
 portal:billing_home                            in   403  403  403  200  403  403  403  200
+# cross-system mismatches (reconciliation): the lead and billing (and the operations manager)
+reconciliation:mismatches                      in   403  403  200  200  403  403  403  200
+reconciliation:export                          in   403  403  200  200  403  403  403  200
 # jeopardies across every order: the operations manager's page, which the lead also reads
 portal:operations_home                         in   403  403  200  403  403  403  403  200
 portal:escalation_take                         in   405  405  405  405  405  405  405  405

@@ -432,3 +432,20 @@ CUSTOMER_NOTICES_ON_EVENTS = env.bool("CUSTOMER_NOTICES_ON_EVENTS", default=True
 # Customer satisfaction (support.csat_links): the feedback link in the CSAT e-mail works for
 # this many days after it was sent; the order page asks the same question with no limit.
 CSAT_LINK_MAX_AGE_DAYS = env.int("CSAT_LINK_MAX_AGE_DAYS", default=30)
+# --- Cross-system reconciliation (reconciliation) ----------------------------------------------
+# Hourly by default, orders are compared with billing, provisioning tasks with the network and
+# the installed base with billing; what changed within the grace period is not a mismatch yet
+# (the systems may still be catching up). One run at a million orders takes minutes: its own
+# time limit, above the default task limits.
+INSTALLED_APPS += ["reconciliation"]
+RECONCILIATION_GRACE_MINUTES = env.int("RECONCILIATION_GRACE_MINUTES", default=30)
+RECONCILIATION_INTERVAL_MINUTES = env.int("RECONCILIATION_INTERVAL_MINUTES", default=60)
+RECONCILIATION_TIME_LIMIT_SECONDS = env.int("RECONCILIATION_TIME_LIMIT_SECONDS", default=1800)
+if RECONCILIATION_GRACE_MINUTES < 0 or RECONCILIATION_INTERVAL_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "RECONCILIATION_GRACE_MINUTES must be 0 or more and RECONCILIATION_INTERVAL_MINUTES "
+        "1 or more."
+    )
+CELERY_BEAT_SCHEDULE["reconciliation-run"] = _every(
+    "reconciliation.run", RECONCILIATION_INTERVAL_MINUTES * 60.0
+)

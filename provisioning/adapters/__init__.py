@@ -8,9 +8,9 @@ implements the same interface, one call per fulfilment task.
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from provisioning.adapters.base import NetworkAdapter, TaskRequest, TaskResult
+from provisioning.adapters.base import NetworkAdapter, NetworkHolding, TaskRequest, TaskResult
 
-__all__ = ["NetworkAdapter", "TaskRequest", "TaskResult", "get_adapter"]
+__all__ = ["NetworkAdapter", "NetworkHolding", "TaskRequest", "TaskResult", "get_adapter"]
 
 
 def get_adapter() -> NetworkAdapter:

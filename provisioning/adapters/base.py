@@ -1,7 +1,10 @@
-"""The network adapter interface: one call per fulfilment task."""
+"""The network adapter interface: one call per fulfilment task, and what the network holds
+(read by the cross-system reconciliation)."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,6 +63,23 @@ class TaskResult:
         return cls(ok=False, error_code=code, error_message=message, transient=transient)
 
 
+@dataclass(frozen=True)
+class NetworkHolding:
+    """One thing the network holds now: what one task of one order's item made there (a port,
+    a subscriber, an address, a registered router...), by the shared order ID and item ID."""
+
+    order_id: str
+    item_id: str
+    task_type: str
+    reference: str = ""
+    identifiers: dict[str, str] = field(default_factory=dict)
+    since: datetime.datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.order_id, self.item_id, self.task_type)
+
+
 class NetworkAdapter(Protocol):
     def execute(self, request: TaskRequest) -> TaskResult:
         """Carry out ``request.task_type`` for ``request.order_id`` and item.
@@ -70,4 +90,21 @@ class NetworkAdapter(Protocol):
         failed TaskResult (``transient`` when a retry may succeed); an exception means a defect
         in the adapter (recorded as ADAPTER_ERROR, not retried).
         """
+        ...
+
+    def lookup(self, order_ids: Collection[str]) -> list[NetworkHolding]:
+        """What the network holds now for the orders ``order_ids`` (a bounded batch, the
+        caller's chunk): nothing that was undone. Read-only."""
+        ...
+
+    def holdings(
+        self,
+        *,
+        task_type: str | None = None,
+        after: tuple[str, str, str] | None = None,
+        limit: int = 1000,
+    ) -> list[NetworkHolding]:
+        """One page of everything the network holds (of ``task_type`` only, if given), in
+        (order_id, item_id, task_type) order, the first ``limit`` after the key ``after``:
+        a listing the caller pages through. Read-only."""
         ...

@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.fulfilment import TaskType
 from orders.installed_base import product_origin
-from provisioning.adapters.base import TaskRequest, TaskResult
+from provisioning.adapters.base import NetworkHolding, TaskRequest, TaskResult
 from provisioning.models import ReasonCode, SimulatedNetworkRecord
 
 # Task names the rules knew before plans were per item.
@@ -134,6 +136,47 @@ class SimulatedNetworkAdapter:
         result = _done(request)
         _hold(request, result)
         return result
+
+    def lookup(self, order_ids: Collection[str]) -> list[NetworkHolding]:
+        """What the simulated network holds for these orders (one query, by its unique key)."""
+        if not order_ids:
+            return []
+        held = SimulatedNetworkRecord.objects.filter(
+            order_ref__in=list(order_ids), undone_at__isnull=True
+        ).order_by("order_ref", "item_ref", "task_type")
+        return [_holding(record) for record in held]
+
+    def holdings(
+        self,
+        *,
+        task_type: str | None = None,
+        after: tuple[str, str, str] | None = None,
+        limit: int = 1000,
+    ) -> list[NetworkHolding]:
+        """A page of what the simulated network holds, by its unique key (one index range)."""
+        held = SimulatedNetworkRecord.objects.filter(undone_at__isnull=True)
+        if task_type is not None:
+            held = held.filter(task_type=task_type)
+        if after is not None:
+            order_ref, item_ref, after_type = after
+            held = held.filter(order_ref__gte=order_ref).filter(
+                Q(order_ref__gt=order_ref)
+                | Q(order_ref=order_ref, item_ref__gt=item_ref)
+                | Q(order_ref=order_ref, item_ref=item_ref, task_type__gt=after_type)
+            )
+        held = held.order_by("order_ref", "item_ref", "task_type")[:limit]
+        return [_holding(record) for record in held]
+
+
+def _holding(record: SimulatedNetworkRecord) -> NetworkHolding:
+    return NetworkHolding(
+        order_id=record.order_ref,
+        item_id=record.item_ref,
+        task_type=record.task_type,
+        reference=record.reference,
+        identifiers=dict(record.identifiers),
+        since=record.done_at,
+    )
 
 
 # What a task needs the network to know already (an identifier an earlier task, or the live line

@@ -551,3 +551,18 @@ def test_imported_lines_are_not_samples_of_our_cycle_times(
 
     # Then ours is a sample, the imported one (the legacy process's time) is not
     assert measured == {ours.submitted_at}
+
+
+def test_an_imported_history_is_consistent_for_the_reconciliation(db: None) -> None:
+    from reconciliation.models import Mismatch
+    from tests.reconciliation.conftest import found_by_all
+
+    # Given the sample's lines, historical orders and cancelled order imported
+    test_the_sample_file_imports_into_the_demo_catalogue(db)
+
+    # When every cross-system check runs (no grace period: all of it is settled)
+    findings = found_by_all()
+
+    # Then the imported live lines, their bills and products agree: nothing is a mismatch
+    assert findings == []
+    assert not Mismatch.objects.exists()

@@ -132,10 +132,15 @@ def test_superuser_lands_on_the_back_office(client: Client, django_user_model) -
                 "portal:provisioning_home",
                 "portal:operations_home",
                 "admin:index",
+                "reconciliation:mismatches",
+                "kpis:dashboard",
             },
         ),
-        ("billing_user", {"portal:billing_home"}),
-        ("support_user", {"support:search", "support:queue", "support:contacts"}),
+        ("billing_user", {"portal:billing_home", "reconciliation:mismatches", "kpis:dashboard"}),
+        (
+            "support_user",
+            {"support:search", "support:queue", "support:contacts", "kpis:dashboard"},
+        ),
         ("customer_user", {"portal:my_orders"}),
     ],
 )

@@ -201,3 +201,33 @@ def test_configured_rules_come_from_settings_and_an_empty_list_means_no_failures
     assert get_adapter().execute(faulty).ok
     settings.NETWORK_SIMULATOR_RULES = [{"when": {"plan_code": "fibre-500"}}]
     assert get_adapter().execute(REQUEST).error_code == "NETWORK_TIMEOUT"
+
+
+def test_lookup_says_what_the_network_holds_for_the_orders_asked_and_nothing_undone():
+    # given two tasks done for one order, one of them undone since, and one for another order
+    adapter = simulator()
+    port = run(adapter, TaskType.RESERVE_PORT)
+    run(adapter, TaskType.CREATE_SUBSCRIBER)
+    run(adapter, TaskType.CREATE_SUBSCRIBER, undo=True)
+    run(adapter, TaskType.RESERVE_PORT, order_id="ABCDE12345")
+    # when the network is asked what it holds for the first order
+    (held,) = adapter.lookup([REQUEST.order_id])
+    # then it is the port, with its reference and identifiers, by order, item and task
+    assert held.key == (REQUEST.order_id, "1", TaskType.RESERVE_PORT)
+    assert held.reference == port.network_reference
+    assert held.identifiers == port.identifiers and held.since is not None
+    assert adapter.lookup([]) == []
+
+
+def test_holdings_list_the_whole_network_page_by_page_in_key_order():
+    # given subscribers for three orders and a port
+    adapter = simulator()
+    for order in ("AAAA000001", "BBBB000002", "CCCC000003"):
+        run(adapter, TaskType.CREATE_SUBSCRIBER, order_id=order)
+    run(adapter, TaskType.RESERVE_PORT, order_id="AAAA000001")
+    # when the subscribers are listed two at a time, each page after the last key
+    first = adapter.holdings(task_type=TaskType.CREATE_SUBSCRIBER, limit=2)
+    rest = adapter.holdings(task_type=TaskType.CREATE_SUBSCRIBER, after=first[-1].key, limit=2)
+    # then every subscriber comes once, in order, and the port only in the unfiltered listing
+    assert [h.order_id for h in first + rest] == ["AAAA000001", "BBBB000002", "CCCC000003"]
+    assert len(adapter.holdings(limit=10)) == 4
