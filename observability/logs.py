@@ -93,11 +93,14 @@ def _task_finished(task_id: str | None = None, **_: Any) -> None:
             log_context_pop(token)
 
 
-def configure_from_django_settings(**_: Any) -> None:
+def configure_from_django_settings(*, loglevel: int | str | None = None, **_: Any) -> None:
     """Celery's ``setup_logging``: use the Django settings' LOGGING (JSON or plain, the context
-    filter) in workers and beat instead of Celery's own format."""
+    filter) in workers and beat instead of Celery's own format, at the level the command asked
+    for (``-l``, as Celery would: beat stays at WARNING where its command says so)."""
     import logging.config
 
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)

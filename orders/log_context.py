@@ -25,13 +25,18 @@ def log_context() -> dict[str, Any]:
 
 def log_context_bind(**fields: Any) -> None:
     """Add ``fields`` (names from FIELDS; None values are left out) to the current context, until
-    the enclosing ``log_context_scope`` ends."""
+    the enclosing scope (``log_context_scope``: a web request, a Celery task, one order of a
+    batch) ends. Outside any scope it does nothing: an order bound there would stay on every
+    later line of the thread (a shell, a management command)."""
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown log context field(s): {', '.join(sorted(unknown))}")
-    current = dict(_context.get() or {})
-    current.update({name: value for name, value in fields.items() if value is not None})
-    _context.set(current)
+    current = _context.get()
+    if current is None:
+        return
+    _context.set(
+        {**current, **{name: value for name, value in fields.items() if value is not None}}
+    )
 
 
 def log_context_push(**fields: Any) -> contextvars.Token[dict[str, Any] | None]:

@@ -37,7 +37,7 @@ from orders.items import (
     items_for,
     items_totals,
 )
-from orders.log_context import log_context_bind
+from orders.log_context import log_context_bind, log_context_scope
 from orders.models import (
     Customer,
     DuplicateEntry,
@@ -537,11 +537,12 @@ def orders_release_due(*, today: datetime.date | None = None) -> int:
     )
     released = 0
     for pk in list(due):
-        try:
-            order_release(pk)
-            released += 1
-        except OrderConflict:
-            logger.info("order %s changed before release; skipped", pk)
+        with log_context_scope(order_id=pk):
+            try:
+                order_release(pk)
+                released += 1
+            except OrderConflict:
+                logger.info("order %s changed before release; skipped", pk)
     return released
 
 
