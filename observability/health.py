@@ -7,6 +7,7 @@ failed. Neither says why in its body (it is public): the reason goes to the log.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from django.db import connections
@@ -25,16 +26,20 @@ def database_ready() -> bool:
     except Exception as exc:  # any failure means not ready; the reason is logged
         logger.warning("readiness: database unavailable: %s: %s", type(exc).__name__, exc)
         # A broken connection is dropped, so the next probe (or request) connects afresh.
-        connection.close_if_unusable_or_obsolete()
+        with contextlib.suppress(Exception):
+            connection.close_if_unusable_or_obsolete()
         return False
     return True
 
 
 def broker_ready() -> bool:
+    from django.conf import settings
+
     from config.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        # The broker the settings name (the app's configuration was read from them at start).
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(
                 max_retries=1,
                 interval_start=0,
