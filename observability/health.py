@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 
 from django.db import connections
 
@@ -37,6 +38,13 @@ def broker_ready() -> bool:
 
     from config.celery import app
 
+    if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
+        # The embedded broker is a folder: "reachable" is the folder being there and writable.
+        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", "")
+        if not (folder and os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            logger.warning("readiness: broker folder %r missing or not writable", folder)
+            return False
+        return True
     try:
         # The broker the settings name (the app's configuration was read from them at start).
         with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:

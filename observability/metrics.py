@@ -225,13 +225,18 @@ class DatabaseCollector:
             yield family
 
 
+def process_registry() -> CollectorRegistry:
+    """The web processes' own metrics: this process's, or, with PROMETHEUS_MULTIPROC_DIR, those
+    of every process writing to that folder added up (uvicorn --workers)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
 def metrics_text() -> bytes:
     """The whole exposition: the web processes' own metrics, then the database's."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        process_registry = CollectorRegistry()
-        MultiProcessCollector(process_registry)
-    else:
-        process_registry = REGISTRY
     database_registry = CollectorRegistry(auto_describe=False)
     database_registry.register(DatabaseCollector())
-    return generate_latest(process_registry) + generate_latest(database_registry)
+    return generate_latest(process_registry()) + generate_latest(database_registry)

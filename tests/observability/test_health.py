@@ -81,3 +81,14 @@ def test_probes_are_answered_over_plain_http_under_production_redirects(probe, s
 
 def test_other_paths_still_check_the_host(probe):
     assert probe.get("/accounts/login/", HTTP_HOST="10.0.0.7").status_code == 400
+
+
+def test_ready_reports_the_embedded_brokers_missing_folder(probe, settings, tmp_path):
+    # make run's broker is a folder (kombu's filesystem transport): gone, nothing can be queued
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path / "gone")}
+    response = probe.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == "unavailable"
+    (tmp_path / "gone").mkdir()
+    assert probe.get("/health/ready").status_code == 200

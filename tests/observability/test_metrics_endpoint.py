@@ -3,6 +3,11 @@ token, request latency under bounded labels, and gauges other apps register."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -10,6 +15,8 @@ from observability.registry import register_gauge, unregister_gauge
 from tests.observability.conftest import METRICS_TOKEN, parse_metrics, sample
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_metrics_without_a_token_are_refused_with_401(metrics_token):
@@ -138,3 +145,57 @@ def test_exposition_parses_as_prometheus_text(scrape, metrics_token):
     ):
         assert f"# TYPE {counter}_total counter" in text, counter
     assert "# TYPE http_request_duration_seconds histogram" in text
+
+
+MULTIPROCESS_REQUEST = """
+import django
+django.setup()
+from django.test import RequestFactory
+from django.urls import resolve
+from observability.metrics import observe_request
+request = RequestFactory().get("/accounts/login/")
+request.resolver_match = resolve("/accounts/login/")
+observe_request(request, status=200, seconds=0.25)
+"""
+
+MULTIPROCESS_SCRAPE = """
+import django
+django.setup()
+from prometheus_client import generate_latest
+from observability.metrics import process_registry
+print(generate_latest(process_registry()).decode())
+"""
+
+
+def test_several_web_processes_add_up_their_request_metrics(tmp_path):
+    # Given three web processes (uvicorn --workers 3) sharing PROMETHEUS_MULTIPROC_DIR
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(shared),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "VAR_DIR": str(tmp_path),
+    }
+
+    def python(script: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    # When each answers one sign-in page request
+    for _ in range(3):
+        python(MULTIPROCESS_REQUEST)
+    # Then a scrape answered by any process counts all three
+    samples = parse_metrics(python(MULTIPROCESS_SCRAPE))
+    key = {"route": "login", "method": "GET", "status": "2xx"}
+    assert sample(samples, "http_request_duration_seconds_count", **key) == 3
+    assert sample(samples, "http_request_duration_seconds_sum", **key) == pytest.approx(0.75)
