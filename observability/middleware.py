@@ -1,8 +1,9 @@
 """Middleware of the observability app.
 
-``HealthMiddleware`` comes first of all: the probes are answered before host validation, the
-HTTPS redirect, sessions and the database outage page, so that an orchestrator may probe with
-any Host header, over plain HTTP, and see the database's state in the answer itself.
+``HealthMiddleware`` comes first of all: the probes and Prometheus' scrape are answered before
+host validation, the HTTPS redirect, sessions and the database outage page, so that an
+orchestrator (or Prometheus) may reach each web process by its address, over plain HTTP, and
+the probe sees the database's state in the answer itself.
 
 ``RequestObservabilityMiddleware`` comes next: it times every request into
 ``http_request_duration_seconds`` (labelled by the URL's route name, never the raw path, so
@@ -20,13 +21,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from observability.health import readiness
 from observability.metrics import observe_request
+from observability.views import metrics
 from orders.log_context import log_context_bind, log_context_pop, log_context_push
+from orders.outages import DATABASE_ERRORS
 
 logger = logging.getLogger("observability.request")
 
 LIVE_PATHS = frozenset({"/health/live", "/health/live/"})
 READY_PATHS = frozenset({"/health/ready", "/health/ready/"})
 PROBE_HEADERS = {"Cache-Control": "no-store"}
+METRICS_PATH = "/metrics"
 ORDER_ID_MAX = 40
 
 
@@ -45,6 +49,16 @@ class HealthMiddleware:
                 status=200 if ready else 503,
                 headers=PROBE_HEADERS,
             )
+        if path == METRICS_PATH:
+            # Prometheus scrapes each web process by its address, over the internal network:
+            # neither an allowed host nor HTTPS. The bearer token is the guard (views.metrics).
+            try:
+                return metrics(request)
+            except DATABASE_ERRORS:
+                logger.warning("metrics: database unavailable")
+                return HttpResponse(
+                    "Database unavailable.\n", status=503, content_type="text/plain"
+                )
         return self.get_response(request)
 
 

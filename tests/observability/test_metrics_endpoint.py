@@ -199,3 +199,25 @@ def test_several_web_processes_add_up_their_request_metrics(tmp_path):
     key = {"route": "login", "method": "GET", "status": "2xx"}
     assert sample(samples, "http_request_duration_seconds_count", **key) == 3
     assert sample(samples, "http_request_duration_seconds_sum", **key) == pytest.approx(0.75)
+
+
+def test_prometheus_scrapes_a_web_process_by_its_address_over_plain_http(metrics_token, settings):
+    # Production redirects plain HTTP and checks the Host; Prometheus scrapes 10.0.0.7:8000
+    settings.SECURE_SSL_REDIRECT = True
+    scraper = Client(HTTP_AUTHORIZATION=f"Bearer {metrics_token}")
+    response = scraper.get("/metrics", HTTP_HOST="10.0.0.7:8000")
+    assert response.status_code == 200
+    assert b"orders_by_state" in response.content
+    # ... still only with the token
+    assert Client().get("/metrics", HTTP_HOST="10.0.0.7:8000").status_code == 401
+
+
+def test_metrics_while_the_database_is_down_answer_503(metrics_token, monkeypatch):
+    from django.db import OperationalError, connections
+
+    def refuse() -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connections["default"], "ensure_connection", refuse)
+    scraper = Client(HTTP_AUTHORIZATION=f"Bearer {metrics_token}", raise_request_exception=False)
+    assert scraper.get("/metrics").status_code == 503
