@@ -40,7 +40,7 @@ def broker_ready() -> bool:
 
     if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
         # The embedded broker is a folder: "reachable" is the folder being there and writable.
-        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", "")
+        folder = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in") or "")
         if not (folder and os.path.isdir(folder) and os.access(folder, os.W_OK)):
             logger.warning("readiness: broker folder %r missing or not writable", folder)
             return False

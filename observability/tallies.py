@@ -6,9 +6,10 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from observability.models import Tally, TallyDelta
@@ -107,7 +108,7 @@ def tally_rebuild() -> dict[str, dict[str, int]]:
     from provisioning.models import TaskAttempt
     from tmf.models import DeliveryAttempt, EventDelivery
 
-    def grouped(qs, field: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    def grouped(qs: QuerySet[Any], field: str) -> dict[str, int]:
         rows = qs.order_by().values_list(field).annotate(n=Count("pk"))
         return {str(label or ""): n for label, n in rows}
 
