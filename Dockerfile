@@ -35,6 +35,7 @@ RUN pip install --no-build-isolation -c constraints.txt . \
 RUN SECRET_KEY="collectstatic-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
     DATABASE_URL="sqlite:////tmp/collectstatic.sqlite3" \
     CELERY_BROKER_URL="redis://localhost:6379/0" \
+    METRICS_TOKEN="collectstatic-only-metrics-token" \
     ALLOWED_HOSTS="localhost" \
     python manage.py collectstatic --noinput --verbosity 0 \
     && rm -f /tmp/collectstatic.sqlite3 \

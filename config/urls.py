@@ -40,3 +40,6 @@ urlpatterns = [
     path("", include("portal.account_urls")),
     path("", include("portal.urls")),
 ]
+
+# Prometheus scrapes /metrics (observability); /health/* is answered by its middleware.
+urlpatterns.insert(0, path("", include("observability.urls")))

@@ -33,6 +33,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.log_context import log_context_scope
 from orders.models import Escalation, Jeopardy, Order, OrderEvent, OrderMilestone
 from orders.models.jeopardy import LEVEL_RANK, ClearedBecause, JeopardyLevel
 from orders.notifications import email_send
@@ -269,7 +270,7 @@ def jeopardy_scan(now: datetime.datetime | None = None) -> int:
         due.setdefault(milestone.order_id)
     count = 0
     for pk in due:
-        with transaction.atomic():
+        with log_context_scope(order_id=pk), transaction.atomic():
             order = Order.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
             if order is None:
                 continue

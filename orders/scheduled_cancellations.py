@@ -29,6 +29,7 @@ from django_fsm import ConcurrentTransition
 from orders.cancellation import cancellation_refusal
 from orders.errors import CancellationRefused, OrderConflict, OrderError
 from orders.groups import group_cancellation_refusal
+from orders.log_context import log_context_scope
 from orders.models import (
     Order,
     OrderEvent,
@@ -270,8 +271,9 @@ def scheduled_cancellations_carry_out_due(*, now: datetime.datetime | None = Non
     )
     settled = 0
     for pk in due:
-        if scheduled_cancellation_carry_out(pk, now=now):
-            settled += 1
+        with log_context_scope():  # its order is bound when it is locked
+            if scheduled_cancellation_carry_out(pk, now=now):
+                settled += 1
     return settled
 
 

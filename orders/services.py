@@ -37,6 +37,7 @@ from orders.items import (
     items_for,
     items_totals,
 )
+from orders.log_context import log_context_bind, log_context_scope
 from orders.models import (
     Customer,
     DuplicateEntry,
@@ -335,6 +336,7 @@ def order_take(
         group=group,
         waits_for=waits_for,
     )
+    log_context_bind(order_id=order.pk)  # the rest of this request's log lines are about it
     items_create(order, items, live=live)
     if not customer_created and live is None:
         duplicate_entry_record(DuplicateKind.CUSTOMER_MATCHED, order=order, channel=channel)
@@ -447,6 +449,7 @@ def order_lock(order_pk: str) -> Order:
     changes: rows that refer to the order (its events, tasks, attempts, messages) can still be
     written by others meanwhile. A plain FOR UPDATE would make each such insert wait for the
     holder, and a holder that then waits for the inserting worker's task row deadlocks."""
+    log_context_bind(order_id=order_pk)
     return (
         Order.objects.select_for_update(of=("self",), no_key=True)
         .select_related("plan", "customer")
@@ -534,11 +537,12 @@ def orders_release_due(*, today: datetime.date | None = None) -> int:
     )
     released = 0
     for pk in list(due):
-        try:
-            order_release(pk)
-            released += 1
-        except OrderConflict:
-            logger.info("order %s changed before release; skipped", pk)
+        with log_context_scope(order_id=pk):
+            try:
+                order_release(pk)
+                released += 1
+            except OrderConflict:
+                logger.info("order %s changed before release; skipped", pk)
     return released
 
 

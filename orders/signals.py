@@ -41,3 +41,7 @@ scheduled_cancellation_settled = Signal()
 # A jeopardy first reached "late" (orders.jeopardy): the order is now expected by
 # jeopardy.expected_at; kwargs: order, jeopardy. The customer is told (notices).
 order_delayed = Signal()
+# A task run through the outbox failed and was rescheduled, or given up (orders.outbox.work);
+# kwargs: task_name, order_id (or None), given_up, error. Sent in the transaction that records
+# the failure (observability counts failures by task: a failed e-mail, say).
+outbox_task_failed = Signal()

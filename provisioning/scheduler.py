@@ -36,6 +36,7 @@ from django.utils import timezone
 from orders import events as order_events
 from orders import services as order_services
 from orders.fulfilment import TaskMode, TaskType, decompose, ready_keys
+from orders.log_context import log_context_bind
 from orders.models import Order, OrderItem
 from orders.outages import atomic_retrying_conflicts
 from orders.outbox import RetryLater, outbox_enqueue_many
@@ -356,6 +357,7 @@ def task_run(
                 worker=worker[:200],
                 started_at=now,
             )
+    log_context_bind(order_id=task.order_id, step=task.key, attempt=attempt.number)
     if lost:
         outcome = TaskResult.failure(
             ReasonCode.WORKER_LOST,

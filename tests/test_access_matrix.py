@@ -326,6 +326,8 @@ tmf637:hub-detail                              401  401  401  401  401  401  401
 tmf637:unknown                                 404  404  404  404  404  404  404  404  404
 tmf-openapi                                    200  200  200  200  200  200  200  200  200
 tmf-docs                                       200  200  200  200  200  200  200  200  200
+# Prometheus' scrape: its bearer token only (METRICS_TOKEN), whoever is signed in
+observability:metrics                          401  401  401  401  401  401  401  401  401
 # the back office: staff only (sales, support and customers are not staff)
 admin:index                                    adm  adm  200  200  200  adm  adm  adm  200
 admin:orders_plan_changelist                   adm  adm  200  200  200  adm  adm  adm  200

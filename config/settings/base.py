@@ -449,3 +449,48 @@ if RECONCILIATION_GRACE_MINUTES < 0 or RECONCILIATION_INTERVAL_MINUTES < 1:
 CELERY_BEAT_SCHEDULE["reconciliation-run"] = _every(
     "reconciliation.run", RECONCILIATION_INTERVAL_MINUTES * 60.0
 )
+# --- Observability (observability) ------------------------------------------------------------
+# /metrics (Prometheus) for a scraper with `Authorization: Bearer $METRICS_TOKEN` (production
+# refuses to start without one); /health/live and /health/ready for orchestrators, answered
+# before everything else (any Host header, no HTTPS redirect). See docs/observability.md.
+INSTALLED_APPS += ["observability"]
+MIDDLEWARE = [
+    "observability.middleware.HealthMiddleware",
+    "observability.middleware.RequestObservabilityMiddleware",
+    *MIDDLEWARE,
+]
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Several web processes (uvicorn --workers) share their request metrics through files here;
+# prometheus_client reads the variable itself, so it is set in the processes' environment.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# Tallies behind /metrics (orders by state, attempts, e-mails, hub) are folded this often.
+CELERY_BEAT_SCHEDULE["metrics-tally-fold"] = _every(
+    "observability.tally_fold", env.float("METRICS_TALLY_FOLD_EVERY_SECONDS", default=5.0)
+)
+CELERY_TASK_ROUTES["observability.tally_fold"] = {"queue": OUTBOX_HOUSEKEEPING_QUEUE}
+# Beat touches this file at every tick: its health check is the file's age.
+CELERY_BEAT_SCHEDULER = "observability.beat:HeartbeatScheduler"
+BEAT_HEARTBEAT_FILE = env.str("BEAT_HEARTBEAT_FILE", default=str(VAR_DIR / "beat-heartbeat"))
+# Log lines: "plain" text (the default, for `make run`) or "json", one object per line
+# (docker-compose and production); each line carries the order it is about (order_id, and the
+# Celery task, plan step and attempt where there is one).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f'LOG_FORMAT is "plain" or "json", not "{LOG_FORMAT}".')
+LOGGING["filters"] = {"order_context": {"()": "observability.logs.OrderContextFilter"}}
+LOGGING["formatters"] = {
+    "plain": {
+        "()": "observability.logs.PlainFormatter",
+        "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    },
+    "json": {"()": "observability.logs.JsonFormatter"},
+}
+LOGGING["handlers"] = {
+    "console": {
+        "class": "logging.StreamHandler",
+        "formatter": LOG_FORMAT,
+        "filters": ["order_context"],
+    }
+}

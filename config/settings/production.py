@@ -52,3 +52,10 @@ TMF_HUB_BLOCKED_NETWORKS = env.list(
         "::1/128",
     ],
 )
+
+# The metrics endpoint is never open: a scraper must hold this token (observability.views).
+if len(env.str("METRICS_TOKEN", default="")) < 20:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be set in production to a random value of at least 20 characters "
+        "(the bearer token Prometheus sends to /metrics)."
+    )

@@ -39,6 +39,7 @@ from django.utils import timezone
 from orders.models import OutboxMessage
 from orders.outages import DATABASE_ERRORS
 from orders.outbox.dispatch import BROKER_ERRORS, DUE_TOLERANCE, message_id_from_task_id
+from orders.signals import outbox_task_failed
 from orders.system_actors import SystemComponent, system_task
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,13 @@ def _reschedule(message_id: int, *, delay: float, error: str, give_up: bool) -> 
             message.dispatched_at = None
             message.not_before = now + datetime.timedelta(seconds=delay)
         message.save(update_fields=["last_error", "failed_at", "dispatched_at", "not_before"])
+        outbox_task_failed.send(
+            sender=OutboxMessage,
+            task_name=message.task_name,
+            order_id=message.order_id,
+            given_up=give_up,
+            error=message.last_error,
+        )
 
 
 def _retry_through_broker(task: Task, exc: BaseException) -> None:

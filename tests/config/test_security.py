@@ -211,6 +211,7 @@ def production_probe(tmp_path_factory) -> dict:
         SECRET_KEY=STRONG_KEY,
         DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3",
         ALLOWED_HOSTS="testserver",
+        METRICS_TOKEN="metrics-token-4e1f9a0b7c2d",
         VAR_DIR=str(tmp),
     )
     env.pop("SITE_URL", None)

@@ -9,11 +9,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k" * 20 + "9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5"
+METRICS_TOKEN = "metrics-token-4e1f9a0b7c2d"
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
-    clean.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", **env})
+    clean.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "METRICS_TOKEN": METRICS_TOKEN,
+            **env,
+        }
+    )
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -82,3 +89,17 @@ def test_demo_loader_refuses_production_settings(tmp_path):
     )
     assert result.returncode != 0
     assert "never loaded with production settings" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_metrics_token(tmp_path):
+    # The metrics endpoint is never open in production (observability.views).
+    result = manage(
+        "check",
+        SECRET_KEY=STRONG_KEY,
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        ALLOWED_HOSTS="isp.example",
+        VAR_DIR=str(tmp_path),
+        METRICS_TOKEN="",
+    )
+    assert result.returncode != 0
+    assert "METRICS_TOKEN must be set" in result.stderr

@@ -566,3 +566,16 @@ def test_an_imported_history_is_consistent_for_the_reconciliation(db: None) -> N
     # Then the imported live lines, their bills and products agree: nothing is a mismatch
     assert findings == []
     assert not Mismatch.objects.exists()
+
+
+def test_imported_orders_are_counted_on_the_metrics_by_state(db: None) -> None:
+    from observability.tallies import Metric, tally_rebuild, tally_values
+
+    # Given the sample imported (live lines, a past completed order, a cancelled one)
+    test_the_sample_file_imports_into_the_demo_catalogue(db)
+
+    # Then /metrics' orders by state already count them, as a recount from the tables does
+    counted = tally_values([Metric.ORDERS_BY_STATE])[Metric.ORDERS_BY_STATE]
+    assert {state: n for state, n in counted.items() if n} == {"completed": 4, "cancelled": 1}
+    recounted = tally_rebuild()[Metric.ORDERS_BY_STATE]
+    assert {state: n for state, n in recounted.items() if n} == {"completed": 4, "cancelled": 1}

@@ -45,6 +45,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from orders.log_context import log_context_bind, log_context_scope
 from orders.outbox import outbox_enqueue
 from orders.outbox.work import outbox_work_done
 from tmf.hub.callbacks import blocked_reason
@@ -114,11 +115,12 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 def delivery_send(delivery_id: int, *, replay: bool = False) -> Result:
     """Try the delivery once if it is pending and due (idempotent: anything else is skipped).
     ``replay`` marks the attempt as started by a person."""
-    claim = _claim(delivery_id)
-    if claim is None:
-        return Result.SKIPPED
-    answer = _post(claim)
-    return _record(claim, answer, replay=replay)
+    with log_context_scope():  # its log lines carry its order's ID (bound by _claim)
+        claim = _claim(delivery_id)
+        if claim is None:
+            return Result.SKIPPED
+        answer = _post(claim)
+        return _record(claim, answer, replay=replay)
 
 
 def _claim(delivery_id: int) -> Claim | None:
@@ -127,6 +129,7 @@ def _claim(delivery_id: int) -> Claim | None:
         delivery = EventDelivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.status != EventDelivery.Status.PENDING:
             return None
+        log_context_bind(order_id=delivery.order_id)
         subscription = delivery.subscription
         refused = None
         if subscription.deleted_at is not None:
