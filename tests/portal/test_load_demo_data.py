@@ -78,6 +78,7 @@ def test_the_kpi_dashboard_counts_the_demos_orders_from_the_start() -> None:
     )
 
 
+@pytest.mark.usefixtures("demo")
 def test_a_completed_demo_order_has_its_products_and_a_charge_per_item() -> None:
     order = _order("customer@isp.example", status=OrderStatus.COMPLETED)
 
