@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Model, QuerySet, Sum
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Model, QuerySet, Sum
 
 from kpis.models import HOURS_CAP, KpiActivationHours, KpiDay, KpiFailureDay, KpiRefresh
 from kpis.refresh import TARGET_SECONDS
-from orders.models import Jeopardy, Plan, ServiceArea
+from orders.jeopardy_selectors import counts_by_level
+from orders.models import Plan, ServiceArea
 from orders.models.jeopardy import JeopardyLevel
 from provisioning.models import ReasonCode
 
@@ -302,7 +304,6 @@ class Support:
     csat_average: Decimal | None
     csat_distribution: list[tuple[int, int]]
     weekly: list[tuple[datetime.date, int, int, Decimal | None, int, Decimal | None]]
-    jeopardies: list[tuple[str, str, int]]
 
 
 def support(kpi: KpiFilter, days: Days | None = None) -> Support:
@@ -326,20 +327,20 @@ def support(kpi: KpiFilter, days: Days | None = None) -> Support:
             )
             for week, c in sorted(by_week.items())
         ],
-        jeopardies=open_jeopardies(kpi),
     )
 
 
-def open_jeopardies(kpi: KpiFilter) -> list[tuple[str, str, int]]:
-    """The filter's open jeopardies by level, worst first (now; the period does not apply)."""
-    rows = Jeopardy.objects.filter(cleared_at__isnull=True)
+def open_jeopardies(kpi: KpiFilter, reader: User | AnonymousUser) -> list[tuple[str, str, int]]:
+    """The open jeopardies of the filter's orders that ``reader`` may see, by level, worst
+    first (now; the period does not apply)."""
+    sliced: dict[str, Any] = {}
     if kpi.area is not None:
-        rows = rows.filter(order__service_area=kpi.area)
+        sliced["service_area"] = kpi.area
     if kpi.channel:
-        rows = rows.filter(order__channel=kpi.channel)
+        sliced["channel"] = kpi.channel
     if kpi.plan is not None:
-        rows = rows.filter(order__plan=kpi.plan)
-    counts = {r["level"]: r["n"] for r in rows.values("level").annotate(n=Count("id")).order_by()}
+        sliced["plan"] = kpi.plan
+    counts = counts_by_level(reader, **sliced)
     return [
         (level, label, counts.get(level, 0)) for level, label in reversed(JeopardyLevel.choices)
     ]

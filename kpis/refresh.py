@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kpis.models import HOURS_CAP, KpiActivationHours, KpiDay, KpiFailureDay, KpiRefresh
+from orders.milestones import start_of_day, work_anchor
 from orders.models import DuplicateEntry, Order, OrderEvent
 from orders.models.duplicates import DuplicateKind
 from orders.states import EventSource, OrderStatus
@@ -44,21 +45,7 @@ Key = tuple[int, str, int]  # service area, channel, plan
 
 def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """The local day's first instant and the next day's."""
-    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-    end = timezone.make_aware(
-        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
-    )
-    return start, end
-
-
-def clock_start(
-    submitted_at: datetime.datetime, requested: datetime.date | None
-) -> datetime.datetime:
-    """When an order's activation clock starts: its submission, or the start of a later day
-    the customer asked for (waiting for that day is not the ISP's delay)."""
-    if requested is None:
-        return submitted_at
-    return max(submitted_at, day_bounds(requested)[0])
+    return start_of_day(day), start_of_day(day + datetime.timedelta(days=1))
 
 
 def activation_seconds(
@@ -66,7 +53,8 @@ def activation_seconds(
     requested: datetime.date | None,
     activated_at: datetime.datetime,
 ) -> int:
-    return max(0, int((activated_at - clock_start(submitted_at, requested)).total_seconds()))
+    """From the order's work anchor (as its milestones count) to its line being live."""
+    return max(0, int((activated_at - work_anchor(submitted_at, requested)).total_seconds()))
 
 
 def kpis_refresh_day(day: datetime.date) -> int:

@@ -218,6 +218,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "charts": _charts(section, figure),
             "tables": [(name, EXPORTS[name][2](figure)) for name in exports],
         }
+    if "support" in context["sections"]:
+        context["sections"]["support"]["jeopardies"] = figures.open_jeopardies(
+            form.kpi_filter(), request.user
+        )
     context["query"] = query
     context["refreshed_at"] = figures.refreshed_at(form.kpi_filter())
     return render(request, "kpis/dashboard.html", context)

@@ -3,6 +3,8 @@ every list, paged by keyset on their partial indexes (orders.models.jeopardy).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
@@ -70,12 +72,11 @@ def order_jeopardies(order: Order) -> list[Jeopardy]:
     )
 
 
-def counts_by_level(user: User | AnonymousUser) -> dict[str, int]:
-    """Open jeopardies per level the user may see (the manager's summary)."""
-    rows = (
-        restrict_by_order(Jeopardy.objects.filter(cleared_at__isnull=True), user)
-        .values("level")
-        .annotate(n=Count("id"))
-        .order_by()
+def counts_by_level(user: User | AnonymousUser, **order_filters: Any) -> dict[str, int]:
+    """Open jeopardies per level the user may see (the manager's summary), of the orders that
+    match ``order_filters`` (``service_area=...``: the KPI dashboard's slice) when given."""
+    mine = Jeopardy.objects.filter(
+        cleared_at__isnull=True, **{f"order__{name}": v for name, v in order_filters.items()}
     )
+    rows = restrict_by_order(mine, user).values("level").annotate(n=Count("id")).order_by()
     return {row["level"]: row["n"] for row in rows}

@@ -104,8 +104,21 @@ def _target_hours(
     return hours, f"{MilestoneKind(kind).label}: {hours} h (default, no target set)"
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """The first instant of ``day`` where the ISP is (a requested day, a cancellation "on" a
+    date, a KPI day)."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def work_anchor(
+    submitted_at: datetime.datetime, requested: datetime.date | None
+) -> datetime.datetime:
+    """When the work on an order is due from: its submission, or the start of a later day the
+    customer asked for (waiting for that day is not the ISP's delay). The milestones count from
+    it, and so does the KPI dashboard's activation time."""
+    if requested is not None and start_of_day(requested) > submitted_at:
+        return start_of_day(requested)
+    return submitted_at
 
 
 def milestones_plan(order: Order, items: Iterable[OrderItem] | None = None) -> list[OrderMilestone]:
@@ -114,14 +127,11 @@ def milestones_plan(order: Order, items: Iterable[OrderItem] | None = None) -> l
     targets = list(MilestoneTarget.objects.filter(active=True))
     fulfilment, kind_of_order = order_fulfilment(order), order_kind(order)
     submitted = order.submitted_at
-    requested = order.requested_activation_date
-    work_anchor = submitted
-    if requested is not None and _start_of(requested) > submitted:
-        work_anchor = _start_of(requested)
+    anchor_of_work = work_anchor(submitted, order.requested_activation_date)
 
     def milestone(kind: str, item: OrderItem | None = None) -> OrderMilestone:
         hours, words = _target_hours(targets, kind, fulfilment, kind_of_order)
-        anchor = submitted if kind == MilestoneKind.ACCEPTED else work_anchor
+        anchor = submitted if kind == MilestoneKind.ACCEPTED else anchor_of_work
         return OrderMilestone(
             order=order,
             item=item,

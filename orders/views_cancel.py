@@ -14,7 +14,6 @@ customer's page says when the order will be cancelled and lets them keep it.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from typing import cast
 
@@ -26,6 +25,7 @@ from django.utils.formats import date_format
 from django_fsm import ConcurrentTransition
 
 from orders.errors import CancellationRefused, OrderConflict, OrderError
+from orders.milestones import start_of_day
 from orders.models import Order, ScheduledCancellation
 from orders.scheduled_cancellations import (
     order_cancellation_schedule,
@@ -162,11 +162,6 @@ class CancelAttempt:
     cancelled: Order | None
     card: CancelCard | None = None
     scheduled: ScheduledCancellation | None = None
-
-
-def start_of_day(day: datetime.date) -> datetime.datetime:
-    """The first instant of ``day`` where the ISP is (a cancellation "on" a date)."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 # The scheduling service names the moment; the form calls it "Cancel on date".

@@ -123,9 +123,9 @@ class Watch:
         self.n_milestones = count
         self.n_jeopardies = 0
         # Scheduled orders are due on this day (the generator's requested_activation_date).
-        from orders.milestones import _start_of
+        from orders.milestones import start_of_day
 
-        self.requested_start = _start_of((now + datetime.timedelta(days=30)).date())
+        self.requested_start = start_of_day((now + datetime.timedelta(days=30)).date())
 
     # --- milestones -----------------------------------------------------------------------------
     def milestones(self, j: int) -> list[_Milestone]:
