@@ -370,6 +370,15 @@ PROVISIONING_NETWORK_ADAPTER = env.str(
     "PROVISIONING_NETWORK_ADAPTER",
     default="provisioning.adapters.simulator.SimulatedNetworkAdapter",
 )
+# provisioning.adapters.routed.RoutedNetworkAdapter: the adapter of each task type (JSON,
+# task type -> dotted path), and the one of every type not named.
+PROVISIONING_TASK_ADAPTERS = env.json("PROVISIONING_TASK_ADAPTERS", default={})
+PROVISIONING_FALLBACK_ADAPTER = env.str(
+    "PROVISIONING_FALLBACK_ADAPTER",
+    default="provisioning.adapters.simulator.SimulatedNetworkAdapter",
+)
+# The key subscribers' sign-in passwords are derived with (provisioning.adapters.credentials).
+SUBSCRIBER_CREDENTIALS_KEY = env.str("SUBSCRIBER_CREDENTIALS_KEY", default=SECRET_KEY)
 # Simulator: latency per provisioning step, and failure rules as JSON (see provisioning/adapters).
 NETWORK_SIMULATOR_LATENCY_MS = env.int("NETWORK_SIMULATOR_LATENCY_MS", default=400)
 NETWORK_SIMULATOR_RULES = env.json("NETWORK_SIMULATOR_RULES", default=None)
