@@ -73,7 +73,7 @@ class Element(Recorder):
     ]
 
 
-ROUTES = {TaskType.CREATE_SUBSCRIBER: f"{__name__}.Radius"}
+ROUTES: dict[str, str] = {TaskType.CREATE_SUBSCRIBER: f"{__name__}.Radius"}
 
 
 def routed() -> RoutedNetworkAdapter:
