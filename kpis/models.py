@@ -1,6 +1,8 @@
 """The operations KPIs aggregated ahead, one row per local day and slice (kpis.refresh writes
 them; kpis.figures reads them): the dashboard sums a few thousand summary rows instead of
-scanning a million orders per request.
+scanning a million orders per request. Each day's rows are also summed into their week's
+(KpiWeek, KpiFailureWeek, KpiActivationHoursWeek: ``day`` is the week's Monday), so a period of
+two years reads about a hundred weeks' rows and only the days at its edges.
 
 A slice is the order's service area, channel and plan. Every count is of what happened on the
 day (the local date, settings.TIME_ZONE): orders submitted that day, new lines activated that
@@ -33,7 +35,7 @@ class Slice(models.Model):
         return f"{self.day} area {self.service_area_id} {self.channel} plan {self.plan_id}"
 
 
-class KpiDay(Slice):
+class Counters(Slice):
     orders_submitted = models.PositiveIntegerField(default=0, help_text="Every order, changes too.")
     # New lines (not changes to live ones) activated that day.
     activated = models.PositiveIntegerField(default=0)
@@ -58,6 +60,11 @@ class KpiDay(Slice):
     csat_5 = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class KpiDay(Counters):
+    class Meta:
         verbose_name = "KPI day"
         constraints = [
             models.UniqueConstraint(
@@ -73,12 +80,29 @@ class KpiDay(Slice):
         ]
 
 
-class KpiFailureDay(Slice):
-    """Failed task attempts of a day by their reason code."""
+class KpiWeek(Counters):
+    """A week's KpiDay rows summed per slice (``day``: its Monday)."""
+
+    class Meta:
+        verbose_name = "KPI week"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service_area", "channel", "plan"], name="kpi_week_slice_unique"
+            )
+        ]
+
+
+class FailureCounts(Slice):
+    """Failed task attempts by their reason code."""
 
     reason_code = models.CharField(max_length=40, choices=ReasonCode.choices)
     failures = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        abstract = True
+
+
+class KpiFailureDay(FailureCounts):
     class Meta:
         verbose_name = "KPI failures of a day"
         constraints = [
@@ -89,19 +113,46 @@ class KpiFailureDay(Slice):
         ]
 
 
-class KpiActivationHours(Slice):
-    """How many new lines activated that day took so many whole hours (the distribution, and
-    the median and 90th percentile read from it)."""
+class KpiFailureWeek(FailureCounts):
+    class Meta:
+        verbose_name = "KPI failures of a week"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service_area", "channel", "plan", "reason_code"],
+                name="kpi_failure_week_slice_unique",
+            )
+        ]
+
+
+class HoursCounts(Slice):
+    """How many new lines took so many whole hours (the distribution, and the median and 90th
+    percentile read from it)."""
 
     hours = models.PositiveSmallIntegerField(help_text=f"Whole hours, {HOURS_CAP} and more last.")
     activations = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        abstract = True
+
+
+class KpiActivationHours(HoursCounts):
     class Meta:
         verbose_name = "KPI activation hours"
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "service_area", "channel", "plan", "hours"],
                 name="kpi_hours_slice_unique",
+            )
+        ]
+
+
+class KpiActivationHoursWeek(HoursCounts):
+    class Meta:
+        verbose_name = "KPI activation hours of a week"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service_area", "channel", "plan", "hours"],
+                name="kpi_hours_week_slice_unique",
             )
         ]
 
@@ -118,3 +169,17 @@ class KpiRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} as of {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class KpiWeekRefresh(models.Model):
+    """When a week's rows were last summed from its days; its row is the lock two sums of the
+    same week take in turn (after the lock of the day that changed, never before)."""
+
+    day = models.DateField(primary_key=True, help_text="The week's Monday.")
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "KPI week refresh"
+
+    def __str__(self) -> str:
+        return f"week of {self.day} as of {self.refreshed_at:%Y-%m-%d %H:%M}"

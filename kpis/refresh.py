@@ -5,7 +5,9 @@ orders by ``submitted_at``, new lines by ``activated_at`` (order_line_activated_
 attempts by ``finished_at``, tickets by ``created_at``, duplicate entries by ``at``, CSAT answers
 by ``answered_at``. A day's old rows are replaced in one transaction, under the lock of its
 KpiRefresh row, so a reader sees the day before or after a refresh, never half of it, and two
-refreshes of the same day (beat's and a person's ``refresh_kpis``) take turns.
+refreshes of the same day (beat's and a person's ``refresh_kpis``) take turns. In the same
+transaction the day's week is summed again from its seven days (``kpis_rollup_week``), so the
+week's rows always add up to its days'.
 
 When: every few minutes for today and yesterday (``kpis.refresh_recent``), once a day for the last
 KPI_REFRESH_DAILY_DAYS (late changes to an order's slice: an amended plan or address), and
@@ -18,10 +20,21 @@ from __future__ import annotations
 import datetime
 from collections import Counter, defaultdict
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from kpis.models import HOURS_CAP, KpiActivationHours, KpiDay, KpiFailureDay, KpiRefresh
+from kpis.models import (
+    HOURS_CAP,
+    KpiActivationHours,
+    KpiActivationHoursWeek,
+    KpiDay,
+    KpiFailureDay,
+    KpiFailureWeek,
+    KpiRefresh,
+    KpiWeek,
+    KpiWeekRefresh,
+)
 from orders.milestones import start_of_day, work_anchor
 from orders.models import DuplicateEntry, Order, OrderEvent
 from orders.models.duplicates import DuplicateKind
@@ -57,8 +70,46 @@ def activation_seconds(
     return max(0, int((activated_at - work_anchor(submitted_at, requested)).total_seconds()))
 
 
-def kpis_refresh_day(day: datetime.date) -> int:
-    """Recompute ``day``'s summary rows; returns how many slices the day has."""
+# Each day model and the week model its rows are summed into.
+ROLLUPS: tuple[tuple[type[models.Model], type[models.Model]], ...] = (
+    (KpiDay, KpiWeek),
+    (KpiFailureDay, KpiFailureWeek),
+    (KpiActivationHours, KpiActivationHoursWeek),
+)
+# What a row is per besides its day: the slice, and the reason code or the hours.
+_KEYS = {"service_area", "channel", "plan", "reason_code", "hours"}
+
+
+def week_of(day: datetime.date) -> datetime.date:
+    """The Monday of ``day``'s week."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def kpis_rollup_week(monday: datetime.date) -> None:
+    """Sum the week's day rows into its week rows, per slice (and reason code, and hours),
+    replacing them whole under the week's lock. Call it in a transaction."""
+    sunday = monday + datetime.timedelta(days=6)
+    KpiWeekRefresh.objects.get_or_create(day=monday)
+    KpiWeekRefresh.objects.select_for_update().filter(day=monday).update(
+        refreshed_at=timezone.now()
+    )
+    for day_model, week_model in ROLLUPS:
+        fields = {f.name: f.attname for f in day_model._meta.concrete_fields}
+        keys = [attname for name, attname in fields.items() if name in _KEYS]
+        summed = [name for name in fields if name not in _KEYS and name not in ("id", "day")]
+        rows = (
+            day_model._default_manager.filter(day__gte=monday, day__lte=sunday)
+            .order_by()
+            .values(*keys)
+            .annotate(**{name: Sum(name) for name in summed})
+        )
+        week_model._default_manager.filter(day=monday).delete()
+        week_model._default_manager.bulk_create(week_model(day=monday, **row) for row in rows)
+
+
+def kpis_refresh_day(day: datetime.date, *, rollup: bool = True) -> int:
+    """Recompute ``day``'s summary rows (and, with ``rollup``, its week's); returns how many
+    slices the day has."""
     start, end = day_bounds(day)
     days: dict[Key, Counter[str]] = defaultdict(Counter)
     failures: Counter[tuple[Key, str]] = Counter()
@@ -169,6 +220,8 @@ def kpis_refresh_day(day: datetime.date) -> int:
             )
             for ((a, c, p), h), n in hours.items()
         )
+        if rollup:
+            kpis_rollup_week(week_of(day))
     return len(days)
 
 
@@ -177,10 +230,16 @@ def kpis_refresh(since: datetime.date, until: datetime.date | None = None) -> in
     number of days."""
     last = until or timezone.localdate()
     day, done = since, 0
+    weeks: list[datetime.date] = []
     while day <= last:
-        kpis_refresh_day(day)
+        kpis_refresh_day(day, rollup=False)  # each week summed once, below
+        if not weeks or weeks[-1] != week_of(day):
+            weeks.append(week_of(day))
         day += datetime.timedelta(days=1)
         done += 1
+    for monday in weeks:
+        with transaction.atomic():
+            kpis_rollup_week(monday)
     return done
 
 
