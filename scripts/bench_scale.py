@@ -153,7 +153,9 @@ def explain(sql: str) -> str:
         return "\n".join(f"      {line}" for (line,) in cur.fetchall())
 
 
-def run_measurements(*, warmup: int, runs: int, explain_over: float | None = None) -> list[Row]:
+def run_measurements(
+    *, warmup: int, runs: int, explain_over: float | None = None, only: str = ""
+) -> list[Row]:
     from django.contrib.auth.models import User
     from django.db.models import Max, Min
     from django.test import Client
@@ -314,6 +316,8 @@ def run_measurements(*, warmup: int, runs: int, explain_over: float | None = Non
     pages.append(("metrics: Prometheus scrape", get(_metrics_scraper(), "/metrics")))
     rows = []
     for name, request in pages:
+        if only and only not in name:
+            continue
         rows.append(measure(name, request, warmup=warmup, runs=runs))
         row = rows[-1]
         print(
@@ -368,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MS",
         help="EXPLAIN ANALYZE the slowest query of each page whose p95 is over MS (200)",
     )
+    parser.add_argument(
+        "--only", default="", metavar="TEXT", help="measure only the pages whose name has TEXT"
+    )
     args = parser.parse_args(argv)
     configure_django(args.orders)
     from django.core.management import call_command
@@ -393,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     outbox_history_ensure()
     kpi_summary_ensure()
     print(f"\n  {'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5} {'SQL ms':>8}  HTTP")
-    rows = run_measurements(warmup=args.warmup, runs=args.runs, explain_over=args.explain)
+    rows = run_measurements(
+        warmup=args.warmup, runs=args.runs, explain_over=args.explain, only=args.only
+    )
     out = io.StringIO()
     out.write(f"\n{args.orders:,} orders (generated in {generation:.0f} s), ")
     out.write(f"{args.runs} runs after {args.warmup} warm-up, Django test Client in-process\n")
