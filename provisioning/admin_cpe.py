@@ -61,7 +61,9 @@ class RouterSerialCaseMixin:
         if form.is_valid():
             try:
                 exception_case_router_serial_enter(
-                    case, serial=form.cleaned_data["serial"], acting_user=request.user
+                    case,
+                    serial=form.cleaned_data["serial"],
+                    acting_user=request.user,  # type: ignore[arg-type]
                 )
             except SERVICE_REFUSALS as exc:
                 field_errors = getattr(exc, "field_errors", None)
