@@ -12,16 +12,7 @@ from provisioning.adapters.acs import preset_name
 from provisioning.models import ExceptionCase, ReasonCode
 from tests.factories import RouterOfferingFactory, submit_order
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def routed_to_the_acs(settings, acs_server):
-    settings.PROVISIONING_NETWORK_ADAPTER = "provisioning.adapters.routed.RoutedNetworkAdapter"
-    settings.PROVISIONING_TASK_ADAPTERS = {
-        "register_cpe": "provisioning.adapters.acs.GenieAcsAdapter"
-    }
-    settings.NETWORK_SIMULATOR_RULES = []
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routed_to_the_acs")]
 
 
 @pytest.fixture

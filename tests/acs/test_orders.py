@@ -13,7 +13,7 @@ from django.apps import apps
 from django.core import mail
 
 from inventory.models import Product
-from orders.models import Order, OrderItem
+from orders.models import Order
 from orders.router_serials import SerialRefused, order_item_serial_set
 from orders.services import order_cancel
 from orders.states import EventSource, OrderStatus
@@ -22,10 +22,11 @@ from provisioning.adapters.credentials import subscriber_password
 from provisioning.cpe import exception_case_router_serial_enter
 from provisioning.models import ExceptionCase, FulfilmentTask, ReasonCode, TaskAttempt
 from provisioning.services import CaseError, exception_case_retry, fulfilment_start
-from tests.factories import RouterOfferingFactory, submit_order
+from tests.acs.conftest import router_item as _router_item
+from tests.factories import submit_order
 from tests.provisioning.running import run_ready
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routed_to_the_acs")]
 
 USERNAME_PATH = (
     "InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANPPPConnection.1.Username"
@@ -33,44 +34,6 @@ USERNAME_PATH = (
 PASSWORD_PATH = (
     "InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANPPPConnection.1.Password"
 )
-
-
-@pytest.fixture(autouse=True)
-def routed_to_the_acs(settings, acs_server):
-    settings.PROVISIONING_NETWORK_ADAPTER = "provisioning.adapters.routed.RoutedNetworkAdapter"
-    settings.PROVISIONING_TASK_ADAPTERS = {
-        "register_cpe": "provisioning.adapters.acs.GenieAcsAdapter"
-    }
-    settings.NETWORK_SIMULATOR_RULES = []  # the rest of the network (the simulator) never fails
-
-
-@pytest.fixture
-def router_offering():
-    return RouterOfferingFactory()
-
-
-@pytest.fixture
-def place(django_capture_on_commit_callbacks, plan, serviceable_area, router_offering):
-    """Submit a line with a managed router; ``serial`` entered on the router item before its
-    tasks run (as staff do before dispatch), or none."""
-
-    def place_order(serial: str | None = None) -> Order:
-        with django_capture_on_commit_callbacks() as submitted:
-            order = submit_order(plan=plan, add_ons=(router_offering,), area=serviceable_area).order
-        if serial is not None:
-            order_item_serial_set(
-                _router_item(order), serial=serial, actor=None, source=EventSource.ADMIN
-            )
-        with django_capture_on_commit_callbacks(execute=True):
-            for callback in submitted:
-                callback()
-        return Order.objects.get(pk=order.pk)
-
-    return place_order
-
-
-def _router_item(order: Order) -> OrderItem:
-    return order.items.get(offering__specification__kind="router")
 
 
 def _register_task(order: Order) -> FulfilmentTask:
