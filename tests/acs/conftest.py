@@ -64,9 +64,11 @@ def place(django_capture_on_commit_callbacks, plan, serviceable_area, router_off
     """Submit a line with a managed router; ``serial`` entered on the router item before its
     tasks run (as staff do before dispatch), or none."""
 
-    def place_order(serial: str | None = None) -> Order:
+    def place_order(serial: str | None = None, **customer: str) -> Order:
         with django_capture_on_commit_callbacks() as submitted:
-            order = submit_order(plan=plan, add_ons=(router_offering,), area=serviceable_area).order
+            order = submit_order(
+                plan=plan, add_ons=(router_offering,), area=serviceable_area, **customer
+            ).order
         if serial is not None:
             order_item_serial_set(
                 router_item(order), serial=serial, actor=None, source=EventSource.ADMIN

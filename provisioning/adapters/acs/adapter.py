@@ -12,6 +12,10 @@ The serial is the item's ``serialNumber`` characteristic, entered by staff befor
 (orders.items.order_item_serial_set). Without one the task fails as CPE_REJECTED (not transient):
 the exception case says what to enter, and a retry after it is entered succeeds.
 
+The same serial waited for by another order's preset is refused (CPE_REJECTED) unless that order
+is the same customer's (a move home takes the router along): the newer order's preset then
+weighs more, so GenieACS applies it last and its credentials win.
+
 Undoing (a cancelled order, a ceased router) deletes the preset and takes the tag off any
 router that has it; both succeed when already gone. What the ACS holds for our orders is its
 ``oa-`` presets, read back by name (``lookup``, ``holdings``).
@@ -28,6 +32,7 @@ from django.conf import settings
 
 from orders.fulfilment import TaskType
 from orders.installed_base import product_origin
+from orders.models import Order
 from orders.order_id import LENGTH as ORDER_ID_LENGTH
 from provisioning.adapters.acs.nbi import AcsTrouble, GenieAcsClient
 from provisioning.adapters.base import NetworkHolding, TaskRequest, TaskResult
@@ -92,6 +97,14 @@ def _serial_of(preset: dict[str, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _orders(order_ids: Collection[str]) -> dict[str, tuple[int, int]]:
+    """(customer id, submission time in seconds) of each of these orders that we have."""
+    rows = Order.objects.filter(pk__in=set(order_ids)).values_list(
+        "pk", "customer_id", "submitted_at"
+    )
+    return {pk: (customer_id, int(submitted.timestamp())) for pk, customer_id, submitted in rows}
+
+
 def _precondition(serial: str) -> str:
     return json.dumps({SERIAL_PARAMETER: serial}, separators=(",", ":"))
 
@@ -144,25 +157,37 @@ class GenieAcsAdapter:
             )
         name = preset_name(request.order_id, request.item_id)
         precondition = _precondition(serial)
-        taken = [
+        others = [
             key
             for other in self.client.presets_find(
                 {"precondition": precondition}, projection=("_id",)
             )
             if other.get("_id") != name and (key := preset_key(str(other.get("_id")))) is not None
         ]
-        if taken:
-            order_id, item_id = taken[0]
+        ours = _orders([request.order_id, *(order_id for order_id, _ in others)])
+        mine = ours.get(request.order_id)
+        weight = mine[1] if mine is not None else 0
+        # Another customer's router, or one we know nothing of: most likely a mistyped serial.
+        strangers = [
+            (order_id, item_id)
+            for order_id, item_id in others
+            if mine is None or order_id not in ours or ours[order_id][0] != mine[0]
+        ]
+        if strangers:
+            order_id, item_id = strangers[0]
             return TaskResult.failure(
                 ReasonCode.CPE_REJECTED,
                 f"Router serial {serial} is already registered for order {order_id} item "
-                f"{item_id}: check the serial entered for order {request.order_id} item "
-                f"{request.item_id} (or cease the other router first), then retry.",
+                f"{item_id}, not this customer's: check the serial entered for order "
+                f"{request.order_id} item {request.item_id}, then retry.",
                 transient=False,
             )
         credentials = subscriber_credentials(request)
         preset = {
-            "weight": 0,
+            # The customer's router carried over to a newer order (a move, a new line) is
+            # waited for by both orders' presets until the older one's line is ceased: GenieACS
+            # applies a higher weight later, so the newer order's credentials win.
+            "weight": weight,
             "channel": PRESET_CHANNEL,
             "events": {},
             "precondition": precondition,
