@@ -7,11 +7,16 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from orders.fulfilment import TaskType
 from provisioning.adapters.acs import GenieAcsAdapter, preset_key, preset_name
 from provisioning.adapters.base import TaskRequest
 from provisioning.adapters.credentials import subscriber_credentials
 from provisioning.models import ReasonCode
+
+# The adapter reads who an order's customer is (a serial another order waits for).
+pytestmark = pytest.mark.django_db
 
 ORDER = "K7QM3XPA9Z"
 TR098_USER = "InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANPPPConnection.1.Username"

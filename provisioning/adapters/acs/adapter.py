@@ -9,8 +9,9 @@ the preset's name. A router that has called in before is tagged now and asked to
 (a connection request), so it takes the configuration at once.
 
 The serial is the item's ``serialNumber`` characteristic, entered by staff before dispatch
-(orders.items.order_item_serial_set). Without one the task fails as CPE_REJECTED (not transient):
-the exception case says what to enter, and a retry after it is entered succeeds.
+(orders.router_serials.order_item_serial_set, or on the exception case: provisioning.cpe).
+Without one the task fails as CPE_REJECTED (not transient): the exception case says what to
+enter, and a retry after it is entered succeeds.
 
 The same serial waited for by another order's preset is refused (CPE_REJECTED) unless that order
 is the same customer's (a move home takes the router along): the newer order's preset then
@@ -27,6 +28,7 @@ import json
 import re
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 
@@ -76,8 +78,6 @@ def preset_name(order_id: str, item_id: str) -> str:
 
 def preset_key(name: str) -> tuple[str, str] | None:
     """(order id, item id) of a preset named by ``preset_name``; None for anyone else's."""
-    from urllib.parse import unquote
-
     match = _NAME.match(name)
     if match is None:
         return None

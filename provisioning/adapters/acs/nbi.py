@@ -41,7 +41,8 @@ def _path_part(value: str) -> str:
 
 
 class GenieAcsClient:
-    """One GenieACS NBI at ``url``. ``secrets`` are blanked from any text quoted in an error."""
+    """One GenieACS NBI at ``url``. Our own password, and the ``secrets`` a call is given, are
+    blanked from any of GenieACS's text quoted in an error."""
 
     def __init__(
         self,
