@@ -38,6 +38,7 @@ from orders.admin_helpers import (
 from orders.selectors import order_recent_events
 from orders.states import ItemState
 from provisioning import admin_tasks  # noqa: F401  (registers the fulfilment task admin)
+from provisioning.admin_cpe import RouterSerialCaseMixin
 from provisioning.forms import (
     AssignCaseForm,
     CancelItemForm,
@@ -179,7 +180,9 @@ class AgeFilter(admin.SimpleListFilter):
 
 # --- the exception queue ------------------------------------------------------------------------
 @admin.register(ExceptionCase)
-class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAdmin):
+class ExceptionCaseAdmin(
+    RouterSerialCaseMixin, SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAdmin
+):
     change_form_template = "admin/provisioning/exceptioncase/change_form.html"
     list_display = (
         "case_display",
@@ -504,6 +507,7 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
                 work(self.cancel_item_view),
                 name=f"{info}_cancel_item",
             ),
+            *self.router_serial_urls(work, info),
             *super().get_urls(),
         ]
 
@@ -642,8 +646,16 @@ class ExceptionCaseAdmin(SelectedRowsActionMixin, OrderIdSearchMixin, ReadOnlyAd
             "cancel_needs_lead": can_work and is_open and bool(held_add_ons) and not may_cancel,
             "work_urls": {
                 name: url(name)
-                for name in ("assign_to_me", "assign", "retry", "resolve", "cancel_item")
+                for name in (
+                    "assign_to_me",
+                    "assign",
+                    "retry",
+                    "resolve",
+                    "cancel_item",
+                    "router_serial",
+                )
             },
+            **self.router_serial_context(case, can_work=can_work),
             "assign_form": AssignCaseForm(initial={"owner": case.owner_id}),
             "resolve_form": ResolveOverrideForm(),
             "cancel_item_form": CancelItemForm(order=order),

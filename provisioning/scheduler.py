@@ -316,7 +316,11 @@ def _request_for(task: FulfilmentTask, attempt: int) -> TaskRequest:
         plan_code=order.plan.code,
         download_mbps=order.plan.download_mbps,
         upload_mbps=order.plan.upload_mbps,
-        characteristics=dict(offering.characteristic_values or {}),
+        # The offering's values, then the item's own (a router's serial number).
+        characteristics={
+            **(offering.characteristic_values or {}),
+            **(item.characteristic_values or {}),
+        },
         identifiers=identifiers,
     )
 

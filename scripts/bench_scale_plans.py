@@ -75,6 +75,7 @@ ITEM_COLUMNS = [
     "state",
     "state_changed_at",
     "network_identifiers",
+    "characteristic_values",
     "completed_at",
     "change",
 ]
@@ -340,6 +341,7 @@ class Fulfilment:
                     item_state,
                     self.minutes(j, 20 if delivered else 1),
                     json.dumps(self.item_identifiers(j, str(position)) if delivered else {}),
+                    "{}",  # the item's own characteristics (a router's serial): none here
                     self.minutes(j, 20) if delivered else None,
                     "",
                 )

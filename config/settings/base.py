@@ -379,6 +379,25 @@ PROVISIONING_FALLBACK_ADAPTER = env.str(
 )
 # The key subscribers' sign-in passwords are derived with (provisioning.adapters.credentials).
 SUBSCRIBER_CREDENTIALS_KEY = env.str("SUBSCRIBER_CREDENTIALS_KEY", default=SECRET_KEY)
+# --- CPE pre-registration through GenieACS (issue 13: provisioning.adapters.acs) ---
+# The ACS's northbound REST API (NBI, port 7557), its basic-auth credentials if it asks for
+# them, how long one call may take, and the router's data model: "tr098"
+# (InternetGatewayDevice...) or "tr181" (Device...), which picks the PPPoE parameter paths the
+# pre-registration writes unless a path is given here.
+GENIEACS_URL = env.str("GENIEACS_URL", default="http://127.0.0.1:7557")
+GENIEACS_USERNAME = env.str("GENIEACS_USERNAME", default="")
+GENIEACS_PASSWORD = env.str("GENIEACS_PASSWORD", default="")
+GENIEACS_TIMEOUT_SECONDS = env.float("GENIEACS_TIMEOUT_SECONDS", default=10.0)
+GENIEACS_DATA_MODEL = env.str("GENIEACS_DATA_MODEL", default="tr098")
+if GENIEACS_DATA_MODEL not in ("tr098", "tr181"):
+    raise ImproperlyConfigured(
+        f'GENIEACS_DATA_MODEL is "tr098" or "tr181", not "{GENIEACS_DATA_MODEL}".'
+    )
+GENIEACS_PPPOE_USERNAME_PATH = env.str("GENIEACS_PPPOE_USERNAME_PATH", default="")
+GENIEACS_PPPOE_PASSWORD_PATH = env.str("GENIEACS_PPPOE_PASSWORD_PATH", default="")
+# Ask a router that is already known to the ACS to call in now (a connection request), so it
+# takes its new configuration at once rather than at its next periodic inform.
+GENIEACS_CONNECTION_REQUEST = env.bool("GENIEACS_CONNECTION_REQUEST", default=True)
 # Simulator: latency per provisioning step, and failure rules as JSON (see provisioning/adapters).
 NETWORK_SIMULATOR_LATENCY_MS = env.int("NETWORK_SIMULATOR_LATENCY_MS", default=400)
 NETWORK_SIMULATOR_RULES = env.json("NETWORK_SIMULATOR_RULES", default=None)

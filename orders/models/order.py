@@ -455,6 +455,13 @@ class OrderItem(models.Model):
     state = models.CharField(max_length=12, choices=ItemState.choices, default=ItemState.PENDING)
     state_changed_at = models.DateTimeField(default=timezone.now)
     network_identifiers = models.JSONField(default=dict, blank=True)
+    # This one item's own characteristic values (the offering's are on the offering): what only
+    # the item has, such as the router's ``serialNumber``, entered by staff before dispatch.
+    characteristic_values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Values of this item's own characteristics (a router's serialNumber).",
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     # An id in the installed base (inventory.Product), kept as a value: orders sits below the
     # inventory and reads it only through orders.installed_base.
