@@ -398,6 +398,28 @@ GENIEACS_PPPOE_PASSWORD_PATH = env.str("GENIEACS_PPPOE_PASSWORD_PATH", default="
 # Ask a router that is already known to the ACS to call in now (a connection request), so it
 # takes its new configuration at once rather than at its next periodic inform.
 GENIEACS_CONNECTION_REQUEST = env.bool("GENIEACS_CONNECTION_REQUEST", default=True)
+# --- FreeRADIUS adapter (provisioning.adapters.radius; docs/network-radius.md) -------------
+# The RADIUS database, as the adapter's restricted role (manage.py radius_setup creates it).
+RADIUS_DATABASE_URL = env.str(
+    "RADIUS_DATABASE_URL", default="postgres://oa_radius:oa_radius@127.0.0.1:5432/radius"
+)
+RADIUS_DATABASE_TIMEOUT_SECONDS = env.int("RADIUS_DATABASE_TIMEOUT_SECONDS", default=5)
+# CoA and Disconnect (RFC 5176) to the NAS of each open session: its port, the shared secret
+# when the ``nas`` table names none for it, how long to wait per try and how many tries.
+RADIUS_COA_PORT = env.int("RADIUS_COA_PORT", default=3799)
+RADIUS_COA_SECRET = env.str("RADIUS_COA_SECRET", default="testing123")
+RADIUS_COA_TIMEOUT_SECONDS = env.float("RADIUS_COA_TIMEOUT_SECONDS", default=2.0)
+RADIUS_COA_RETRIES = env.int("RADIUS_COA_RETRIES", default=2)
+# A suspended subscriber: "reject" (Auth-Type := Reject, sessions disconnected) or
+# "walled-garden" (in RADIUS_WALLED_GARDEN_GROUP with these replies, sessions moved by CoA).
+RADIUS_SUSPEND_MODE = env.str("RADIUS_SUSPEND_MODE", default="reject")
+RADIUS_WALLED_GARDEN_GROUP = env.str("RADIUS_WALLED_GARDEN_GROUP", default="walled-garden")
+RADIUS_WALLED_GARDEN_REPLY = env.json(
+    "RADIUS_WALLED_GARDEN_REPLY",
+    default={"Filter-Id": "walled-garden", "Mikrotik-Address-List": "walled-garden"},
+)
+# Seconds between a NAS's interim accounting updates (a reply attribute of every plan group).
+RADIUS_ACCT_INTERIM_INTERVAL = env.int("RADIUS_ACCT_INTERIM_INTERVAL", default=300)
 # Simulator: latency per provisioning step, and failure rules as JSON (see provisioning/adapters).
 NETWORK_SIMULATOR_LATENCY_MS = env.int("NETWORK_SIMULATOR_LATENCY_MS", default=400)
 NETWORK_SIMULATOR_RULES = env.json("NETWORK_SIMULATOR_RULES", default=None)
