@@ -14,6 +14,9 @@ CELERY_BROKER_URL is set.
     written to the fragment first reflecting it.
 (e) items (scripts/bench_items.py): SQL statements per order and orders/s for a 1-item and a
     3-item order, at intake and through the whole plan, run in process as a worker runs it.
+(g) FreeRADIUS (scripts/bench_radius.py): the RADIUS adapter's activation time per order,
+    Access-Request round trips and a plan change's CoA against a real FreeRADIUS; "skipped"
+    where it is not installed.
 (f) live push (scripts/bench_push.py): a real uvicorn with 1,000 open pages (event streams);
     a status change committed -> every page of the order told, and -> its fragment showing it,
     p50 and p99.
@@ -474,6 +477,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--push-orders", type=int, default=100, help="orders they show, (f)")
     parser.add_argument("--push-changes", type=int, default=40, help="at most --push-orders")
     parser.add_argument("--only-push", action="store_true", help="(f) only")
+    parser.add_argument("--radius-orders", type=int, default=200, help="for (g)")
+    parser.add_argument("--only-radius", action="store_true", help="(g) only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary VAR_DIR")
     return parser.parse_args(argv)
 
@@ -482,6 +487,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     var_dir = Path(tempfile.mkdtemp(prefix="oa-bench-"))
     configure_django(var_dir)
+    if args.only_radius:
+        from scripts.bench_radius import print_radius_only
+
+        return print_radius_only(args, var_dir=var_dir)
 
     from django.conf import settings
     from django.db import connection
@@ -502,6 +511,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker: CeleryWorker | None = None
     try:
         catalog = make_catalog()
+        if not (args.only_items or args.only_push):
+            from scripts.bench_radius import bench_radius
+
+            print(f"(g) FreeRADIUS: {args.radius_orders} orders...", flush=True)
+            results.append(Result("(g) FreeRADIUS", bench_radius(count=args.radius_orders)))
         if args.only_push or not args.only_items:
             from scripts.bench_push import bench_push
 

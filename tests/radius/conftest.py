@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.conf import settings as django_settings
 
-from tests.radius.harness import FREERADIUS, SECRET, Harness, harness_start
+from tests.radius.harness import FREERADIUS, SECRET, Harness, harness_start, server_of
 from tests.radius.nas import NasSimulator
 
 RADIUS_TASKS = (
@@ -38,19 +38,6 @@ class Lab:
         return self.harness.connect_admin()
 
 
-def _app_database() -> dict[str, object] | None:
-    db = django_settings.DATABASES["default"]
-    if "postgresql" not in db["ENGINE"]:
-        return None
-    return {
-        "host": db.get("HOST") or "127.0.0.1",
-        "port": int(db.get("PORT") or 5432),
-        "user": db.get("USER") or "postgres",
-        "password": db.get("PASSWORD") or None,
-        "dbname": "postgres",
-    }
-
-
 @pytest.fixture(scope="session")
 def radius_lab() -> Iterator[Lab]:
     if not FREERADIUS.exists():
@@ -58,10 +45,7 @@ def radius_lab() -> Iterator[Lab]:
             "FreeRADIUS is not installed (/usr/sbin/freeradius): apt-get install "
             "freeradius freeradius-postgresql freeradius-utils"
         )
-    database = _app_database()
-    if database is not None:
-        database = {k: v for k, v in database.items() if v is not None}
-    harness, own = harness_start(database)
+    harness, own = harness_start(server_of(django_settings.DATABASES["default"]))
     nas = NasSimulator(auth_port=harness.auth_port, acct_port=harness.acct_port, secret=SECRET)
     try:
         yield Lab(harness=harness, nas=nas)

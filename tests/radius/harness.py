@@ -294,6 +294,21 @@ post-auth {{
 """
 
 
+def server_of(settings_dict: dict[str, Any]) -> dict[str, Any] | None:
+    """The connection parameters of a Django database's PostgreSQL server (its maintenance
+    database), or None when it is not PostgreSQL."""
+    if "postgresql" not in settings_dict["ENGINE"]:
+        return None
+    params = {
+        "host": settings_dict.get("HOST") or "127.0.0.1",
+        "port": int(settings_dict.get("PORT") or 5432),
+        "user": settings_dict.get("USER") or "postgres",
+        "password": settings_dict.get("PASSWORD") or None,
+        "dbname": "postgres",
+    }
+    return {key: value for key, value in params.items() if value is not None}
+
+
 def harness_start(database: dict[str, Any] | None) -> tuple[Harness, bool]:
     """Start it all. ``database``: the app's PostgreSQL connection parameters, or None for a
     scratch cluster. Returns the harness and whether the cluster is its own."""

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from provisioning.adapters.radius.setup import STOCK_SCHEMA, radius_database_setup
@@ -37,6 +38,11 @@ class Command(BaseCommand):
             "--server-role", default="radius", help="The role FreeRADIUS's sql module uses."
         )
         parser.add_argument("--schema", default=str(STOCK_SCHEMA), help="The stock schema.sql.")
+        parser.add_argument(
+            "--create-database",
+            action="store_true",
+            help="Create the admin URL's database first if the server has none of that name.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         admin_url = options["admin_url"]
@@ -48,6 +54,8 @@ class Command(BaseCommand):
         adapter = conninfo_to_dict(settings.RADIUS_DATABASE_URL)
         if not adapter.get("user") or not adapter.get("password"):
             raise CommandError("RADIUS_DATABASE_URL names no user and password for the adapter.")
+        if options["create_database"]:
+            _database_ensure(admin_url)
         with psycopg.connect(admin_url) as conn:
             radius_database_setup(
                 conn,
@@ -61,3 +69,13 @@ class Command(BaseCommand):
             f"RADIUS database ready: roles {options['server_role']} (FreeRADIUS) and "
             f"{adapter['user']} (the adapter)."
         )
+
+
+def _database_ensure(admin_url: str) -> None:
+    name = str(conninfo_to_dict(admin_url).get("dbname") or "")
+    if not name:
+        raise CommandError("The admin URL names no database.")
+    with psycopg.connect(admin_url, dbname="postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
