@@ -13,6 +13,9 @@ class ProvisioningConfig(AppConfig):
             receivers,  # noqa: F401  (connects the signal receivers)
             tasks,  # noqa: F401  (registers the Celery tasks in every process)
         )
+        from provisioning.adapters.radius import (
+            receivers as radius_receivers,  # noqa: F401  (the catalogue kept in step)
+        )
         from provisioning.compensation import plan_standing
         from provisioning.models import ExceptionCase
 

@@ -143,3 +143,24 @@ def test_radius_setup_is_safe_to_run_again(radius, monkeypatch):
     # FreeRADIUS and the adapter still work with their roles
     assert RadiusAdapter().execute(request("create_subscriber")).ok
     assert radius.nas.dial("sub-k7m2q9xw4r", subscriber_password("sub-k7m2q9xw4r")).accepted
+
+
+def test_a_plan_saved_in_the_catalogue_rewrites_its_group(
+    radius, django_capture_on_commit_callbacks
+):
+    # Given a plan whose group FreeRADIUS has
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = PlanFactory(code="fibre-150", download_mbps=150, upload_mbps=30)
+    rate = "SELECT value FROM radgroupreply WHERE groupname = %s AND attribute = %s"
+    assert radius.query(rate, "plan-fibre-150", "Mikrotik-Rate-Limit") == [("30M/150M",)]
+
+    # When its speed is changed in the catalogue
+    plan.download_mbps, plan.upload_mbps = 200, 50
+    with django_capture_on_commit_callbacks(execute=True):
+        plan.save()
+
+    # Then the group's replies follow, once
+    assert radius.query(rate, "plan-fibre-150", "Mikrotik-Rate-Limit") == [("50M/200M",)]
+    assert radius.query(
+        "SELECT count(*) FROM radgroupreply WHERE groupname = 'plan-fibre-150'"
+    ) == [(4,)]

@@ -370,14 +370,17 @@ _HANDLERS: dict[tuple[str, bool], Handler] = {
 }
 
 
-def plans_sync() -> int:
-    """Write the group of every internet plan of the catalogue (and the walled garden) as the
-    plans are now; returns how many groups. Idempotent."""
+def plans_sync(*, codes: Collection[str] | None = None) -> int:
+    """Write the group of every internet plan of the catalogue (of ``codes`` only, if given;
+    the walled garden with all of them) as the plans are now; returns how many groups.
+    Idempotent."""
     from orders.models import Plan
 
     plans = Plan.objects.filter(download_mbps__isnull=False).only(
         "code", "download_mbps", "upload_mbps"
     )
+    if codes is not None:
+        plans = plans.filter(code__in=list(codes))
     written = 0
     with closing(store.connect()) as conn, conn.transaction(), conn.cursor() as cur:
         for plan in plans.order_by("code"):
@@ -388,5 +391,9 @@ def plans_sync() -> int:
                 groups.plan_replies(download_mbps=plan.download_mbps, upload_mbps=plan.upload_mbps),
             )
             written += 1
-        store.group_replies_put(cur, groups.walled_garden_group(), groups.walled_garden_replies())
-    return written + 1
+        if codes is None:
+            store.group_replies_put(
+                cur, groups.walled_garden_group(), groups.walled_garden_replies()
+            )
+            written += 1
+    return written
