@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -141,7 +142,8 @@ class Harness:
         self.admin = {"host": "127.0.0.1", "port": port, "user": whoami, "dbname": "postgres"}
 
     def create_database(self) -> None:
-        tag = f"{os.getpid()}"
+        # Unique per harness: the bench may start one beside the tests' on the same server.
+        tag = f"{os.getpid()}_{secrets.token_hex(3)}"
         self.database = f"oa_radius_test_{tag}"
         self.server_role = f"oa_radius_server_{tag}"
         self.adapter_role = f"oa_radius_adapter_{tag}"

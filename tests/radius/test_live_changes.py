@@ -11,6 +11,7 @@ import pytest
 
 from inventory.models import ProductStatus
 from orders.states import ItemAction, ItemChange, OrderStatus
+from provisioning.adapters.radius import store
 from provisioning.models import ExceptionCase, FulfilmentTask, ReasonCode, TaskAttempt, TaskState
 from provisioning.services import exception_case_retry
 from tests.factories import PlanFactory
@@ -186,3 +187,41 @@ def test_a_cease_disconnects_the_session_removes_the_subscriber_and_keeps_accoun
     for table in ("radcheck", "radreply", "radusergroup", "oa_holding"):
         assert radius.query(f"SELECT count(*) FROM {table}") == [(0,)], table  # noqa: S608
     assert not radius.nas.dial(username_of(order), password_of(order)).accepted
+
+
+def test_the_nas_tables_secret_is_used_for_its_coa(
+    radius, online, django_capture_on_commit_callbacks, settings
+):
+    # Given the NAS listed in the nas table with its secret, and a wrong default secret
+    settings.RADIUS_COA_SECRET = "not-the-nas-secret"
+    with radius.admin() as conn:
+        conn.execute(
+            "INSERT INTO nas (nasname, shortname, secret) VALUES ('127.0.0.1', 'bng-1', %s)",
+            (radius.nas.secret,),
+        )
+    gigabit = PlanFactory(code="fibre-900", download_mbps=900, upload_mbps=200)
+
+    change(django_capture_on_commit_callbacks, line_of(online), ItemChange.PLAN, offering=gigabit)
+
+    # Then the NAS accepted the CoA: it was signed with the nas table's secret
+    [session] = radius.nas.online(username_of(online))
+    assert session.policy["Mikrotik-Rate-Limit"] == "200M/900M"
+
+
+def test_the_read_helpers_tell_a_barred_subscriber_and_its_sessions(
+    radius, online, django_capture_on_commit_callbacks
+):
+    username = username_of(online)
+    with radius.admin() as conn:
+        [before] = store.subscriber_states(conn, [username]).values()
+        sessions = store.open_sessions(conn, [username])
+    assert (before.exists, before.plan_group, before.barred) == (True, "plan-fibre-500", False)
+    assert [s.username for s in sessions] == [username]
+
+    change(django_capture_on_commit_callbacks, line_of(online), ItemChange.SUSPEND)
+
+    with radius.admin() as conn:
+        after = store.subscriber_states(conn, [username, "sub-nobody"])
+        assert store.open_sessions(conn, [username]) == []
+    assert after[username].rejected and not after[username].can_sign_in
+    assert not after["sub-nobody"].exists
