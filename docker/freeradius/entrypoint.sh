@@ -1,9 +1,10 @@
 #!/bin/sh
 # Point the stock configuration's SQL module at PostgreSQL, count Simultaneous-Use from radacct,
 # accept the NASes of RADIUS_CLIENTS (a CIDR) with RADIUS_CLIENT_SECRET, then run in the
-# foreground. Every value comes from the environment (docker-compose.yml).
+# foreground. Every value comes from the environment (docker-compose.yml); the password goes into
+# a sed expression and a libpq conninfo: make it URL-safe (token_urlsafe), like POSTGRES_PASSWORD.
 set -eu
-raddb=/etc/freeradius/3.0
+raddb=${RADDB:-/etc/freeradius/3.0}
 : "${RADIUS_DB_HOST:=postgres}" "${RADIUS_DB_PORT:=5432}" "${RADIUS_DB_NAME:=radius}"
 : "${RADIUS_DB_USER:=radius}" "${RADIUS_DB_PASSWORD:?set RADIUS_DB_PASSWORD}"
 : "${RADIUS_CLIENTS:=10.0.0.0/8}" "${RADIUS_CLIENT_SECRET:?set RADIUS_CLIENT_SECRET}"
