@@ -59,3 +59,14 @@ if len(env.str("METRICS_TOKEN", default="")) < 20:
         "METRICS_TOKEN must be set in production to a random value of at least 20 characters "
         "(the bearer token Prometheus sends to /metrics)."
     )
+
+# A network adapter in use signs with a secret of this operator's, never the development one
+# (FreeRADIUS's stock clients.conf secret), and derives passwords with a key of its own.
+_routes = {*env.json("PROVISIONING_TASK_ADAPTERS", default={}).values()}
+if any(".radius." in route for route in _routes) and env.str(
+    "RADIUS_COA_SECRET", default="testing123"
+) in ("", "testing123"):
+    raise ImproperlyConfigured(
+        "RADIUS_COA_SECRET must be set in production when FreeRADIUS does the subscribers' tasks "
+        "(the shared secret of the NASes' CoA/Disconnect port; not the stock 'testing123')."
+    )

@@ -103,3 +103,24 @@ def test_production_refuses_to_start_without_a_metrics_token(tmp_path):
     )
     assert result.returncode != 0
     assert "METRICS_TOKEN must be set" in result.stderr
+
+
+@pytest.mark.parametrize("secret", ["", "testing123"])
+def test_production_refuses_freeradius_with_the_stock_coa_secret(tmp_path, secret):
+    # A NAS taking CoA signed with FreeRADIUS's stock secret would take it from anyone.
+    base = {
+        "SECRET_KEY": STRONG_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "ALLOWED_HOSTS": "isp.example",
+        "VAR_DIR": str(tmp_path),
+        "PROVISIONING_TASK_ADAPTERS": (
+            '{"create_subscriber": "provisioning.adapters.radius.RadiusAdapter"}'
+        ),
+    }
+
+    refused = manage("check", RADIUS_COA_SECRET=secret, **base)
+    accepted = manage("check", RADIUS_COA_SECRET="a-secret-of-our-own-7f3e", **base)
+
+    assert refused.returncode != 0
+    assert "RADIUS_COA_SECRET must be set" in refused.stderr
+    assert accepted.returncode == 0, accepted.stderr
