@@ -301,3 +301,54 @@ def test_with_the_simulator_none_of_the_radius_checks_looks_and_an_unreachable_r
     assert set(summary.failed) >= RADIUS_KINDS  # type: ignore[attr-defined]
     earlier.refresh_from_db()
     assert earlier.resolved_at is None
+
+
+def test_the_radius_checks_cost_the_same_at_3_and_at_6_lines(
+    radius, plan, serviceable_area, django_capture_on_commit_callbacks, monkeypatch
+):
+    from collections import Counter
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from provisioning.adapters import get_adapter
+    from provisioning.adapters.radius import store
+    from reconciliation.checks import CheckContext
+    from reconciliation.checks_radius import RADIUS_CHECKS
+
+    batches: Counter[str] = Counter()
+    for name in ("subscriber_states", "open_sessions"):
+        real = getattr(store, name)
+        monkeypatch.setattr(
+            store, name, lambda *a, _real=real, _name=name: batches.update([_name]) or _real(*a)
+        )
+
+    def cost() -> tuple[int, dict[str, int]]:
+        batches.clear()
+        ctx = CheckContext(
+            settled_before=timezone.now() + datetime.timedelta(seconds=1), adapter=get_adapter()
+        )
+        with CaptureQueriesContext(connection) as captured:
+            for check in RADIUS_CHECKS.values():
+                list(check(ctx))
+        return len(captured.captured_queries), dict(batches)
+
+    # Given lines of every status the checks read: active, suspended, ceased
+    capture = django_capture_on_commit_callbacks
+    lines = [
+        activate(capture, plan=plan, area=serviceable_area, email=f"{n}@example.com")
+        for n in range(3)
+    ]
+    change(capture, line_of(lines[1]), "suspend")
+    change(capture, line_of(lines[2]), "delete")
+    few = cost()
+    # When three more of each are there, then the checks read them in as many queries and
+    # RADIUS batches
+    more = [
+        activate(capture, plan=plan, area=serviceable_area, email=f"more{n}@example.com")
+        for n in range(3)
+    ]
+    change(capture, line_of(more[1]), "suspend")
+    change(capture, line_of(more[2]), "delete")
+    assert cost() == few
+    assert few[1] == {"subscriber_states": 7, "open_sessions": 2}  # per check and status
