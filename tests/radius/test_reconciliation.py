@@ -352,3 +352,56 @@ def test_the_radius_checks_cost_the_same_at_3_and_at_6_lines(
     change(capture, line_of(more[2]), "delete")
     assert cost() == few
     assert few[1] == {"subscriber_states": 7, "open_sessions": 2}  # per check and status
+
+
+def test_in_walled_garden_mode_a_fenced_in_session_is_fine_and_a_bar_against_the_status_is_put_right(  # noqa: E501
+    radius, plan, serviceable_area, django_capture_on_commit_callbacks, settings
+):
+    settings.RADIUS_SUSPEND_MODE = "walled-garden"
+    capture = django_capture_on_commit_callbacks
+    # Given a suspended line, online in the walled garden ...
+    suspended = activate(capture, plan=plan, area=serviceable_area, email="a@example.com")
+    change(capture, line_of(suspended), "suspend")
+    assert radius.nas.dial(username_of(suspended), password_of(suspended)).accepted
+    # ... and an active line someone barred by hand with a reject rule
+    active = activate(capture, plan=plan, area=serviceable_area, email="b@example.com")
+    with radius.admin() as conn:
+        conn.execute(
+            "INSERT INTO radcheck (username, attribute, op, value) "
+            "VALUES (%s, 'Auth-Type', ':=', 'Reject')",
+            (username_of(active),),
+        )
+
+    # When the reconciliation runs
+    run(capture)
+
+    # Then the walled-garden session is no mismatch, the barred active line is, and its
+    # repair lifted the bar: the customer signs in again with the plan's speed
+    assert open_of(MismatchKind.RADIUS_SESSION_FOR_INACTIVE_SUBSCRIBER) == []
+    [barred] = open_of(MismatchKind.RADIUS_BARRED_STATE_DIFFERS)
+    assert barred.order_id == active.pk
+    assert "is active, but its subscriber" in barred.detail and "(rejected)" in barred.detail
+    dial = radius.nas.dial(username_of(active), password_of(active))
+    assert dial.accepted and dial.attributes["Mikrotik-Rate-Limit"] == "100M/500M"
+
+    # Given the suspended line's subscriber taken out of the walled garden by hand
+    with radius.admin() as conn:
+        conn.execute(
+            "UPDATE radusergroup SET groupname = 'plan-fibre-500' WHERE username = %s",
+            (username_of(suspended),),
+        )
+    # When the next run looks, then it is found and moved back, its session fenced in by CoA
+    radius.nas.received.clear()
+    run(capture, now=timezone.now() + datetime.timedelta(minutes=1))
+    [again] = open_of(MismatchKind.RADIUS_BARRED_STATE_DIFFERS)
+    assert again.order_id == suspended.pk
+    assert "walled-garden mode" in again.detail
+    assert radius.query(
+        "SELECT groupname FROM radusergroup WHERE username = %s", username_of(suspended)
+    ) == [("walled-garden",)]
+    assert [
+        (kind, attributes.get("Filter-Id"), answer)
+        for kind, attributes, answer in radius.nas.received
+        if attributes.get("User-Name") == username_of(suspended)
+    ] == [("CoA-Request", "walled-garden", "ACK")]
+    assert radius.nas.online(username_of(suspended))
