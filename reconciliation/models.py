@@ -102,6 +102,11 @@ class Mismatch(models.Model):
         null=True, blank=True, help_text="The product of the installed base concerned, if any."
     )
     detail = models.TextField(help_text="What each system says, in words.")
+    repair = models.TextField(
+        blank=True,
+        default="",
+        help_text="What the last repair task did about it (reconciliation.repairs), if any.",
+    )
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)

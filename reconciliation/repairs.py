@@ -12,16 +12,16 @@
   bars or removes, then disconnects what is still open).
 
 Each repair runs as a task through the outbox (DESIGN invariant 3): the run that records a
-mismatch writes one message for it (key ``reconciliation-repair:<mismatch id>``) in the same
-transaction, so a repair is never lost nor requested twice. The task looks again before acting
-(the line may have changed, or a person fixed it), calls the network adapter as fulfilment
-does (every call idempotent per order, item and task type), and writes what it did into the
-mismatch's detail and the log. A repair the network could not complete (a NAS that refuses or
-does not answer, RADIUS down) is tried again one reconciliation interval later, until it works
-or a run no longer finds the mismatch; so is one whose every call succeeded while RADIUS
-still disagrees (a NAS that acknowledged a Disconnect and kept the session). One the network
-refuses for good is left to a person. The next run closes a repaired mismatch by not finding
-it again.
+mismatch writes one message for it (key ``reconciliation-repair:<mismatch id>``), so a repair
+is never lost nor requested twice. The task looks again before acting (the line may have
+changed, or a person fixed it), calls the network adapter as fulfilment does (every call
+idempotent per order, item and task type), and writes what it did on the mismatch
+(``repair``, shown under its detail) and in the log. A repair the network could not complete
+(a NAS that refuses or does not answer, RADIUS down) is tried again one reconciliation
+interval later, until it works or a run no longer finds the mismatch; so is one whose every
+call succeeded while RADIUS still disagrees (a NAS that acknowledged a Disconnect and kept the
+session). One the network refuses for good is left to a person. The next run closes a
+repaired mismatch by not finding it again.
 
 RECONCILIATION_RADIUS_REPAIR=false turns the requests off (the mismatches are only listed).
 """
@@ -152,13 +152,11 @@ def _say(request: TaskRequest) -> str:
 
 
 def _note(mismatch_id: int, text: str, *, done: bool) -> None:
-    """Add what the repair did to the mismatch's detail; ``done``: the repair's message is
-    completed in the same transaction."""
+    """Record what the repair did on the mismatch (its ``repair``, kept across runs, which
+    rewrite only the detail); ``done``: the repair's message is completed in the same
+    transaction."""
     with transaction.atomic():
-        mismatch = Mismatch.objects.select_for_update().filter(pk=mismatch_id).first()
-        if mismatch is not None:
-            mismatch.detail = f"{mismatch.detail} {text}"
-            mismatch.save(update_fields=["detail"])
+        Mismatch.objects.filter(pk=mismatch_id).update(repair=text)
         if done:
             outbox_work_done()
 

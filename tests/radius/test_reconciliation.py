@@ -105,9 +105,10 @@ def test_a_subscriber_deleted_behind_the_systems_back_is_found_and_made_again(
     assert dial.attributes["Mikrotik-Rate-Limit"] == "100M/500M"
     assert dial.attributes["Framed-IP-Address"] == address
     # ... what it did is on the mismatch and in the log, and its message is done
-    assert "Repaired" in mismatch.detail and "create subscriber" in mismatch.detail
+    assert mismatch.repair.startswith("Repaired ")
+    assert "create subscriber" in mismatch.repair and "bind address" in mismatch.repair
     assert "repaired radius_subscriber_missing for order " + order.pk in caplog.text
-    assert password_of(order) not in mismatch.detail + caplog.text
+    assert password_of(order) not in mismatch.detail + mismatch.repair + caplog.text
     message = OutboxMessage.objects.get(task_name=REPAIR_TASK)
     assert message.completed_at is not None and message.order_id == order.pk
 
@@ -142,11 +143,16 @@ def test_a_session_left_open_for_a_ceased_customer_is_reported_and_disconnected_
     assert f"subscriber {username} still has 1 open session(s)" in mismatch.detail
     # ... its repair tried to disconnect it, says that the NAS refused, and is kept on record
     # to be tried again (not done, due one interval later)
-    assert "refused" in mismatch.detail and "tried again in 60 min" in mismatch.detail
+    assert "refused" in mismatch.repair and "tried again in 60 min" in mismatch.repair
     message = OutboxMessage.objects.get(task_name=REPAIR_TASK)
     assert message.completed_at is None and message.failed_at is None
     assert message.not_before > timezone.now() + datetime.timedelta(minutes=59)
     assert radius.nas.online(username)
+    # ... a run meanwhile sees it again, keeps the repair's note and asks for no second one
+    run(django_capture_on_commit_callbacks, now=timezone.now() + datetime.timedelta(minutes=1))
+    mismatch.refresh_from_db()
+    assert mismatch.resolved_at is None and "refused" in mismatch.repair
+    assert OutboxMessage.objects.filter(task_name=REPAIR_TASK).count() == 1
     # ... and the subscriber itself cannot sign in (the cease removed it)
     assert open_of(MismatchKind.RADIUS_BARRED_STATE_DIFFERS) == []
 
@@ -166,9 +172,9 @@ def test_a_session_left_open_for_a_ceased_customer_is_reported_and_disconnected_
     message.refresh_from_db()
     assert message.completed_at is not None
     mismatch.refresh_from_db()
-    assert "Repaired" in mismatch.detail
+    assert mismatch.repair.startswith("Repaired ")
     # ... and the next run closes the mismatch; its accounting history stays
-    run(django_capture_on_commit_callbacks, now=timezone.now() + datetime.timedelta(minutes=1))
+    run(django_capture_on_commit_callbacks, now=timezone.now() + datetime.timedelta(minutes=2))
     mismatch.refresh_from_db()
     assert mismatch.resolved_at is not None
     assert radius.query("SELECT count(*) FROM radacct WHERE username = %s", username) == [(1,)]
@@ -198,7 +204,7 @@ def test_a_subscriber_in_another_plans_group_is_moved_back_and_its_session_chang
     ]
     [session] = radius.nas.online(username)
     assert session.policy["Mikrotik-Rate-Limit"] == "100M/500M"
-    assert "Repaired" in mismatch.detail
+    assert mismatch.repair.startswith("Repaired ")
 
 
 def test_a_suspended_subscriber_let_in_again_is_barred_again(
