@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from pyrad import packet
 
@@ -72,7 +73,7 @@ def nas_keeps_sessions(radius: Lab, monkeypatch) -> Iterator[dict[str, str]]:
 
 
 def test_a_subscriber_deleted_behind_the_systems_back_is_found_and_made_again(
-    radius, serviceable_area, django_capture_on_commit_callbacks, caplog
+    radius, serviceable_area, django_capture_on_commit_callbacks, caplog, lead_user
 ):
     # Given a live 500/100 line with a static IP whose subscriber someone deleted straight in
     # the RADIUS database (its check and group rows)
@@ -111,6 +112,12 @@ def test_a_subscriber_deleted_behind_the_systems_back_is_found_and_made_again(
     assert password_of(order) not in mismatch.detail + mismatch.repair + caplog.text
     message = OutboxMessage.objects.get(task_name=REPAIR_TASK)
     assert message.completed_at is not None and message.order_id == order.pk
+    # ... and the provisioning lead sees both on the reconciliation page, with the order
+    page = Client()
+    page.force_login(lead_user)
+    row = page.get("/work/reconciliation/").content.decode()
+    assert f"Subscriber {username}" in row and mismatch.repair in row
+    assert order.display_id in row
 
     # When the next run looks, then it finds nothing: the mismatch is closed
     radius.nas.reset()
