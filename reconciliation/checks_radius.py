@@ -180,6 +180,8 @@ def missing(line: LineInRadius) -> Finding | None:
 def wrong_group(line: LineInRadius) -> Finding | None:
     if line.product.status != ProductStatus.ACTIVE or not line.state.exists:
         return None
+    if line.product.offering.download_mbps is None:
+        return None  # a plan without a speed has no group (the adapter puts it in none)
     expected = expected_group(line.product)
     if line.state.plan_group == expected:
         return None

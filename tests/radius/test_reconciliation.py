@@ -418,3 +418,29 @@ def test_in_walled_garden_mode_a_fenced_in_session_is_fine_and_a_bar_against_the
         if attributes.get("User-Name") == username_of(suspended)
     ] == [("CoA-Request", "walled-garden", "ACK")]
     assert radius.nas.online(username_of(suspended))
+
+
+def test_a_repair_the_network_refuses_for_good_is_left_to_a_person(
+    radius, plan, serviceable_area, django_capture_on_commit_callbacks
+):
+    # Given a live line whose subscriber is missing, and a RADIUS database that refuses the
+    # adapter's writes (a grant taken away: not something a retry fixes)
+    order = activate(django_capture_on_commit_callbacks, plan=plan, area=serviceable_area)
+    with radius.admin() as conn:
+        conn.execute("DELETE FROM radcheck WHERE username = %s", (username_of(order),))
+        conn.execute(f"REVOKE INSERT ON radcheck FROM {radius.harness.adapter_role}")
+    try:
+        # When the reconciliation runs
+        run(django_capture_on_commit_callbacks)
+    finally:
+        with radius.admin() as conn:
+            conn.execute(f"GRANT INSERT ON radcheck TO {radius.harness.adapter_role}")
+
+    # Then the mismatch stays open, says why the repair failed and that a person must act,
+    # and its repair is done with (not retried)
+    [mismatch] = open_of(MismatchKind.RADIUS_SUBSCRIBER_MISSING)
+    assert "create subscriber failed" in mismatch.repair
+    assert "SQLSTATE 42501" in mismatch.repair and "left to a person" in mismatch.repair
+    message = OutboxMessage.objects.get(task_name=REPAIR_TASK)
+    assert message.completed_at is not None
+    assert not radius.nas.dial(username_of(order), password_of(order)).accepted
