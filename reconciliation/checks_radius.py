@@ -160,7 +160,8 @@ def _finding(kind: MismatchKind, line: LineInRadius, detail: str) -> Finding:
 
 def _name(line: LineInRadius) -> str:
     product = line.product
-    return f"{product.name} ({product.get_status_display().lower()}, order {product.order_id})"
+    status = product.get_status_display().lower()
+    return f"{product.name} ({status}, order {product.order.display_id})"
 
 
 # --- findings about one line (the checks and the repairs' second look share them) -----------

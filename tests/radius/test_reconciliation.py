@@ -98,6 +98,7 @@ def test_a_subscriber_deleted_behind_the_systems_back_is_found_and_made_again(
     [mismatch] = open_of(MismatchKind.RADIUS_SUBSCRIBER_MISSING)
     assert (mismatch.order_id, mismatch.product_ref) == (order.pk, line.pk)
     assert f"Subscriber {username}" in mismatch.detail
+    assert f"(active, order {order.display_id})" in mismatch.detail
     assert "missing from RADIUS" in mismatch.detail
     # ... and its repair task made the subscriber again: it signs in with the same
     # credentials, its plan's speed and its static address
