@@ -32,6 +32,7 @@ from orders.paging import keyset_page
 from orders.states import OPEN_STATES, EventSource, ItemAction, ItemState, OrderStatus
 from provisioning.adapters import NetworkAdapter, NetworkHolding
 from provisioning.models import FulfilmentTask, TaskState
+from reconciliation.checks_radius import RADIUS_CHECKS
 from reconciliation.models import MismatchKind
 
 CHUNK = 500
@@ -506,4 +507,5 @@ CHECKS: dict[MismatchKind, Check] = {
     MismatchKind.CHARGE_RUNNING_FOR_TERMINATED_PRODUCT: charge_running_for_terminated_product,
     MismatchKind.PRODUCT_WITHOUT_ORDER: product_without_order,
     MismatchKind.ORDER_DELIVERED_WITHOUT_PRODUCT: order_delivered_without_product,
+    **RADIUS_CHECKS,  # only when the subscribers are in RADIUS
 }

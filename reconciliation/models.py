@@ -57,6 +57,23 @@ class MismatchKind(models.TextChoices):
         "order_delivered_without_product",
         "Delivered item missing from the installed base",
     )
+    # The installed base against RADIUS (reconciliation.checks_radius), when subscribers are there.
+    RADIUS_SUBSCRIBER_MISSING = (
+        "radius_subscriber_missing",
+        "Line live, its subscriber missing from RADIUS",
+    )
+    RADIUS_WRONG_PLAN_GROUP = (
+        "radius_wrong_plan_group",
+        "Subscriber in another plan's RADIUS group",
+    )
+    RADIUS_BARRED_STATE_DIFFERS = (
+        "radius_barred_state_differs",
+        "RADIUS bars (or lets in) a subscriber against the line's status",
+    )
+    RADIUS_SESSION_FOR_INACTIVE_SUBSCRIBER = (
+        "radius_session_for_inactive_subscriber",
+        "Session open for a suspended or ceased subscriber",
+    )
 
 
 OPEN = Q(resolved_at__isnull=True)
@@ -85,6 +102,11 @@ class Mismatch(models.Model):
         null=True, blank=True, help_text="The product of the installed base concerned, if any."
     )
     detail = models.TextField(help_text="What each system says, in words.")
+    repair = models.TextField(
+        blank=True,
+        default="",
+        help_text="What the last repair task did about it (reconciliation.repairs), if any.",
+    )
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)

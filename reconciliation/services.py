@@ -17,6 +17,7 @@ from django.utils import timezone
 from provisioning.adapters import NetworkAdapter, get_adapter
 from reconciliation.checks import CHECKS, CheckContext, Finding
 from reconciliation.models import OPEN, Mismatch, MismatchKind
+from reconciliation.repairs import repairs_request
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,6 +32,7 @@ class KindResult:
     new: int = 0
     resolved: int = 0
     failed: bool = False
+    repairs: int = 0
 
 
 @dataclass
@@ -55,7 +57,9 @@ class RunSummary:
             else:
                 out.append(
                     f"  {kind.value}: {result.found} open ({result.new} new, "
-                    f"{result.resolved} resolved)"
+                    f"{result.resolved} resolved"
+                    + (f", {result.repairs} repair(s) requested" if result.repairs else "")
+                    + ")"
                 )
         out.append(
             f"Open mismatches: {self.found}"
@@ -141,6 +145,8 @@ def reconciliation_run(
             resolved_at=started
         )
         result.found = Mismatch.objects.filter(OPEN, kind=kind).count()
+        # What this run found with a clear fix is handed to a repair task (only RADIUS's now).
+        result.repairs = repairs_request(kind, seen_at=started)
     logger.info(
         "reconciliation: %d open mismatch(es), %d check(s) failed",
         summary.found,

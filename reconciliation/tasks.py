@@ -1,9 +1,12 @@
-"""Celery entry point: the periodic reconciliation (beat: ``reconciliation-run``)."""
+"""Celery entry points: the periodic reconciliation (beat: ``reconciliation-run``) and the
+repairs it requests through the outbox."""
 
 from celery import shared_task
 from django.conf import settings
 
+from orders.outbox import outbox_task
 from orders.system_actors import SystemComponent, system_task
+from reconciliation.repairs import REPAIR_TASK, radius_repair
 from reconciliation.services import reconciliation_run
 
 
@@ -17,3 +20,10 @@ from reconciliation.services import reconciliation_run
 def reconciliation_run_task() -> int:
     """Run every check once; returns how many mismatches are open. Safe to repeat."""
     return reconciliation_run().found
+
+
+# Waits on RADIUS and the NAS between writes: records its outcome itself (outbox_work_done).
+@outbox_task(REPAIR_TASK, component=SystemComponent.SCHEDULER, atomic=False)
+def radius_repair_task(mismatch_id: int, order_id: str | None = None) -> str:
+    """Repair one mismatch the RADIUS checks found (reconciliation.repairs). Idempotent."""
+    return radius_repair(mismatch_id)

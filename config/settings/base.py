@@ -499,6 +499,11 @@ if RECONCILIATION_GRACE_MINUTES < 0 or RECONCILIATION_INTERVAL_MINUTES < 1:
 CELERY_BEAT_SCHEDULE["reconciliation-run"] = _every(
     "reconciliation.run", RECONCILIATION_INTERVAL_MINUTES * 60.0
 )
+# --- Reconciliation with RADIUS (reconciliation.checks_radius, .repairs) -----------------------
+# When the subscribers are in FreeRADIUS, each run also compares the installed base with it;
+# what has a clear fix (a missing subscriber, a wrong plan group, a bar, an open session of a
+# ceased line) is handed to a repair task. False: only listed, a person repairs.
+RECONCILIATION_RADIUS_REPAIR = env.bool("RECONCILIATION_RADIUS_REPAIR", default=True)
 # --- Observability (observability) ------------------------------------------------------------
 # /metrics (Prometheus) for a scraper with `Authorization: Bearer $METRICS_TOKEN` (production
 # refuses to start without one); /health/live and /health/ready for orchestrators, answered
