@@ -345,6 +345,7 @@ admin:provisioning_exceptioncase_assign        adm  adm  405  405  405  adm  adm
 admin:provisioning_exceptioncase_retry         adm  adm  405  405  405  adm  adm  adm  405
 admin:provisioning_exceptioncase_resolve       adm  adm  405  405  405  adm  adm  adm  405
 admin:provisioning_exceptioncase_cancel_item   adm  adm  405  405  405  adm  adm  adm  405
+admin:provisioning_exceptioncase_router_serial adm  adm  405  405  405  adm  adm  adm  405
 admin:provisioning_fulfilmenttask_changelist   adm  adm  200  200  403  adm  adm  adm  200
 admin:billing_billingaccount_changelist        adm  adm  403  403  200  adm  adm  adm  200
 admin:inventory_product_changelist             adm  adm  200  200  200  adm  adm  adm  200
