@@ -81,9 +81,10 @@ class AddressPool(models.Model):
         """Gateway and reserved addresses inside the network, no overlap with another pool,
         and no address in use left outside a changed network."""
         super().clean()
-        if not self.network:
-            return
-        net = ipaddress.IPv4Network(self.network)
+        try:
+            net = ipaddress.IPv4Network(self.network or "")
+        except ValueError:
+            return  # the field's own error says why
         errors: dict[str, list[str]] = {}
         if self.gateway and ipaddress.IPv4Address(self.gateway) not in net:
             errors.setdefault("gateway", []).append(f"{self.gateway} is not in {self.network}.")
@@ -188,12 +189,15 @@ class AddressAssignment(models.Model):
     def clean(self) -> None:
         """The address is one the pool may hand out."""
         super().clean()
-        if not self.address or self.pool_id is None:
+        if self.pool_id is None:
             return
+        try:
+            number = int(ipaddress.IPv4Address(self.address or ""))
+        except ValueError:
+            return  # the field's own error says why
         pool = self.pool
         self.pool_network = pool.network
         first, last = host_range(pool.network)
-        number = int(ipaddress.IPv4Address(self.address))
         if not first <= number <= last:
             raise ValidationError(
                 {"address": f"{self.address} is not an address of pool {pool} it can hand out."}
