@@ -176,6 +176,8 @@ class AddressAssignment(models.Model):
         indexes = [
             # The next free address: a pool's addresses in order (held and in quarantine).
             models.Index(fields=["pool", "address"], name="address_pool_address_idx"),
+            # The admin's list, newest first.
+            models.Index(fields=["assigned_at", "id"], name="address_assigned_idx"),
         ]
 
     def __str__(self) -> str:

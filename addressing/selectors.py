@@ -17,8 +17,11 @@ def pools_with_counts(pools: QuerySet[AddressPool] | None = None) -> QuerySet[Ad
     pools = AddressPool.objects.all() if pools is None else pools
     return pools.annotate(
         held=Count("assignments", filter=Q(assignments__released_at__isnull=True)),
+        # An address released twice within the quarantine is one address.
         quarantined=Count(
-            "assignments", filter=Q(assignments__released_at__gt=quarantine_cutoff())
+            "assignments__address",
+            filter=Q(assignments__released_at__gt=quarantine_cutoff()),
+            distinct=True,
         ),
     )
 
