@@ -67,12 +67,16 @@ def test_the_customer_sees_their_static_ip_on_their_line_until_it_is_taken_off(
     assert "static IP address" not in text(client.get(url))
 
 
-def test_support_sees_the_address_on_the_orders_products(client, support_user, my_order):
+def test_support_sees_the_address_on_the_orders_products_and_its_plan(
+    client, support_user, my_order
+):
     client.force_login(support_user)
 
     page = text(client.get(reverse("support:order", args=[my_order.pk])))
 
     assert "IPv4 address <code>198.51.100.2</code>" in page
+    # ... and on the static IP's allocation task in the order's plan
+    assert '· address <code data-testid="task-address">198.51.100.2</code>' in page
 
 
 def test_the_admin_lists_pools_with_what_is_used_and_free(admin_client, my_order, make_pool):
