@@ -119,7 +119,11 @@ class AddressPool(models.Model):
 
 
 def _active_outside(pool_pk: int, net: ipaddress.IPv4Network) -> str | None:
-    """An address in use in the pool that is not in ``net`` (one is enough), read in batches."""
+    """An address in use in the pool that is not in ``net`` (one is enough). Only a narrowed
+    network needs the look; it reads the addresses in batches."""
+    stored = AddressPool.objects.filter(pk=pool_pk).values_list("network", flat=True).first()
+    if stored is None or ipaddress.IPv4Network(stored).subnet_of(net):
+        return None  # the same network, or a wider one: every address in use stays inside
     held = AddressAssignment.objects.filter(pool_id=pool_pk, released_at__isnull=True)
     for address in held.values_list("address", flat=True).iterator(chunk_size=2000):
         if ipaddress.IPv4Address(address) not in net:

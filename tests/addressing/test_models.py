@@ -98,6 +98,9 @@ def test_a_pool_cannot_be_narrowed_under_an_address_in_use(make_pool, serviceabl
     assert refused.value.message_dict["network"] == [
         "198.51.100.1 is in use and would fall outside 198.51.100.2/31."
     ]
+    # Widened, every address in use stays inside: fine
+    pool.network = "198.51.100.0/23"
+    pool.full_clean()
 
 
 # --- the database itself (PostgreSQL) ---------------------------------------------------------
