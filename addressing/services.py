@@ -35,6 +35,10 @@ class PoolExhausted(Exception):
     """No address can be handed out; ``str()`` says why, for the task's error message."""
 
 
+class AllocationBusy(Exception):
+    """Other allocations kept taking the address found first: try again later."""
+
+
 def quarantine_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
     """Addresses released after this moment are still in quarantine."""
     now = now or timezone.now()
@@ -60,9 +64,11 @@ def address_allocate(
 ) -> AddressAssignment:
     """The address the order item holds: the one it was given before, or the lowest free
     address of ``area``'s pools (lowest pool first). Raises PoolExhausted when the area has no
-    pool or none has a free address. Never gives one address to two holders: the pools are
-    locked while the next free address is found, and the database refuses a second active
-    holder of an address (or of an item) should anything else write meanwhile."""
+    pool or none has a free address, AllocationBusy when other writers kept taking the address
+    found (SQLite, which has no row locks; a retry later succeeds). Never gives one address to
+    two holders: the pools are locked while the next free address is found, and the database
+    refuses a second active holder of an address (or of an item) should anything else write
+    meanwhile."""
     for _ in range(_ATTEMPTS):
         try:
             return _allocate_once(area, order_ref=order_ref, item_ref=item_ref, item=order_item)
@@ -71,7 +77,10 @@ def address_allocate(
             held = address_held(order_ref=order_ref, item_ref=item_ref)
             if held is not None:
                 return held
-    raise PoolExhausted(f"Could not allocate an address for {order_ref} item {item_ref}: busy.")
+    raise AllocationBusy(
+        f"Could not allocate an address for {order_ref} item {item_ref}: other allocations "
+        "took each address found first."
+    )
 
 
 def _allocate_once(

@@ -15,7 +15,7 @@ from collections.abc import Collection
 
 from addressing import selectors
 from addressing.models import AddressAssignment
-from addressing.services import PoolExhausted, address_allocate, address_release
+from addressing.services import AllocationBusy, PoolExhausted, address_allocate, address_release
 from orders.fulfilment import TaskType
 from orders.installed_base import product_origin
 from orders.models import OrderItem, ServiceArea, normalize_postcode
@@ -29,7 +29,8 @@ class StaticAddressAdapter:
     def execute(self, request: TaskRequest) -> TaskResult:
         """Allocate (idempotent: a retry answers the same address and reference) or release
         (idempotent: nothing held is nothing to release). No pool for the area, or a full one,
-        is ADDRESS_POOL_EXHAUSTED: not transient, a person adds or frees addresses."""
+        is ADDRESS_POOL_EXHAUSTED: not transient, a person adds or frees addresses. Losing every
+        race for an address (AllocationBusy) is a transient NETWORK_TIMEOUT: retried."""
         if request.task_type != TaskType.ALLOCATE_ADDRESS:
             return TaskResult.failure(
                 ReasonCode.ADAPTER_ERROR,
@@ -50,6 +51,8 @@ class StaticAddressAdapter:
             return TaskResult.failure(
                 ReasonCode.ADDRESS_POOL_EXHAUSTED, str(exhausted), transient=False
             )
+        except AllocationBusy as busy:
+            return TaskResult.failure(ReasonCode.NETWORK_TIMEOUT, str(busy), transient=True)
         return TaskResult.success(held.reference, **{ADDRESS: held.address})
 
     def lookup(self, order_ids: Collection[str]) -> list[NetworkHolding]:

@@ -8,7 +8,9 @@ the reconciliation by the (order, item, task) key."""
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError
 
+from addressing import services
 from addressing.models import AddressAssignment
 from inventory.models import Product, ProductStatus
 from orders.changes import order_submit_change
@@ -273,3 +275,23 @@ def test_what_is_held_is_looked_up_by_order_and_paged_by_key(serviceable_area, m
         "ORDERB",
         "ORDERC",
     ]
+
+
+def test_losing_every_race_for_an_address_is_a_transient_failure(
+    serviceable_area, make_pool, monkeypatch
+):
+    make_pool("198.51.100.0/28", serviceable_area)
+
+    def always_taken(*args, **kwargs):
+        raise IntegrityError("address_held_once")
+
+    monkeypatch.setattr(services, "_allocate_once", always_taken)
+
+    result = StaticAddressAdapter().execute(request_for("ORDERA"))
+
+    assert (result.ok, result.error_code, result.transient) == (
+        False,
+        ReasonCode.NETWORK_TIMEOUT,
+        True,
+    )
+    assert "other allocations took each address found first" in result.error_message
