@@ -37,6 +37,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "provisioning.view_fulfilmenttask",
         "provisioning.view_exceptioncase",
         "inventory.view_product",
+        # Static address pools and who holds which address (addressing).
+        "addressing.view_addresspool",
+        "addressing.view_addressassignment",
     ],
     Role.PROVISIONING_LEAD: [
         "orders.view_order",
@@ -62,6 +65,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "kpis.view_support_kpis",
         # Cross-system mismatches (reconciliation), as for billing and operations.
         "reconciliation.view_mismatch",
+        # The lead keeps the static address pools (addressing): adds and changes them.
+        "addressing.view_addresspool",
+        "addressing.add_addresspool",
+        "addressing.change_addresspool",
+        "addressing.view_addressassignment",
     ],
     Role.BILLING: [
         "orders.view_order",

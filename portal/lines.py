@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from inventory.models import Product
+from inventory.models import Product, ProductStatus
 from inventory.selectors import product_state_label
 from orders.models import Order, OrderItem, ProductKind
 from orders.selectors import customer_status_label
 from orders.states import ItemAction, OrderStatus, change_title
 
+# The identifier the network gives a static address under (provisioning's adapters).
+ADDRESS = "ipv4Address"
 # The newest changes listed under a line; older ones are on the list of the customer's orders.
 CHANGES_SHOWN = 10
 DELIVERED = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
@@ -40,6 +42,8 @@ class CustomerLine:
     origin_order_id: str | None
     origin_display_id: str
     changes: list[LineChange]
+    # The static IPv4 addresses of the line's add-ons in service, as the network gave them.
+    static_addresses: tuple[str, ...] = ()
 
 
 def _line_of(order: Order) -> Product | None:
@@ -108,7 +112,20 @@ def customer_line(order: Order, *, own: QuerySet[Order]) -> CustomerLine | None:
         origin_order_id=origin.pk if shown_origin else None,
         origin_display_id=origin.display_id,
         changes=line_changes(line, own=own),
+        static_addresses=line_static_addresses(line),
     )
+
+
+def line_static_addresses(line: Product) -> tuple[str, ...]:
+    """The static IPv4 addresses on ``line`` now: of its static IP add-ons not ceased. One
+    query."""
+    identifiers = (
+        line.add_ons.filter(specification__kind=ProductKind.STATIC_IP)
+        .exclude(status=ProductStatus.TERMINATED)
+        .order_by("created_at", "id")
+        .values_list("network_identifiers", flat=True)
+    )
+    return tuple(found[ADDRESS] for found in identifiers if (found or {}).get(ADDRESS))
 
 
 def line_states(order_ids: list[str]) -> dict[str, str]:

@@ -549,3 +549,12 @@ LOGGING["handlers"] = {
         "filters": ["order_context"],
     }
 }
+# --- Static IP address pools (addressing) ------------------------------------------------------
+# Pools per service area, allocated by provisioning.adapters.addresses.StaticAddressAdapter
+# when allocate_address is routed to it (PROVISIONING_TASK_ADAPTERS). A released address is
+# handed out again only after this many days (0: at once), so that a new customer does not
+# inherit the last one's allow-lists, DNS and abuse reports. See docs/network-addresses.md.
+INSTALLED_APPS += ["addressing"]
+ADDRESSING_QUARANTINE_DAYS = env.int("ADDRESSING_QUARANTINE_DAYS", default=7)
+if ADDRESSING_QUARANTINE_DAYS < 0:
+    raise ImproperlyConfigured("ADDRESSING_QUARANTINE_DAYS must be 0 or more.")

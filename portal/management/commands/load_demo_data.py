@@ -22,6 +22,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from addressing.demo import demo_pools_ensure
 from billing.services import billing_account_start
 from inventory.models import Product
 from kpis.refresh import kpis_refresh_recent
@@ -148,6 +149,9 @@ class Command(BaseCommand):
                 max_download_mbps=mbps,
                 auto_provisioning=auto,
             )
+        # Static address pools for the areas: used when allocate_address goes to them
+        # (docs/network-addresses.md); the simulator, the default, ignores them.
+        demo_pools_ensure()
         users = {}
         for username, role, is_staff, first in USERS:
             user = User.objects.create_user(
