@@ -372,13 +372,18 @@ PROVISIONING_NETWORK_ADAPTER = env.str(
 )
 # provisioning.adapters.routed.RoutedNetworkAdapter: the adapter of each task type (JSON,
 # task type -> dotted path), and the one of every type not named.
-PROVISIONING_TASK_ADAPTERS = env.json("PROVISIONING_TASK_ADAPTERS", default={})
+# (Empty, as compose passes an unset variable: no routes.)
+PROVISIONING_TASK_ADAPTERS = (
+    env.json("PROVISIONING_TASK_ADAPTERS", default={})
+    if env.str("PROVISIONING_TASK_ADAPTERS", default="").strip()
+    else {}
+)
 PROVISIONING_FALLBACK_ADAPTER = env.str(
     "PROVISIONING_FALLBACK_ADAPTER",
     default="provisioning.adapters.simulator.SimulatedNetworkAdapter",
 )
 # The key subscribers' sign-in passwords are derived with (provisioning.adapters.credentials).
-SUBSCRIBER_CREDENTIALS_KEY = env.str("SUBSCRIBER_CREDENTIALS_KEY", default=SECRET_KEY)
+SUBSCRIBER_CREDENTIALS_KEY = env.str("SUBSCRIBER_CREDENTIALS_KEY", default="") or SECRET_KEY
 # --- CPE pre-registration through GenieACS (issue 13: provisioning.adapters.acs) ---
 # The ACS's northbound REST API (NBI, port 7557), its basic-auth credentials if it asks for
 # them, how long one call may take, and the router's data model: "tr098"

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import MIDDLEWARE, SECRET_KEY, env
+from config.settings.base import MIDDLEWARE, PROVISIONING_TASK_ADAPTERS, SECRET_KEY, env
 
 DEBUG = False
 # Static files straight from the app server, compressed and cache-busted (no extra proxy rule).
@@ -62,11 +62,22 @@ if len(env.str("METRICS_TOKEN", default="")) < 20:
 
 # A network adapter in use signs with a secret of this operator's, never the development one
 # (FreeRADIUS's stock clients.conf secret), and derives passwords with a key of its own.
-_routes = {*env.json("PROVISIONING_TASK_ADAPTERS", default={}).values()}
+_routes = {*PROVISIONING_TASK_ADAPTERS.values()}
 if any(".radius." in route for route in _routes) and env.str(
     "RADIUS_COA_SECRET", default="testing123"
 ) in ("", "testing123"):
     raise ImproperlyConfigured(
         "RADIUS_COA_SECRET must be set in production when FreeRADIUS does the subscribers' tasks "
         "(the shared secret of the NASes' CoA/Disconnect port; not the stock 'testing123')."
+    )
+# Subscribers' passwords are derived with this key (provisioning.adapters.credentials): left to
+# default to SECRET_KEY, rotating that key would lock every customer out.
+if (
+    any(".radius." in route or ".acs." in route for route in _routes)
+    and len(env.str("SUBSCRIBER_CREDENTIALS_KEY", default="")) < 32
+):
+    raise ImproperlyConfigured(
+        "SUBSCRIBER_CREDENTIALS_KEY must be set in production (32+ random characters) when "
+        "FreeRADIUS or the ACS is in use: subscribers' passwords are derived with it, and "
+        "changing it changes every password."
     )

@@ -116,6 +116,7 @@ def test_production_refuses_freeradius_with_the_stock_coa_secret(tmp_path, secre
         "PROVISIONING_TASK_ADAPTERS": (
             '{"create_subscriber": "provisioning.adapters.radius.RadiusAdapter"}'
         ),
+        "SUBSCRIBER_CREDENTIALS_KEY": "c" * 40,
     }
 
     refused = manage("check", RADIUS_COA_SECRET=secret, **base)
@@ -124,3 +125,40 @@ def test_production_refuses_freeradius_with_the_stock_coa_secret(tmp_path, secre
     assert refused.returncode != 0
     assert "RADIUS_COA_SECRET must be set" in refused.stderr
     assert accepted.returncode == 0, accepted.stderr
+
+
+def test_production_refuses_a_network_adapter_without_its_own_credentials_key(tmp_path):
+    # Derived from SECRET_KEY by default: rotating that key would change every PPPoE password.
+    base = {
+        "SECRET_KEY": STRONG_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "ALLOWED_HOSTS": "isp.example",
+        "VAR_DIR": str(tmp_path),
+        "PROVISIONING_TASK_ADAPTERS": (
+            '{"register_cpe": "provisioning.adapters.acs.GenieAcsAdapter"}'
+        ),
+    }
+
+    refused = manage("check", **base)
+    accepted = manage("check", SUBSCRIBER_CREDENTIALS_KEY="c" * 40, **base)
+
+    assert refused.returncode != 0
+    assert "SUBSCRIBER_CREDENTIALS_KEY must be set" in refused.stderr
+    assert accepted.returncode == 0, accepted.stderr
+
+
+def test_an_empty_routing_as_compose_passes_an_unset_variable_is_the_simulator(tmp_path):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.PROVISIONING_TASK_ADAPTERS)",
+        SECRET_KEY=STRONG_KEY,
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        ALLOWED_HOSTS="isp.example",
+        VAR_DIR=str(tmp_path),
+        PROVISIONING_TASK_ADAPTERS="",
+        SUBSCRIBER_CREDENTIALS_KEY="",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "{}"

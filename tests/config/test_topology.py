@@ -52,3 +52,12 @@ def test_make_run_the_image_and_compose_serve_the_web_under_asgi_so_pages_are_pu
     assert 'CMD ["uvicorn", "config.asgi:application"' in dockerfile
     pinned = (ROOT / "constraints.txt").read_text().splitlines()
     assert any(line.startswith("uvicorn==") for line in pinned)
+
+
+def test_compose_passes_the_network_routing_and_the_credentials_key_to_the_app():
+    # Without them a compose user could not turn FreeRADIUS, the pools or the ACS on.
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert "PROVISIONING_TASK_ADAPTERS" in environment, name
+        assert "SUBSCRIBER_CREDENTIALS_KEY" in environment, name
